@@ -1,0 +1,154 @@
+"""The cache engine: counters and short-lived values (rate limits, sessions, query results).
+
+``InProcessCache`` is the embedded default (one process only); ``RedisCache`` shares state
+across API workers. Both speak bytes so callers choose their own encoding.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from typing import Protocol
+
+import redis
+
+
+class CacheError(Exception):
+    code = "cache_unavailable"
+
+
+class Cache(Protocol):
+    def get(self, key: str) -> bytes | None: ...
+
+    def set(self, key: str, value: bytes, ttl_s: float | None = None) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def incr(self, key: str, ttl_s: float | None = None) -> int:
+        """Add one to a counter; ``ttl_s`` starts its expiry when the counter is created."""
+        ...
+
+    def health(self) -> dict[str, object]: ...
+
+
+class InProcessCache:
+    """A thread-safe LRU with per-key expiry, bounded to ``max_items`` entries."""
+
+    def __init__(self, max_items: int = 10_000) -> None:
+        self._items: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._max_items = max_items
+
+    def _live(self, key: str) -> tuple[bytes, float | None] | None:
+        item = self._items.get(key)
+        if item is not None and item[1] is not None and item[1] <= time.monotonic():
+            del self._items[key]
+            return None
+        return item
+
+    def _store(self, key: str, value: bytes, expires: float | None) -> None:
+        self._items[key] = (value, expires)
+        self._items.move_to_end(key)
+        while len(self._items) > self._max_items:
+            self._items.popitem(last=False)
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            item = self._live(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def set(self, key: str, value: bytes, ttl_s: float | None = None) -> None:
+        expires = time.monotonic() + ttl_s if ttl_s else None
+        with self._lock:
+            self._store(key, value, expires)
+
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+    def incr(self, key: str, ttl_s: float | None = None) -> int:
+        with self._lock:
+            item = self._live(key)
+            if item is None:
+                expires = time.monotonic() + ttl_s if ttl_s else None
+                count = 1
+            else:
+                count, expires = int(item[0]) + 1, item[1]
+            self._store(key, str(count).encode(), expires)
+            return count
+
+    def health(self) -> dict[str, object]:
+        return {"healthy": True, "engine": "in-process", "items": len(self._items)}
+
+
+class RedisCache:
+    """Redis through redis-py, with bounded socket timeouts."""
+
+    def __init__(self, url: str, timeout_s: float = 2.0) -> None:
+        self.url = url
+        self._client = redis.Redis.from_url(
+            url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s
+        )
+
+    def _call(self, method: str, *args: object, **kwargs: object) -> object:
+        try:
+            return getattr(self._client, method)(*args, **kwargs)
+        except redis.RedisError as e:
+            raise CacheError(f"Redis at {self.url} failed on {method}: {e}") from e
+
+    def get(self, key: str) -> bytes | None:
+        value = self._call("get", key)
+        return value if isinstance(value, bytes) else None
+
+    def set(self, key: str, value: bytes, ttl_s: float | None = None) -> None:
+        px = int(ttl_s * 1000) if ttl_s else None
+        self._call("set", key, value, px=px)
+
+    def delete(self, key: str) -> None:
+        self._call("delete", key)
+
+    def incr(self, key: str, ttl_s: float | None = None) -> int:
+        pipe = self._client.pipeline()
+        pipe.incr(key)
+        if ttl_s:
+            # NX: only the first increment sets the window, so the limit is a fixed window.
+            pipe.pexpire(key, int(ttl_s * 1000), nx=True)
+        try:
+            return int(pipe.execute()[0])
+        except redis.RedisError as e:
+            raise CacheError(f"Redis at {self.url} failed on incr: {e}") from e
+
+    def health(self) -> dict[str, object]:
+        try:
+            info = self._client.info("server")
+        except redis.RedisError as e:
+            return {
+                "healthy": False,
+                "engine": "redis",
+                "url": self.url,
+                "error": str(e),
+            }
+        return {
+            "healthy": True,
+            "engine": "redis",
+            "url": self.url,
+            "version": info.get("redis_version"),
+        }
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def cache_from_url(url: str) -> Cache:
+    """``memory://`` → :class:`InProcessCache`; ``redis://…`` → :class:`RedisCache`."""
+    if url.startswith("memory://"):
+        return InProcessCache()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return RedisCache(url)
+    raise ValueError(
+        f"unsupported cache URL {url!r}: use memory:// or redis://host:port/db"
+    )

@@ -1,0 +1,151 @@
+"""The one settings object.
+
+Every value comes from an ``EMPORIUM_``-prefixed environment variable (nested sections use a
+double underscore: ``EMPORIUM_DATABASE__URL``) or a ``.env`` file. Left empty, each engine URL
+falls back to its embedded default under ``state_dir``, so nothing needs a server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseSettings(BaseModel):
+    """Relational data: SQLite file by default, ``postgresql+psycopg://…`` in production."""
+
+    url: str = ""
+
+
+class EventsSettings(BaseModel):
+    """Event bus: the on-disk log by default, ``kafka://host:port[,host:port]`` for Kafka."""
+
+    url: str = ""
+    clickstream_topic: str = "clickstream"
+    commerce_topic: str = "commerce"
+    partitions: int = Field(default=3, ge=1)
+
+
+class SearchSettings(BaseModel):
+    """Search: in-process index by default, ``opensearch://…`` or ``elasticsearch://…``."""
+
+    url: str = ""
+    index_alias: str = "products"
+
+
+class CacheSettings(BaseModel):
+    """Cache and sessions: in-process by default, ``redis://…`` for Redis."""
+
+    url: str = ""
+
+
+class MlflowSettings(BaseModel):
+    """Tracking and registry: SQLite + local artifacts by default, or a tracking server URI."""
+
+    tracking_uri: str = ""
+    registry_uri: str = ""
+    experiment: str = "emporium"
+
+
+class SparkSettings(BaseModel):
+    """Compute: ``local[*]`` by default, or a cluster master such as ``spark://host:7077``."""
+
+    master: str = "local[*]"
+    driver_memory: str = "2g"
+    shuffle_partitions: int = Field(default=4, ge=1)
+
+
+class AuthSettings(BaseModel):
+    """JWT signing. The secret has no default outside dev mode."""
+
+    jwt_secret: SecretStr | None = None
+    issuer: str = "emporium"
+    audience: str = "emporium-api"
+    access_token_minutes: int = Field(default=15, ge=1)
+    refresh_token_days: int = Field(default=14, ge=1)
+
+
+class ServeSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+
+
+class Settings(BaseSettings):
+    """All of emporium's configuration, in one place."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="EMPORIUM_",
+        env_nested_delimiter="__",
+        env_file=".env",
+        extra="ignore",
+    )
+
+    mode: Literal["dev", "prod"] = "dev"
+    state_dir: Path = Path("var")
+    data_dir: Path = REPO_ROOT.parent / "shared" / "data"
+
+    database: DatabaseSettings = DatabaseSettings()
+    events: EventsSettings = EventsSettings()
+    search: SearchSettings = SearchSettings()
+    cache: CacheSettings = CacheSettings()
+    mlflow: MlflowSettings = MlflowSettings()
+    spark: SparkSettings = SparkSettings()
+    auth: AuthSettings = AuthSettings()
+    serve: ServeSettings = ServeSettings()
+
+    @model_validator(mode="after")
+    def _secrets_outside_dev(self) -> Settings:
+        if self.auth.jwt_secret is None:
+            if self.mode != "dev":
+                raise ValueError(
+                    "EMPORIUM_AUTH__JWT_SECRET must be set when EMPORIUM_MODE is not 'dev'"
+                )
+            self.auth.jwt_secret = SecretStr(DEV_JWT_SECRET)
+        return self
+
+    # --- resolved engine locations (embedded defaults under state_dir) ---------------------
+
+    @property
+    def state_path(self) -> Path:
+        return self.state_dir.resolve()
+
+    @property
+    def database_url(self) -> str:
+        return self.database.url or f"sqlite:///{self.state_path / 'emporium.db'}"
+
+    @property
+    def events_url(self) -> str:
+        return self.events.url or f"log://{self.state_path / 'events'}"
+
+    @property
+    def search_url(self) -> str:
+        return self.search.url or f"embedded://{self.state_path / 'search.db'}"
+
+    @property
+    def cache_url(self) -> str:
+        return self.cache.url or "memory://"
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        return self.mlflow.tracking_uri or f"sqlite:///{self.state_path / 'mlflow.db'}"
+
+    @property
+    def mlflow_artifact_root(self) -> Path:
+        return self.state_path / "mlartifacts"
+
+    @property
+    def lake_path(self) -> Path:
+        return self.state_path / "lake"
+
+
+def get_settings() -> Settings:
+    """Read the settings afresh from the environment (cheap; call once per process)."""
+    return Settings()

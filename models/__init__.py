@@ -1,0 +1,1 @@
+"""Recommenders, ranker, evaluation, splitters, dataset loaders and MLflow registry glue."""

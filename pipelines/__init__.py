@@ -1,0 +1,1 @@
+"""Event transport, Spark jobs, replays and indexing jobs."""

@@ -1,0 +1,73 @@
+"""The one event envelope every producer and consumer in emporium speaks."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+
+
+class Event(BaseModel):
+    """An event in the platform's envelope.
+
+    ``product_id`` is a string on purpose: catalog codes such as ``85123A`` are not integers.
+    ``request_id`` is the id of the API request that caused the event, so a search, the
+    recommendations it produced and the clicks on them can be joined later.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str = Field(min_length=1, max_length=64)
+    ts: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    user_id: str | None = Field(default=None, max_length=128)
+    session_id: str | None = Field(default=None, max_length=128)
+    request_id: str | None = Field(default=None, max_length=128)
+    product_id: str | None = Field(default=None, max_length=128)
+    payload: dict[str, Any] = Field(default_factory=dict)
+    schema_version: int = SCHEMA_VERSION
+
+    @field_validator("ts")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("ts must carry a time zone (UTC)")
+        return value.astimezone(UTC)
+
+    @field_validator("user_id", "session_id", "product_id", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        # Numeric ids from datasets (Taobao, REES46) become strings at the edge.
+        if isinstance(value, bool):
+            raise ValueError("an id cannot be a boolean")
+        return str(value) if isinstance(value, int) else value
+
+    def key(self) -> str:
+        """The partition key: the user, or the session when anonymous."""
+        return partition_key(self.user_id, self.session_id)
+
+    def to_json(self) -> str:
+        """One line of JSON, the wire and on-disk form."""
+        return self.model_dump_json()
+
+    def to_bytes(self) -> bytes:
+        return self.to_json().encode("utf-8")
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Event:
+        """Parse one event; raises ``pydantic.ValidationError`` on a bad record."""
+        return cls.model_validate(json.loads(raw))
+
+
+def partition_key(user_id: str | None, session_id: str | None) -> str:
+    """Key by user, or by session when anonymous, so one visitor's events keep their order."""
+    if user_id:
+        return f"u:{user_id}"
+    if session_id:
+        return f"s:{session_id}"
+    return "anonymous"
