@@ -1,0 +1,85 @@
+"""The event envelope every producer and consumer speaks."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from pydantic import ValidationError
+
+from pipelines.events.envelope import Event
+
+
+def test_alphanumeric_product_code_stays_a_string() -> None:
+    event = Event(type="view", product_id="85123A")
+    assert event.product_id == "85123A"
+    assert Event.from_json(event.to_json()).product_id == "85123A"
+
+
+def test_leading_zeros_survive_a_round_trip() -> None:
+    event = Event(type="view", product_id="00123")
+    assert Event.from_json(event.to_json()).product_id == "00123"
+
+
+def test_naive_timestamp_is_refused() -> None:
+    with pytest.raises(ValidationError, match="time zone"):
+        Event(type="view", ts=datetime(2026, 1, 1, 12, 0))
+
+
+def test_aware_timestamp_is_normalised_to_utc() -> None:
+    paris = timezone(timedelta(hours=1))
+    event = Event(type="view", ts=datetime(2026, 1, 1, 13, 0, tzinfo=paris))
+    assert event.ts == datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    assert event.ts.utcoffset() == timedelta(0)
+
+
+def test_integer_ids_become_strings() -> None:
+    # As they arrive from datasets such as Taobao and REES46.
+    event = Event.model_validate(
+        {"type": "cart", "user_id": 1001, "session_id": 7, "product_id": 42}
+    )
+    assert (event.user_id, event.session_id, event.product_id) == ("1001", "7", "42")
+
+
+def test_boolean_id_is_refused() -> None:
+    with pytest.raises(ValidationError):
+        Event.model_validate({"type": "view", "user_id": True})
+
+
+def test_key_is_the_user_when_known() -> None:
+    assert Event(type="view", user_id="u1", session_id="s1").key() == "u:u1"
+
+
+def test_key_falls_back_to_the_session() -> None:
+    assert Event(type="view", session_id="s1").key() == "s:s1"
+
+
+def test_key_of_a_fully_anonymous_event() -> None:
+    assert Event(type="view").key() == "anonymous"
+
+
+def test_json_round_trip_keeps_every_field() -> None:
+    event = Event(
+        type="purchase",
+        ts=datetime(2026, 11, 26, 8, 0, 0, 123456, tzinfo=UTC),
+        user_id="u1",
+        session_id="s1",
+        request_id="r1",
+        product_id="85123A",
+        payload={"quantity": 2, "price": "2.55", "tags": ["gift"]},
+    )
+    again = Event.from_json(event.to_json())
+    assert again == event
+    assert isinstance(again.event_id, uuid.UUID)
+    assert Event.from_json(event.to_bytes()) == event
+
+
+def test_json_is_a_single_line() -> None:
+    event = Event(type="review", payload={"text": "line one\nline two"})
+    assert "\n" not in event.to_json()
+
+
+def test_unknown_fields_are_refused() -> None:
+    with pytest.raises(ValidationError):
+        Event.from_json('{"type": "view", "colour": "red"}')
