@@ -1,0 +1,1 @@
+"""The shop's domain and its persistence. Imports nothing else of ours."""

@@ -1,0 +1,140 @@
+"""All relational tables, in one ``metadata``.
+
+Repositories translate rows to domain objects explicitly (SQLAlchemy Core, bound parameters
+everywhere) so that stock changes can be written as conditional updates rather than as
+read-modify-write through an identity map.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+from sqlalchemy.types import CHAR
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY, so big ids fall back to INTEGER there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+Money = Numeric(12, 2)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def dml(session: Session, statement: Executable) -> CursorResult[Any]:
+    """Execute an INSERT/UPDATE/DELETE; typed so ``rowcount`` and primary keys are visible."""
+    result: CursorResult[Any] = session.execute(statement)  # type: ignore[assignment]
+    return result
+
+
+def _ts(name: str, nullable: bool = False) -> Column[object]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+products = Table(
+    "products",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("sku", String(64), nullable=False, unique=True),
+    Column("name", String(500), nullable=False),
+    Column("description", Text, nullable=False, default=""),
+    Column("category_path", String(500), nullable=False, default=""),
+    Column("brand", String(200), nullable=True),
+    Column("price", Money, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("image_urls", JSON, nullable=False),
+    Column("attributes", JSON, nullable=False),
+    Column("status", String(16), nullable=False, default="active"),
+    _ts("created_at"),
+    _ts("updated_at"),
+    Column("version", Integer, nullable=False, default=1),
+    CheckConstraint("status IN ('active', 'archived')", name="status"),
+    CheckConstraint("price >= 0", name="price_non_negative"),
+)
+Index("ix_products_category_path", products.c.category_path)
+
+users = Table(
+    "users",
+    metadata,
+    # Text ids: uuid hex for registered users, the dataset's customer id for loaded customers.
+    Column("id", String(64), primary_key=True),
+    Column("email", String(320), nullable=True, unique=True),
+    Column("password_hash", String(255), nullable=True),
+    Column("role", String(16), nullable=False, default="customer"),
+    Column("country", String(64), nullable=True),
+    Column("is_active", Boolean, nullable=False, default=True),
+    _ts("created_at"),
+    CheckConstraint("role IN ('customer', 'admin')", name="role"),
+)
+
+refresh_tokens = Table(
+    "refresh_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column(
+        "user_id",
+        String(64),
+        ForeignKey("users.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    # sha256 of the opaque token: a leaked table cannot be replayed.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("family_id", String(36), nullable=False),
+    _ts("created_at"),
+    _ts("expires_at"),
+    _ts("revoked_at", nullable=True),
+)
+Index("ix_refresh_tokens_family_id", refresh_tokens.c.family_id)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("topic", String(64), nullable=False),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("event", JSON, nullable=False),
+    _ts("created_at"),
+    _ts("published_at", nullable=True),
+)
+Index("ix_outbox_published_at_id", outbox.c.published_at, outbox.c.id)
+
+__all__ = [
+    "BigId",
+    "Money",
+    "as_utc",
+    "dml",
+    "metadata",
+    "outbox",
+    "products",
+    "refresh_tokens",
+    "users",
+]

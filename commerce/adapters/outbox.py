@@ -1,0 +1,79 @@
+"""The transactional outbox: events are written in the same transaction as the change they
+describe, and a relay publishes them afterwards (at least once; consumers dedupe on
+``event_id``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from commerce.adapters.orm import outbox
+from commerce.domain.events import DomainEvent, utcnow
+
+E = TypeVar("E")
+
+
+class SqlAlchemyOutbox:
+    """Writes events into the outbox inside the caller's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, event: DomainEvent) -> None:
+        self.session.execute(
+            insert(outbox).values(
+                topic=event.topic,
+                event_id=str(event.event_id),
+                event=event.envelope(),
+                created_at=utcnow(),
+            )
+        )
+
+
+def _identity(envelope: dict[str, Any]) -> Any:
+    return envelope
+
+
+class SqlAlchemyOutboxSource(Generic[E]):
+    """The relay's ``OutboxSource``: ``fetch_unpublished(limit) -> [(id, topic, event)]``.
+
+    ``parse`` turns the stored envelope dict into the caller's event type; the wiring passes
+    ``pipelines.events.Event.model_validate`` (commerce does not import pipelines).
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        parse: Callable[[dict[str, Any]], E] = _identity,
+    ) -> None:
+        self.session_factory = session_factory
+        self.parse = parse
+
+    def fetch_unpublished(self, limit: int) -> list[tuple[int, str, E]]:
+        query = (
+            select(outbox.c.id, outbox.c.topic, outbox.c.event)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        with self.session_factory() as session:
+            rows = session.execute(query).all()
+        return [(int(r.id), str(r.topic), self.parse(dict(r.event))) for r in rows]
+
+    def mark_published(self, ids: Sequence[int]) -> None:
+        if not ids:
+            return
+        with self.session_factory.begin() as session:
+            session.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(list(ids)), outbox.c.published_at.is_(None))
+                .values(published_at=utcnow())
+            )
+
+    def pending_count(self) -> int:
+        with self.session_factory() as session:
+            query = select(func.count()).where(outbox.c.published_at.is_(None))
+            return int(session.execute(query).scalar_one())

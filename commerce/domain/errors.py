@@ -1,0 +1,149 @@
+"""Commerce errors. Each carries a stable ``code``; only serving maps codes to HTTP status."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class CommerceError(Exception):
+    """Base of every commerce error: a stable ``code``, a message and JSON-safe details."""
+
+    code: ClassVar[str] = "commerce_error"
+
+    def __init__(self, message: str = "", details: dict[str, Any] | None = None) -> None:
+        super().__init__(message or self.code)
+        self.message = message or self.code
+        self.details: dict[str, Any] = details or {}
+
+
+class InvalidInput(CommerceError):
+    code = "invalid_input"
+
+
+class NotFound(CommerceError):
+    code = "not_found"
+
+
+class ProductNotFound(NotFound):
+    code = "product_not_found"
+
+
+class UserNotFound(NotFound):
+    code = "user_not_found"
+
+
+class CartNotFound(NotFound):
+    code = "cart_not_found"
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+
+class DuplicateSku(CommerceError):
+    code = "sku_exists"
+
+
+class EmailTaken(CommerceError):
+    code = "email_taken"
+
+
+class VersionConflict(CommerceError):
+    """Someone else changed the row since it was read (optimistic locking)."""
+
+    code = "version_conflict"
+
+
+class ProductUnavailable(CommerceError):
+    code = "product_unavailable"
+
+
+class InsufficientStock(CommerceError):
+    code = "insufficient_stock"
+
+    def __init__(self, items: dict[str, int]) -> None:
+        # items: sku -> quantity still available
+        super().__init__("not enough stock", {"available": items})
+        self.items = items
+
+
+class IllegalTransition(CommerceError):
+    code = "illegal_transition"
+
+    def __init__(self, entity: str, current: str, action: str) -> None:
+        super().__init__(
+            f"cannot {action} a {entity} that is {current}",
+            {"entity": entity, "current": current, "action": action},
+        )
+
+
+class IdempotencyConflict(CommerceError):
+    """The same Idempotency-Key was used with a different request body."""
+
+    code = "idempotency_conflict"
+
+
+class IdempotencyInProgress(CommerceError):
+    code = "idempotency_in_progress"
+
+
+class AuthenticationFailed(CommerceError):
+    code = "invalid_credentials"
+
+
+class InvalidToken(CommerceError):
+    code = "invalid_token"
+
+
+class PermissionDenied(CommerceError):
+    code = "forbidden"
+
+
+class RateLimited(CommerceError):
+    code = "rate_limited"
+
+    def __init__(self, retry_after_seconds: int) -> None:
+        super().__init__("too many attempts", {"retry_after_seconds": retry_after_seconds})
+
+
+class EmptyCart(CommerceError):
+    code = "empty_cart"
+
+
+class PaymentDeclined(CommerceError):
+    code = "payment_declined"
+
+
+class PaymentFailed(CommerceError):
+    code = "payment_failed"
+
+
+class DuplicateReview(CommerceError):
+    code = "review_exists"
+
+
+# Suggested HTTP status per code, for serving/errors.py (serving owns the mapping).
+SUGGESTED_STATUS: dict[str, int] = {
+    "invalid_input": 422,
+    "not_found": 404,
+    "product_not_found": 404,
+    "user_not_found": 404,
+    "cart_not_found": 404,
+    "order_not_found": 404,
+    "sku_exists": 409,
+    "email_taken": 409,
+    "version_conflict": 409,
+    "product_unavailable": 409,
+    "insufficient_stock": 409,
+    "illegal_transition": 409,
+    "idempotency_conflict": 409,
+    "idempotency_in_progress": 409,
+    "invalid_credentials": 401,
+    "invalid_token": 401,
+    "forbidden": 403,
+    "rate_limited": 429,
+    "empty_cart": 409,
+    "payment_declined": 402,
+    "payment_failed": 502,
+    "review_exists": 409,
+}

@@ -1,0 +1,101 @@
+"""Catalog products: validation of what a product may look like lives here."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import Any
+
+from commerce.domain.errors import IllegalTransition, InvalidInput
+from commerce.domain.events import utcnow
+
+ACTIVE = "active"
+ARCHIVED = "archived"
+MAX_PRICE = Decimal("9999999999.99")  # Numeric(12, 2)
+CENT = Decimal("0.01")
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/ ]{0,63}$")
+
+
+def money(value: Decimal | str | int, field: str = "price") -> Decimal:
+    """A non-negative amount in major units, rounded half-even to cents."""
+    try:
+        amount = Decimal(value)
+    except (InvalidOperation, TypeError, ValueError) as e:
+        raise InvalidInput(f"{field} is not a number", {"field": field}) from e
+    if not amount.is_finite() or amount < 0 or amount > MAX_PRICE:
+        raise InvalidInput(f"{field} out of range", {"field": field})
+    return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def validate_sku(sku: str) -> str:
+    if not _SKU.match(sku):
+        raise InvalidInput("sku must be 1-64 letters, digits or ._-/ ", {"field": "sku"})
+    return sku
+
+
+def validate_currency(currency: str) -> str:
+    if not _CURRENCY.match(currency):
+        raise InvalidInput("currency must be an ISO 4217 code", {"field": "currency"})
+    return currency
+
+
+@dataclasses.dataclass
+class Product:
+    sku: str
+    name: str
+    price: Decimal
+    currency: str
+    description: str = ""
+    category_path: str = ""
+    brand: str | None = None
+    image_urls: list[str] = dataclasses.field(default_factory=list)
+    attributes: dict[str, Any] = dataclasses.field(default_factory=dict)
+    status: str = ACTIVE
+    created_at: datetime = dataclasses.field(default_factory=utcnow)
+    updated_at: datetime = dataclasses.field(default_factory=utcnow)
+    version: int = 1
+    id: int | None = None
+
+    def __post_init__(self) -> None:
+        validate_sku(self.sku)
+        validate_currency(self.currency)
+        self.price = money(self.price)
+        if not self.name.strip():
+            raise InvalidInput("name must not be blank", {"field": "name"})
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ACTIVE
+
+    def update(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply allowed field changes; returns what actually changed."""
+        allowed = {
+            "name",
+            "description",
+            "category_path",
+            "brand",
+            "price",
+            "currency",
+            "image_urls",
+            "attributes",
+        }
+        unknown = set(changes) - allowed
+        if unknown:
+            raise InvalidInput("unknown fields", {"fields": sorted(unknown)})
+        if self.status == ARCHIVED:
+            raise IllegalTransition("product", self.status, "update")
+        applied = {k: v for k, v in changes.items() if getattr(self, k) != v}
+        for key, value in applied.items():
+            setattr(self, key, value)
+        self.__post_init__()
+        self.updated_at = utcnow()
+        return applied
+
+    def archive(self) -> None:
+        if self.status == ARCHIVED:
+            raise IllegalTransition("product", self.status, "archive")
+        self.status = ARCHIVED
+        self.updated_at = utcnow()

@@ -1,0 +1,64 @@
+"""The unit of work: one transaction, the repositories that share it, and the outbox."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from commerce.adapters.outbox import SqlAlchemyOutbox
+from commerce.adapters.product_repository import SqlAlchemyProductRepository
+from commerce.domain.events import DomainEvent
+
+
+class SqlAlchemyUnitOfWork:
+    """``with uow: ...; uow.commit()`` — leaving the block without commit rolls back.
+
+    Events passed to :meth:`emit` go to the outbox table in the same transaction, so a
+    change and the event describing it are stored together or not at all.
+    """
+
+    products: SqlAlchemyProductRepository
+    outbox: SqlAlchemyOutbox
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self.session_factory = session_factory
+        self._session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside its `with` block")
+        return self._session
+
+    def __enter__(self) -> Self:
+        self._session = self.session_factory()
+        self._bind_repositories(self._session)
+        return self
+
+    def _bind_repositories(self, session: Session) -> None:
+        self.products = SqlAlchemyProductRepository(session)
+        self.outbox = SqlAlchemyOutbox(session)
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self.session.close()
+            self._session = None
+
+    def emit(self, *events: DomainEvent) -> None:
+        for event in events:
+            self.outbox.add(event)
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

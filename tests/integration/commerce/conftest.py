@@ -1,0 +1,85 @@
+"""Every commerce integration test runs twice: on SQLite and on the real PostgreSQL.
+
+PostgreSQL runs get a fresh schema with a unique name per test session (dropped afterwards),
+so concurrent runs against the shared server never collide.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from commerce.adapters.db import (
+    make_engine,
+    make_session_factory,
+    upgrade,
+    with_search_path,
+)
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+def fresh_database(request: pytest.FixtureRequest, backend: str, tmp: Path) -> Iterator[str]:
+    """A migrated, empty database URL for ``backend``; PostgreSQL schemas are dropped after."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / 'commerce.db'}"
+        upgrade(url)
+        yield url
+        return
+    base = request.getfixturevalue("postgres_url")
+    schema = f"test_commerce_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = with_search_path(base, schema)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    yield from fresh_database(request, request.param, tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(params=BACKENDS)
+def scratch_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database of its own for one test (migration tests change the schema)."""
+    yield from fresh_database(request, request.param, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_session_factory(engine)
+
+
+@pytest.fixture
+def uow_factory(
+    session_factory: sessionmaker[Session],
+) -> Callable[[], SqlAlchemyUnitOfWork]:
+    return lambda: SqlAlchemyUnitOfWork(session_factory)
+
+
+@pytest.fixture
+def ref() -> Callable[[str], str]:
+    """``ref("SKU")`` -> a unique reference, so tests sharing a database never collide."""
+    return lambda prefix="T": f"{prefix}-{uuid.uuid4().hex[:10]}"
