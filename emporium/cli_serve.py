@@ -1,9 +1,59 @@
-"""``emporium serve``, ``emporium demo``."""
+"""``emporium serve`` and ``emporium demo``."""
 
 from __future__ import annotations
 
 import typer
 
+from emporium.settings import Settings, get_settings
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from emporium.wiring import EngineUnavailable, build_container
+    from serving.app import create_app
+
+    try:
+        container = build_container(settings)
+    except EngineUnavailable as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    app = create_app(lambda: container)
+    uvicorn.run(
+        app, host=host or settings.serve.host, port=port or settings.serve.port, log_level="info"
+    )
+
+
+def serve(
+    host: str = typer.Option(None, help="Bind address (default EMPORIUM_SERVE__HOST)."),
+    port: int = typer.Option(None, min=1, max=65535, help="Port (default EMPORIUM_SERVE__PORT)."),
+) -> None:
+    """Start the HTTP API with the current settings."""
+    _serve(get_settings(), host, port)
+
+
+def demo(
+    host: str = typer.Option(None, help="Bind address."),
+    port: int = typer.Option(None, min=1, max=65535, help="Port."),
+    prepare_only: bool = typer.Option(False, "--prepare-only", help="Prepare, do not serve."),
+) -> None:
+    """Prepare the demo shop from the data directory, then serve it."""
+    from emporium.demo import prepare_demo
+
+    settings = get_settings()
+    try:
+        prepare_demo(settings, echo=typer.echo)
+    except Exception as e:
+        code = getattr(e, "code", None)
+        if code is None:
+            raise
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    if not prepare_only:
+        _serve(settings, host, port)
+
 
 def register(app: typer.Typer) -> None:
     """Add the serving commands to the top-level app."""
+    app.command("serve")(serve)
+    app.command("demo")(demo)

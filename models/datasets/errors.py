@@ -15,9 +15,7 @@ class UnknownDataset(DatasetError):
     code = "unknown_dataset"
 
     def __init__(self, name: str, known: list[str]) -> None:
-        super().__init__(
-            f"unknown dataset {name!r}; known datasets: {', '.join(known)}"
-        )
+        super().__init__(f"unknown dataset {name!r}; known datasets: {', '.join(known)}")
         self.name = name
 
 

@@ -70,8 +70,9 @@ def _unpack(dataset: Dataset, payload: bytes, into: Path) -> None:
             data = archive.read(member)
             if member.endswith(".xlsx") and file.endswith(".parquet"):
                 # The official Online Retail files are Excel; emporium reads Parquet.
-                frame = pd.read_excel(io.BytesIO(data), dtype={"InvoiceNo": str, "Invoice": str,
-                                                              "StockCode": str})
+                frame = pd.read_excel(
+                    io.BytesIO(data), dtype={"InvoiceNo": str, "Invoice": str, "StockCode": str}
+                )
                 frame.to_parquet(into / file, index=False)
             else:
                 (into / file).write_bytes(data)

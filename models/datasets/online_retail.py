@@ -77,18 +77,14 @@ def load_online_retail(data_dir: Path, dataset: str = "online-retail") -> pd.Dat
     raw[TS_COL] = pd.to_datetime(raw[TS_COL], utc=True)
     raw[INVOICE_COL] = raw[INVOICE_COL].astype(str)
     raw[SKU_COL] = raw[SKU_COL].astype(str).str.strip()
-    raw[CUSTOMER_COL] = raw[CUSTOMER_COL].map(
-        lambda v: None if pd.isna(v) else str(int(v))
-    )
+    raw[CUSTOMER_COL] = raw[CUSTOMER_COL].map(lambda v: None if pd.isna(v) else str(int(v)))
     return raw
 
 
 def is_merchandise(codes: pd.Series) -> pd.Series:
     """True for stock codes that are products (not postage, fees, adjustments or vouchers)."""
     upper = codes.astype(str).str.strip().str.upper()
-    return ~upper.isin(NON_MERCHANDISE_CODES) & ~upper.str.startswith(
-        GIFT_VOUCHER_PREFIX
-    )
+    return ~upper.isin(NON_MERCHANDISE_CODES) & ~upper.str.startswith(GIFT_VOUCHER_PREFIX)
 
 
 def clean_online_retail(raw: pd.DataFrame) -> pd.DataFrame:
@@ -140,9 +136,7 @@ def build_catalog(clean: pd.DataFrame) -> pd.DataFrame:
     recent = clean.loc[clean[TS_COL] > cutoff].groupby(SKU_COL)[QTY_COL].sum()
     stock = recent.reindex(catalog.index).fillna(0).astype(np.int64)
     catalog["initial_stock"] = stock.clip(lower=MIN_INITIAL_STOCK)
-    return catalog.reset_index()[
-        [SKU_COL, "name", "price", "initial_stock", "first_sold"]
-    ]
+    return catalog.reset_index()[[SKU_COL, "name", "price", "initial_stock", "first_sold"]]
 
 
 def build_customers(clean: pd.DataFrame) -> pd.DataFrame:

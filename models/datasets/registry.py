@@ -24,9 +24,7 @@ class Dataset:
     source: str
     licence: str
     download_url: str | None = None  # None: needs an account or a manual step
-    archive_members: tuple[
-        tuple[str, str], ...
-    ] = ()  # (member in archive, file name here)
+    archive_members: tuple[tuple[str, str], ...] = ()  # (member in archive, file name here)
 
     def path(self, data_dir: Path, file: str | None = None) -> Path:
         """The path of ``file`` (default: the first file) in ``data_dir``; raises if missing."""
@@ -160,10 +158,7 @@ def provenance_checksums(folder: Path) -> dict[str, str]:
     provenance = folder / "PROVENANCE.md"
     if not provenance.is_file():
         return {}
-    return {
-        m.group(1).strip(): m.group(2)
-        for m in _SHA_ROW.finditer(provenance.read_text())
-    }
+    return {m.group(1).strip(): m.group(2) for m in _SHA_ROW.finditer(provenance.read_text())}
 
 
 def sha256_of(path: Path) -> str:
@@ -174,9 +169,7 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def dataset_status(
-    dataset: Dataset, data_dir: Path, verify: bool = True
-) -> DatasetStatus:
+def dataset_status(dataset: Dataset, data_dir: Path, verify: bool = True) -> DatasetStatus:
     """Whether the dataset's files are present and match their recorded checksums."""
     folder = Path(data_dir) / dataset.folder
     missing = [f for f in dataset.files if not (folder / f).is_file()]

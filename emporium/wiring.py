@@ -1,0 +1,163 @@
+"""Builds the engines named in Settings, checking each one at start-up.
+
+A wrong or unreachable URL fails here, with the setting's name and what was tried, rather than
+on the first request that happens to need the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from commerce.adapters.cache import Cache, cache_from_url
+from commerce.adapters.db import make_engine, make_session_factory
+from emporium.settings import Settings
+from pipelines.events import EventBus
+
+
+class EngineUnavailable(RuntimeError):
+    """An engine named in the settings cannot be used."""
+
+    code = "engine_unavailable"
+
+    def __init__(self, setting: str, url: str, problem: str) -> None:
+        super().__init__(f"{setting}={redact(url)}: {problem}")
+        self.setting, self.url, self.problem = setting, url, problem
+
+
+def redact(url: str) -> str:
+    """Hide a password in a URL before it reaches a message or a log."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    creds, host = rest.rsplit("@", 1)
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
+
+
+def _check(setting: str, url: str, health: dict[str, object]) -> None:
+    if not health.get("healthy"):
+        raise EngineUnavailable(setting, url, str(health.get("error", "not healthy")))
+
+
+def database_health(engine: Engine) -> dict[str, object]:
+    try:
+        with engine.connect() as conn:
+            version = conn.execute(text("select 1")).scalar_one()
+    except Exception as e:  # noqa: BLE001 - any driver error means "unreachable"
+        return {"healthy": False, "engine": engine.dialect.name, "error": str(e)}
+    return {"healthy": version == 1, "engine": engine.dialect.name}
+
+
+@dataclass
+class Container:
+    """The engines of one process. Build with :func:`build_container`."""
+
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    cache: Cache
+    event_bus: EventBus
+    search: Any
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def jwt_secret(self) -> str:
+        secret = self.settings.auth.jwt_secret
+        assert secret is not None  # Settings fills it in dev mode and requires it otherwise
+        return secret.get_secret_value()
+
+    @property
+    def jwt_issuer(self) -> str:
+        return self.settings.auth.issuer
+
+    @property
+    def jwt_audience(self) -> str:
+        return self.settings.auth.audience
+
+    @property
+    def access_token_minutes(self) -> int:
+        return self.settings.auth.access_token_minutes
+
+    @property
+    def refresh_token_days(self) -> int:
+        return self.settings.auth.refresh_token_days
+
+    def health(self) -> dict[str, dict[str, object]]:
+        return {
+            "database": {**database_health(self.engine), "url": redact(self.settings.database_url)},
+            "events": {**self.event_bus.health(), "url": self.settings.events_url},
+            "search": {**self.search.health(), "url": self.settings.search_url},
+            "cache": {**self.cache.health(), "url": redact(self.settings.cache_url)},
+        }
+
+    def close(self) -> None:
+        for closable in (self.event_bus, self.search, self.cache):
+            close = getattr(closable, "close", None)
+            if close is not None:
+                close()
+        self.engine.dispose()
+
+
+def _build_bus(url: str) -> EventBus:
+    from pipelines.events.factory import event_bus_from_url
+
+    return event_bus_from_url(url)
+
+
+def _build_search(settings: Settings) -> Any:
+    from commerce.adapters.search.factory import search_engine_from_url
+
+    return search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
+
+
+SETTINGS_BY_ENGINE = {
+    "database": "EMPORIUM_DATABASE__URL",
+    "events": "EMPORIUM_EVENTS__URL",
+    "search": "EMPORIUM_SEARCH__URL",
+    "cache": "EMPORIUM_CACHE__URL",
+}
+
+
+def _urls(settings: Settings) -> dict[str, str]:
+    return {
+        "database": settings.database_url,
+        "events": settings.events_url,
+        "search": settings.search_url,
+        "cache": settings.cache_url,
+    }
+
+
+def build_container(settings: Settings, check: bool = True) -> Container:
+    """Build every engine from ``settings``; with ``check``, fail fast on an unusable one."""
+    settings.state_path.mkdir(parents=True, exist_ok=True)
+    urls = _urls(settings)
+    builders = {
+        "database": lambda: make_engine(urls["database"]),
+        "events": lambda: _build_bus(urls["events"]),
+        "search": lambda: _build_search(settings),
+        "cache": lambda: cache_from_url(urls["cache"]),
+    }
+    built: dict[str, Any] = {}
+    for name, build in builders.items():
+        try:
+            built[name] = build()
+        except Exception as e:
+            raise EngineUnavailable(SETTINGS_BY_ENGINE[name], urls[name], str(e)) from e
+    engine = built["database"]
+    container = Container(
+        settings,
+        engine,
+        make_session_factory(engine),
+        built["cache"],
+        built["events"],
+        built["search"],
+    )
+    if check:
+        report = container.health()
+        for name, setting in SETTINGS_BY_ENGINE.items():
+            _check(setting, urls[name], report[name])
+    return container

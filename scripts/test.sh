@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# make test: lint and type checks, start the real engines, run every test, stop the engines.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bin=.venv/bin
+status=0
+
+echo "== lint: ruff, import contracts, mypy"
+$bin/ruff check . || status=1
+$bin/ruff format --check . || status=1
+$bin/lint-imports || status=1
+$bin/mypy || status=1
+
+echo "== engines: emporium services up"
+if ! $bin/emporium services up; then
+  echo "test: the engines did not start; see the messages above" >&2
+  $bin/emporium services down || true
+  exit 1
+fi
+trap '$bin/emporium services down' EXIT
+# shellcheck disable=SC1091
+source var/services/test.env
+
+echo "== tests: unit, integration (every real engine), e2e, dags, notebooks"
+$bin/pytest -p no:cacheprovider "$@"
+rc=$?
+if [ "$rc" -ne 0 ]; then status=$rc; fi
+exit "$status"

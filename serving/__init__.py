@@ -1,0 +1,1 @@
+"""The FastAPI serving layer: app factory, routers per resource, schemas, error mapping."""

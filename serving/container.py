@@ -1,0 +1,28 @@
+"""What the API needs from the composition root, as a Protocol (serving never imports it)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from commerce.adapters.cache import Cache
+from pipelines.events import EventBus
+
+
+class AppContainer(Protocol):
+    """The engines one API process uses; built lazily in the app's lifespan."""
+
+    session_factory: sessionmaker[Session]
+    cache: Cache
+    event_bus: EventBus
+    search: Any
+    jwt_secret: str
+    jwt_issuer: str
+    jwt_audience: str
+    access_token_minutes: int
+    refresh_token_days: int
+
+    def health(self) -> dict[str, dict[str, object]]: ...
+
+    def close(self) -> None: ...

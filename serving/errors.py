@@ -1,0 +1,97 @@
+"""The only place where errors become HTTP responses.
+
+Every error body has one shape: ``{"error": {"code": ..., "message": ..., "details": ...}}``.
+Domain errors carry a stable ``code``; ``STATUS_BY_CODE`` maps it to a status (default 400).
+Validation details never echo the rejected input: it may be a card number or a password.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+STATUS_BY_CODE: dict[str, int] = {
+    "not_found": 404,
+    "validation_error": 422,
+    "payload_too_large": 413,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "rate_limited": 429,
+    "conflict": 409,
+    "engine_unavailable": 503,
+    "dataset_missing": 503,
+}
+
+
+class ApiError(Exception):
+    """An error raised by serving code itself (not by a domain), with a stable code."""
+
+    def __init__(
+        self, code: str, message: str, status: int | None = None, details: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details
+        self.status = status or STATUS_BY_CODE.get(code, 400)
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
+    return JSONResponse(status_code=status, content=error_body(code, message, details))
+
+
+def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
+        for err in exc.errors()
+    ]
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that give every error the one body shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return error_response(
+            422, "validation_error", "the request is not valid", _validation_details(exc)
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _domain_or_bug(request: Request, exc: Exception) -> JSONResponse:
+        code = getattr(exc, "code", None)
+        if isinstance(code, str):
+            details = getattr(exc, "details", None)
+            return error_response(STATUS_BY_CODE.get(code, 400), code, str(exc), details)
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal_error", "an unexpected error occurred")

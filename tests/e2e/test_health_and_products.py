@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from fastapi.testclient import TestClient
+
+from commerce.domain.products import Product
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from emporium.wiring import Container
+
+
+def _add(container: Container, *products: Product) -> None:
+    with SqlAlchemyUnitOfWork(container.session_factory) as uow:
+        for product in products:
+            uow.products.add(product)
+        uow.commit()
+
+
+def test_health_lists_every_engine(client: TestClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert set(body["engines"]) == {"database", "events", "search", "cache"}
+    assert all(engine["healthy"] for engine in body["engines"].values())
+    assert response.headers["x-request-id"]
+
+
+def test_products_are_paged_and_string_skus_are_kept(
+    client: TestClient, container: Container
+) -> None:
+    _add(
+        container,
+        *(
+            Product(
+                sku=f"8512{i}A",
+                name=f"Heart {i}",
+                price=Decimal("2.55"),
+                currency="GBP",
+                category_path="home/decor",
+            )
+            for i in range(5)
+        ),
+    )
+    first = client.get("/products", params={"size": 2}).json()
+    assert first["total"] == 5 and [p["sku"] for p in first["items"]] == ["85120A", "85121A"]
+    third = client.get("/products", params={"size": 2, "page": 3}).json()
+    assert [p["sku"] for p in third["items"]] == ["85124A"]
+    assert client.get("/products", params={"category": "home"}).json()["total"] == 5
+    assert client.get("/products", params={"category": "garden"}).json()["total"] == 0
+    one = client.get("/products/85123A").json()
+    assert one["name"] == "Heart 3" and Decimal(one["price"]) == Decimal("2.55")
+
+
+def test_errors_have_one_shape(client: TestClient) -> None:
+    missing = client.get("/products/NOPE")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    bad_page = client.get("/products", params={"page": 0})
+    assert bad_page.status_code == 422
+    assert bad_page.json()["error"]["code"] == "validation_error"
+    too_big = client.get("/products", params={"size": 10_000})
+    assert too_big.status_code == 422
+
+
+def test_oversize_body_is_refused_before_it_is_read(client: TestClient) -> None:
+    response = client.post(
+        "/products", content=b"x" * (2 << 20), headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"

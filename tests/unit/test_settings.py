@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from emporium.settings import Settings
+
+
+def test_embedded_defaults_need_no_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path))
+    settings = Settings()
+    assert settings.database_url == f"sqlite:///{tmp_path / 'emporium.db'}"
+    assert settings.events_url == f"log://{tmp_path / 'events'}"
+    assert settings.search_url.startswith("embedded://")
+    assert settings.cache_url == "memory://"
+    assert settings.mlflow_tracking_uri == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    assert settings.spark.master == "local[*]"
+
+
+def test_nested_sections_read_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMPORIUM_DATABASE__URL", "postgresql+psycopg://u:p@127.0.0.1:5/db")
+    monkeypatch.setenv("EMPORIUM_EVENTS__URL", "kafka://127.0.0.1:9092")
+    monkeypatch.setenv("EMPORIUM_SPARK__MASTER", "spark://10.0.0.1:7077")
+    settings = Settings()
+    assert settings.database_url == "postgresql+psycopg://u:p@127.0.0.1:5/db"
+    assert settings.events_url == "kafka://127.0.0.1:9092"
+    assert settings.spark.master == "spark://10.0.0.1:7077"
+
+
+def test_secret_has_no_default_outside_dev(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMPORIUM_MODE", "prod")
+    monkeypatch.delenv("EMPORIUM_AUTH__JWT_SECRET", raising=False)
+    with pytest.raises(ValidationError, match="EMPORIUM_AUTH__JWT_SECRET"):
+        Settings()
+    monkeypatch.setenv("EMPORIUM_AUTH__JWT_SECRET", "s" * 40)
+    assert Settings().auth.jwt_secret is not None
+
+
+def test_dev_mode_gets_a_dev_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EMPORIUM_AUTH__JWT_SECRET", raising=False)
+    secret = Settings().auth.jwt_secret
+    assert secret is not None and "dev" in secret.get_secret_value()
