@@ -149,6 +149,4 @@ def cache_from_url(url: str) -> Cache:
         return InProcessCache()
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisCache(url)
-    raise ValueError(
-        f"unsupported cache URL {url!r}: use memory:// or redis://host:port/db"
-    )
+    raise ValueError(f"unsupported cache URL {url!r}: use memory:// or redis://host:port/db")
