@@ -13,55 +13,25 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
-
-from pydantic import ValidationError
+from urllib.parse import unquote, urlsplit
 
 from pipelines.events.bus import ConsumedEvent
+from pipelines.events.checks import check_name, encode_events, is_valid_name
 from pipelines.events.disklog_topic import TopicLog, fsync_dir, write_durably
 from pipelines.events.envelope import Event
-from pipelines.events.errors import InvalidEvent, InvalidName, UnsupportedBusUrl
+from pipelines.events.errors import UnsupportedBusUrl
 
 log = logging.getLogger(__name__)
 
 OFFSETS_DIR = "_offsets"
 PARTITION = 0
-# Names become directory and file names (and Spark paths): no separators, no hidden prefixes.
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 _POLL_INTERVAL_S = 0.05
-
-
-def check_name(kind: str, name: str) -> str:
-    """Return ``name`` if it is a safe topic or group name, else raise ``InvalidName``."""
-    if not _NAME_RE.match(name):
-        raise InvalidName(
-            f"{kind} name {name!r} must match {_NAME_RE.pattern}", kind=kind, name=name
-        )
-    return name
-
-
-def encode_events(events: Iterable[Event]) -> tuple[list[Event], list[str]]:
-    """Validate every event and render its JSON line; raise before anything is written."""
-    batch = list(events)
-    lines: list[str] = []
-    for position, event in enumerate(batch):
-        if not isinstance(event, Event):
-            raise InvalidEvent(f"item {position} is a {type(event).__name__}, not an Event")
-        try:
-            # Round-trip through the validator: model_construct() or mutation can bypass it.
-            line = event.to_json()
-            Event.model_validate_json(line)
-        except (ValidationError, ValueError, TypeError) as e:
-            raise InvalidEvent(f"event {position} is invalid: {e}", position=position) from e
-        lines.append(line + "\n")
-    return batch, lines
 
 
 class DiskLogEventBus:
@@ -90,7 +60,7 @@ class DiskLogEventBus:
         self._positions: dict[tuple[str, str], int] = {}
         self._mutex = threading.RLock()
         for directory in sorted(self.root.iterdir()):
-            if directory.is_dir() and _NAME_RE.match(directory.name):
+            if directory.is_dir() and is_valid_name(directory.name):
                 self._topic(directory.name).recover()
 
     @classmethod
@@ -101,7 +71,7 @@ class DiskLogEventBus:
             raise UnsupportedBusUrl(
                 f"disk-log URL {url!r} must look like log:///absolute/path", url=url
             )
-        return cls(Path(parts.path))
+        return cls(Path(unquote(parts.path)))
 
     def _topic(self, topic: str) -> TopicLog:
         with self._mutex:
@@ -125,7 +95,7 @@ class DiskLogEventBus:
         if not batch:
             return
         with self._mutex:
-            entry = log_.append(batch, lines)
+            entry = log_.append(batch, [line + "\n" for line in lines])
         log.debug(
             "published %d events to %s at offset %d",
             entry.count,
