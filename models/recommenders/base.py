@@ -1,0 +1,225 @@
+"""The one recommender interface: fit, recommend (with fold-in), similar_items, save/load.
+
+Every implementation scores a batch of users from their *current history* (a CSR row per
+user), so a user the model never saw, or one with events since training, is served without
+retraining. Subclasses implement ``_fit`` and ``_score``; the base class handles ids, seen-item
+filtering, exclusions, top-n selection and persistence.
+"""
+
+from __future__ import annotations
+
+import pickle
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from models.columns import ITEM_COL, RANK_COL, SCORE_COL, USER_COL, WEIGHT_COL
+from models.errors import NotFittedError
+from models.interactions import check_interactions, history_frame, to_csr
+
+BATCH_USERS = 1024
+
+
+class Recommender(ABC):
+    """Base class of every emporium recommender (see the module docstring)."""
+
+    name = "recommender"
+    #: False for models whose ranking does not depend on the user (popularity).
+    personalized = True
+
+    def __init__(self) -> None:
+        self.item_ids_: pd.Index | None = None
+        self.user_ids_: pd.Index | None = None
+        self.train_history_: pd.DataFrame | None = None
+
+    # --- training -------------------------------------------------------------------------
+    def fit(self, interactions: pd.DataFrame) -> Self:
+        """Train on an interaction table.
+
+        Parameters
+        ----------
+        interactions : pandas.DataFrame
+            Columns ``user_id``, ``item_id`` and optionally ``weight`` and ``timestamp``.
+
+        Returns
+        -------
+        Recommender
+            ``self``, fitted.
+        """
+        check_interactions(interactions)
+        if interactions.empty:
+            raise ValueError("cannot fit on an empty interaction table")
+        self.item_ids_ = self._item_universe(interactions)
+        self.user_ids_ = pd.Index(interactions[USER_COL].unique())
+        matrix = to_csr(interactions, self.user_ids_, self.item_ids_)
+        self._fit(matrix, interactions)
+        cols = [c for c in (USER_COL, ITEM_COL, WEIGHT_COL) if c in interactions.columns]
+        self.train_history_ = interactions[cols]
+        return self
+
+    def _item_universe(self, interactions: pd.DataFrame) -> pd.Index:
+        return pd.Index(interactions[ITEM_COL].unique())
+
+    @abstractmethod
+    def _fit(self, matrix: sp.csr_matrix, interactions: pd.DataFrame) -> None:
+        """Learn from the (users x items) matrix; ``interactions`` gives extra columns."""
+
+    @abstractmethod
+    def _score(self, history: sp.csr_matrix, user_index: np.ndarray) -> np.ndarray:
+        """Dense (n_users, n_items) scores from histories; user_index is -1 for new users."""
+
+    # --- serving --------------------------------------------------------------------------
+    def recommend(
+        self,
+        user_ids: Sequence[Any],
+        user_items: pd.DataFrame | dict | None = None,
+        n: int = 10,
+        exclude: Iterable[Any] | None = None,
+        filter_seen: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Top-``n`` items for each user, scored from the user's current history.
+
+        Parameters
+        ----------
+        user_ids : sequence
+            The users to serve; unknown users are served from ``user_items`` (fold-in).
+        user_items : pandas.DataFrame or dict, optional
+            The users' current history (``user_id``, ``item_id``[, ``weight``]) or
+            ``{user_id: [item_id, ...]}``. Default: the training interactions.
+        n : int
+            How many items per user.
+        exclude : iterable, optional
+            Item ids never to recommend (e.g. out of stock).
+        filter_seen : bool
+            Drop items already in the user's history.
+
+        Returns
+        -------
+        ids, scores : numpy.ndarray
+            Arrays of shape (len(user_ids), n'), best first, n' = min(n, catalog size).
+            A score of ``-inf`` marks a filler position when fewer items were eligible.
+        """
+        self._check_fitted()
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        users = pd.Index(list(user_ids))
+        history = self._history_matrix(users, user_items)
+        banned = self.item_ids_.get_indexer(list(exclude or []))
+        n = min(n, len(self.item_ids_))
+        idx_out = np.empty((len(users), n), dtype=np.int64)
+        sc_out = np.empty((len(users), n), dtype=np.float32)
+        known = self.user_ids_.get_indexer(users)
+        for start in range(0, len(users), BATCH_USERS):
+            sl = slice(start, start + BATCH_USERS)
+            scores = np.asarray(self._score(history[sl], known[sl]), dtype=np.float32)
+            self._mask(scores, history[sl] if filter_seen else None, banned[banned >= 0])
+            idx_out[sl], sc_out[sl] = _top_n(scores, n)
+        return self.item_ids_.to_numpy()[idx_out], sc_out
+
+    def recommend_frame(
+        self,
+        user_ids: Sequence[Any],
+        user_items: pd.DataFrame | dict | None = None,
+        n: int = 10,
+        exclude: Iterable[Any] | None = None,
+        filter_seen: bool = True,
+    ) -> pd.DataFrame:
+        """``recommend`` as a long table ``user_id, item_id, score, rank`` (fillers dropped)."""
+        ids, scores = self.recommend(user_ids, user_items, n, exclude, filter_seen)
+        frame = pd.DataFrame(
+            {
+                USER_COL: np.repeat(np.asarray(list(user_ids), dtype=object), ids.shape[1]),
+                ITEM_COL: ids.ravel(),
+                SCORE_COL: scores.ravel(),
+                RANK_COL: np.tile(np.arange(1, ids.shape[1] + 1), len(ids)),
+            }
+        )
+        return frame[np.isfinite(frame[SCORE_COL])].reset_index(drop=True)
+
+    def similar_items(self, item_ids: Sequence[Any], n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """The ``n`` items most similar to each given item (the item itself excluded).
+
+        Parameters
+        ----------
+        item_ids : sequence
+            Items known to the model.
+        n : int
+            How many neighbours per item.
+
+        Returns
+        -------
+        ids, scores : numpy.ndarray
+            Arrays of shape (len(item_ids), n'), most similar first.
+        """
+        self._check_fitted()
+        idx = self.item_ids_.get_indexer(list(item_ids))
+        if (idx < 0).any():
+            unknown = [i for i, k in zip(item_ids, idx, strict=True) if k < 0]
+            raise ValueError(f"unknown item id(s): {unknown[:5]}")
+        n = min(n, len(self.item_ids_) - 1)
+        scores = np.asarray(self._item_scores(idx), dtype=np.float32)
+        scores[np.arange(len(idx)), idx] = -np.inf
+        top, sc = _top_n(scores, n)
+        return self.item_ids_.to_numpy()[top], sc
+
+    def _item_scores(self, item_index: np.ndarray) -> np.ndarray:
+        # A one-item history scored by fold-in is a similarity for every model.
+        one_hot = sp.csr_matrix(
+            (np.ones(len(item_index), np.float32), (np.arange(len(item_index)), item_index)),
+            shape=(len(item_index), len(self.item_ids_)),
+        )
+        return self._score(one_hot, np.full(len(item_index), -1))
+
+    # --- persistence ----------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model to ``path`` (a pickle); returns the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as fh:
+            pickle.dump(self, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> Recommender:
+        """Read a model written by ``save``; raises ``TypeError`` if it is another class."""
+        with Path(path).open("rb") as fh:
+            model = pickle.load(fh)  # noqa: S301 - our own artefact, written by save()
+        if not isinstance(model, cls):
+            raise TypeError(f"{path} holds a {type(model).__name__}, not a {cls.__name__}")
+        return model
+
+    # --- helpers --------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if self.item_ids_ is None:
+            raise NotFittedError(type(self).__name__)
+
+    def _history_matrix(self, users: pd.Index, user_items: Any) -> sp.csr_matrix:
+        frame = history_frame(user_items)
+        if frame is None:
+            frame = self.train_history_
+        check_interactions(frame)
+        return to_csr(frame[frame[USER_COL].isin(users)], users, self.item_ids_)
+
+    @staticmethod
+    def _mask(scores: np.ndarray, seen: sp.csr_matrix | None, banned: np.ndarray) -> None:
+        if seen is not None:
+            rows, cols = seen.nonzero()
+            scores[rows, cols] = -np.inf
+        if len(banned):
+            scores[:, banned] = -np.inf
+
+
+def _top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices and values of the n best scores per row, best first."""
+    if n < scores.shape[1]:
+        part = np.argpartition(-scores, n - 1, axis=1)[:, :n]
+    else:
+        part = np.tile(np.arange(scores.shape[1]), (scores.shape[0], 1))
+    vals = np.take_along_axis(scores, part, axis=1)
+    order = np.argsort(-vals, axis=1, kind="stable")
+    return np.take_along_axis(part, order, axis=1), np.take_along_axis(vals, order, axis=1)
