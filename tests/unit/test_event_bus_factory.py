@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from pipelines.events.disklog import DiskLogEventBus
-from pipelines.events.errors import UnsupportedBusUrl
+from pipelines.events.envelope import Event
+from pipelines.events.errors import BusUnavailable, UnsupportedBusUrl
 from pipelines.events.factory import event_bus_from_url
 from pipelines.events.kafka import KafkaEventBus
 
@@ -40,3 +41,18 @@ def test_unusable_urls_are_refused_naming_the_url(url: str) -> None:
         event_bus_from_url(url)
     assert url in str(caught.value)
     assert caught.value.code == "unsupported_bus_url"
+
+
+def test_unreachable_kafka_is_reported_unhealthy_within_the_timeout() -> None:
+    bus = KafkaEventBus("127.0.0.1:1", health_timeout_s=1.0)  # nothing listens on port 1
+    health = bus.health()
+    assert health["healthy"] is False
+    assert "bootstrap" in str(health["error"]).lower()
+
+
+def test_publishing_to_unreachable_kafka_raises_bus_unavailable() -> None:
+    bus = KafkaEventBus("127.0.0.1:1", request_timeout_s=1.0)
+    with pytest.raises(BusUnavailable) as caught:
+        bus.publish("clickstream", [Event(type="view", user_id="u1")])
+    assert caught.value.code == "bus_unavailable"
+    assert isinstance(caught.value.__cause__, Exception)

@@ -1,0 +1,159 @@
+"""``KafkaEventBus`` against the real broker started by ``emporium services up``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from kafka import KafkaAdminClient
+
+from pipelines.events.bus import ConsumedEvent
+from pipelines.events.envelope import Event
+from pipelines.events.kafka import KafkaEventBus
+
+pytestmark = pytest.mark.kafka
+
+PARTITIONS = 3
+
+
+@pytest.fixture
+def topic(kafka_url: str, unique: str) -> Iterator[str]:
+    """A fresh three-partition topic per test, so runs against a shared broker never collide."""
+    name = f"test-events-{unique}"
+    admin = KafkaAdminClient(
+        bootstrap_servers=kafka_url.removeprefix("kafka://").split(","), request_timeout_ms=15000
+    )
+    admin.create_topics(
+        {name: {"num_partitions": PARTITIONS, "replication_factor": 1}}, wait_for_metadata=True
+    )
+    yield name
+    admin.delete_topics([name])
+    admin.close()
+
+
+@pytest.fixture
+def open_bus(kafka_url: str) -> Iterator[list[KafkaEventBus]]:
+    """Buses opened with ``new_bus``; every one is closed after the test."""
+    buses: list[KafkaEventBus] = []
+    yield buses
+    for bus in buses:
+        bus.close()
+
+
+def new_bus(buses: list[KafkaEventBus], kafka_url: str) -> KafkaEventBus:
+    bus = KafkaEventBus.from_url(kafka_url)
+    buses.append(bus)
+    return bus
+
+
+def clicks(users: int, per_user: int, ts: datetime | None = None) -> list[Event]:
+    """Events of several users, interleaved, each user's numbered in order."""
+    stamp = ts or datetime.now(UTC)
+    return [
+        Event(type="view", ts=stamp, user_id=f"u{u}", product_id=f"P{n}", payload={"seq": n})
+        for n in range(per_user)
+        for u in range(users)
+    ]
+
+
+def drain(bus: KafkaEventBus, topic: str, group: str, expected: int) -> list[ConsumedEvent]:
+    """Consume until ``expected`` events arrived or several polls in a row brought nothing."""
+    got: list[ConsumedEvent] = []
+    empty_polls = 0
+    while len(got) < expected and empty_polls < 5:
+        batch = list(bus.consume(topic, group, max_events=expected - len(got), timeout_s=3))
+        empty_polls = 0 if batch else empty_polls + 1
+        got.extend(batch)
+    return got
+
+
+def test_committed_group_offsets_survive_a_consumer_restart(
+    kafka_url: str, topic: str, unique: str, open_bus: list[KafkaEventBus]
+) -> None:
+    group = f"g-{unique}"
+    producer = new_bus(open_bus, kafka_url)
+    first_batch = clicks(users=5, per_user=6)
+    producer.publish(topic, first_batch)
+
+    first = new_bus(open_bus, kafka_url)
+    consumed = drain(first, topic, group, expected=30)
+    assert sorted(str(c.event.event_id) for c in consumed) == sorted(
+        str(e.event_id) for e in first_batch
+    )
+    assert {c.partition for c in consumed} <= set(range(PARTITIONS))
+    first.commit(group, consumed)
+    first.close()
+
+    second_batch = clicks(users=2, per_user=5)
+    producer.publish(topic, second_batch)
+    restarted = new_bus(open_bus, kafka_url)
+    after_restart = drain(restarted, topic, group, expected=10)
+    assert {c.event.event_id for c in after_restart} == {e.event_id for e in second_batch}
+    assert list(restarted.consume(topic, group, timeout_s=2)) == []  # nothing re-delivered
+
+
+def test_a_consumer_that_crashes_before_commit_reads_again(
+    kafka_url: str, topic: str, unique: str, open_bus: list[KafkaEventBus]
+) -> None:
+    group = f"g-{unique}"
+    events = clicks(users=3, per_user=4)
+    new_bus(open_bus, kafka_url).publish(topic, events)
+    crashed = new_bus(open_bus, kafka_url)
+    assert len(drain(crashed, topic, group, expected=12)) == 12
+    crashed.close()  # leaves the group without committing
+
+    again = drain(new_bus(open_bus, kafka_url), topic, group, expected=12)
+    assert {c.event.event_id for c in again} == {e.event_id for e in events}
+
+
+def test_each_users_events_keep_their_order(
+    kafka_url: str, topic: str, unique: str, open_bus: list[KafkaEventBus]
+) -> None:
+    producer = new_bus(open_bus, kafka_url)
+    producer.publish(topic, clicks(users=6, per_user=5))
+    producer.publish(
+        topic,
+        [
+            e.model_copy(update={"payload": {"seq": e.payload["seq"] + 5}})
+            for e in clicks(users=6, per_user=5)
+        ],
+    )
+    consumed = drain(new_bus(open_bus, kafka_url), topic, f"g-{unique}", expected=60)
+    assert len(consumed) == 60
+    for user in (f"u{u}" for u in range(6)):
+        own = [c for c in consumed if c.event.user_id == user]
+        assert len({c.partition for c in own}) == 1  # one key, one partition
+        assert [c.event.payload["seq"] for c in own] == list(range(10))
+
+
+def test_seek_to_time_replays_from_that_moment(
+    kafka_url: str, topic: str, unique: str, open_bus: list[KafkaEventBus]
+) -> None:
+    group = f"g-{unique}"
+    now = datetime.now(UTC).replace(microsecond=0)
+    producer = new_bus(open_bus, kafka_url)
+    older = clicks(users=3, per_user=3, ts=now - timedelta(hours=2))
+    newer = clicks(users=3, per_user=2, ts=now - timedelta(hours=1))
+    producer.publish(topic, older)
+    producer.publish(topic, newer)
+    reader = new_bus(open_bus, kafka_url)
+    reader.commit(group, drain(reader, topic, group, expected=15))
+
+    reader.seek_to_time(topic, group, now - timedelta(minutes=90))
+    replaying = new_bus(open_bus, kafka_url)
+    replayed = drain(replaying, topic, group, expected=6)
+    assert {c.event.event_id for c in replayed} == {e.event_id for e in newer}
+    replaying.close()  # Kafka resets offsets only for a group without live members
+
+    reader.seek_to_time(topic, group, now + timedelta(minutes=5))
+    assert list(new_bus(open_bus, kafka_url).consume(topic, group, timeout_s=3)) == []
+
+
+def test_health_reports_the_cluster(kafka_url: str) -> None:
+    bus = KafkaEventBus.from_url(kafka_url)
+    health = bus.health()
+    bus.close()
+    assert health["healthy"] is True
+    assert isinstance(health["brokers"], int)
+    assert health["brokers"] >= 1
