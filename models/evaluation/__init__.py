@@ -1,0 +1,1 @@
+"""Splitters and metrics for honest offline evaluation."""
