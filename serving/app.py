@@ -11,6 +11,8 @@ from fastapi import FastAPI, Request, Response
 from serving.container import AppContainer
 from serving.errors import error_response, install_error_handlers
 from serving.routers import health, products
+from serving.routers import admin_products as commerce_admin_products
+from serving.routers import auth as commerce_auth
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: no legitimate request of this API is larger
 
@@ -32,6 +34,8 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
     app.middleware("http")(_request_context)
     app.include_router(health.router)
     app.include_router(products.router)
+    app.include_router(commerce_auth.router)
+    app.include_router(commerce_admin_products.router)
     return app
 
 

@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from commerce.domain.errors import CommerceError
+
 log = logging.getLogger(__name__)
 
 STATUS_BY_CODE: dict[str, int] = {
@@ -27,6 +29,28 @@ STATUS_BY_CODE: dict[str, int] = {
     "conflict": 409,
     "engine_unavailable": 503,
     "dataset_missing": 503,
+    # commerce (commerce/domain/errors.py)
+    "invalid_input": 422,
+    "product_not_found": 404,
+    "user_not_found": 404,
+    "cart_not_found": 404,
+    "order_not_found": 404,
+    "sku_exists": 409,
+    "email_taken": 409,
+    "version_conflict": 409,
+    "product_unavailable": 409,
+    "insufficient_stock": 409,
+    "illegal_transition": 409,
+    "idempotency_conflict": 409,
+    "idempotency_in_progress": 409,
+    "idempotency_key_required": 400,
+    "invalid_credentials": 401,
+    "invalid_token": 401,
+    "empty_cart": 409,
+    "payment_declined": 402,
+    "payment_failed": 502,
+    "payment_pending": 202,
+    "review_exists": 409,
 }
 
 
@@ -75,6 +99,13 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(CommerceError)
+    async def _commerce(_: Request, exc: CommerceError) -> JSONResponse:
+        # Registered for the class itself: an ``Exception`` handler would also re-raise it
+        # (Starlette's server-error path), logging every 409 as a crash.
+        status = STATUS_BY_CODE.get(exc.code, 400)
+        return error_response(status, exc.code, exc.message, exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -7,7 +7,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -83,3 +83,23 @@ def with_search_path(url: str, schema: str) -> str:
     """A PostgreSQL URL whose connections use ``schema`` first (isolated test schemas)."""
     parsed = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
     return parsed.render_as_string(hide_password=False)
+
+
+def create_schema(url: str, schema: str) -> str:
+    """Create an empty PostgreSQL schema and return a URL that uses it (tests, benches)."""
+    if not schema.replace("_", "").isalnum():
+        raise ValueError("schema names are letters, digits and underscores")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    engine.dispose()
+    return with_search_path(url, schema)
+
+
+def drop_schema(url: str, schema: str) -> None:
+    if not schema.replace("_", "").isalnum():
+        raise ValueError("schema names are letters, digits and underscores")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    engine.dispose()

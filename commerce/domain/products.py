@@ -16,7 +16,7 @@ ARCHIVED = "archived"
 MAX_PRICE = Decimal("9999999999.99")  # Numeric(12, 2)
 CENT = Decimal("0.01")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
-_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/ ]{0,63}$")
+_SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]{0,63}$")
 
 
 def money(value: Decimal | str | int, field: str = "price") -> Decimal:
@@ -32,7 +32,7 @@ def money(value: Decimal | str | int, field: str = "price") -> Decimal:
 
 def validate_sku(sku: str) -> str:
     if not _SKU.match(sku):
-        raise InvalidInput("sku must be 1-64 letters, digits or ._-/ ", {"field": "sku"})
+        raise InvalidInput("sku must be 1-64 letters, digits, spaces or ._-", {"field": "sku"})
     return sku
 
 

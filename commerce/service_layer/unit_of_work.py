@@ -9,6 +9,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.outbox import SqlAlchemyOutbox
 from commerce.adapters.product_repository import SqlAlchemyProductRepository
+from commerce.adapters.user_repository import (
+    SqlAlchemyRefreshTokenRepository,
+    SqlAlchemyUserRepository,
+)
 from commerce.domain.events import DomainEvent
 
 
@@ -20,6 +24,8 @@ class SqlAlchemyUnitOfWork:
     """
 
     products: SqlAlchemyProductRepository
+    users: SqlAlchemyUserRepository
+    refresh_tokens: SqlAlchemyRefreshTokenRepository
     outbox: SqlAlchemyOutbox
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -39,6 +45,8 @@ class SqlAlchemyUnitOfWork:
 
     def _bind_repositories(self, session: Session) -> None:
         self.products = SqlAlchemyProductRepository(session)
+        self.users = SqlAlchemyUserRepository(session)
+        self.refresh_tokens = SqlAlchemyRefreshTokenRepository(session)
         self.outbox = SqlAlchemyOutbox(session)
 
     def __exit__(

@@ -11,14 +11,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.db import (
+    create_schema,
+    drop_schema,
     make_engine,
     make_session_factory,
     upgrade,
-    with_search_path,
 )
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -34,17 +35,12 @@ def fresh_database(request: pytest.FixtureRequest, backend: str, tmp: Path) -> I
         return
     base = request.getfixturevalue("postgres_url")
     schema = f"test_commerce_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = with_search_path(base, schema)
+    url = create_schema(base, schema)
     try:
         upgrade(url)
         yield url
     finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+        drop_schema(base, schema)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -1,0 +1,134 @@
+"""Use cases of accounts: register, create an admin, login, refresh, logout."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import datetime, timedelta
+
+from commerce.adapters.orm import as_utc
+from commerce.adapters.security import (
+    JwtTokens,
+    PasswordHasher,
+    hash_refresh_token,
+    new_refresh_token,
+)
+from commerce.domain import events
+from commerce.domain.errors import AuthenticationFailed, EmailTaken, InvalidToken
+from commerce.domain.events import utcnow
+from commerce.domain.users import (
+    ADMIN,
+    CUSTOMER,
+    User,
+    new_user_id,
+    normalize_email,
+    validate_password,
+)
+from commerce.service_layer.rate_limit import LoginRateLimiter
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+
+@dataclasses.dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    user_id: str
+
+
+@dataclasses.dataclass(frozen=True)
+class AuthConfig:
+    tokens: JwtTokens
+    hasher: PasswordHasher
+    refresh_days: int = 14
+
+
+def register(
+    uow: SqlAlchemyUnitOfWork,
+    hasher: PasswordHasher,
+    email: str,
+    password: str,
+    role: str = CUSTOMER,
+    request_id: str | None = None,
+) -> User:
+    validate_password(password)
+    user = User(new_user_id(), normalize_email(email), hasher.hash(password), role=role)
+    with uow:
+        if uow.users.get_by_email(user.email or "") is not None:
+            raise EmailTaken("an account with this email exists", {"field": "email"})
+        uow.users.add(user)
+        uow.emit(events.UserRegistered(user_id=user.id, request_id=request_id, role=role))
+        uow.commit()
+    return user
+
+
+def create_admin(uow: SqlAlchemyUnitOfWork, hasher: PasswordHasher, email: str, pw: str) -> User:
+    """The command line's ``users create-admin``."""
+    return register(uow, hasher, email, pw, role=ADMIN)
+
+
+def login(
+    uow: SqlAlchemyUnitOfWork,
+    auth: AuthConfig,
+    limiter: LoginRateLimiter,
+    credentials: tuple[str, str],
+    address: str,
+) -> TokenPair:
+    email, password = credentials
+    limiter.hit(email.strip().lower(), address)
+    with uow:
+        user = uow.users.get_by_email(normalize_email(email))
+        if user is None or not user.password_hash or not user.is_active:
+            auth.hasher.dummy_verify()
+            raise AuthenticationFailed("email or password is wrong")
+        if not auth.hasher.verify(user.password_hash, password):
+            raise AuthenticationFailed("email or password is wrong")
+        pair = _issue(uow, auth, user, family_id=str(uuid.uuid4()))
+        uow.commit()
+    return pair
+
+
+def refresh(uow: SqlAlchemyUnitOfWork, auth: AuthConfig, refresh_token: str) -> TokenPair:
+    """Rotate: the presented token dies and a new one is issued in the same family.
+
+    Presenting an already-rotated token means it leaked: the whole family is revoked.
+    """
+    token_hash = hash_refresh_token(refresh_token)
+    now = utcnow()
+    with uow:
+        row = uow.refresh_tokens.find(token_hash)
+        if row is None:
+            raise InvalidToken("refresh token is not valid")
+        if not uow.refresh_tokens.revoke(token_hash, now):
+            uow.refresh_tokens.revoke_family(row.family_id, now)
+            uow.commit()
+            raise InvalidToken("refresh token was already used; the session is revoked")
+        user = uow.users.get(row.user_id)
+        if _expired(row.expires_at, now) or user is None or not user.is_active:
+            uow.commit()
+            raise InvalidToken("refresh token is not valid")
+        pair = _issue(uow, auth, user, family_id=row.family_id)
+        uow.commit()
+    return pair
+
+
+def logout(uow: SqlAlchemyUnitOfWork, refresh_token: str) -> None:
+    """Revoke the session (the token's whole family). Unknown tokens are silently ignored."""
+    with uow:
+        row = uow.refresh_tokens.find(hash_refresh_token(refresh_token))
+        if row is not None:
+            uow.refresh_tokens.revoke_family(row.family_id, utcnow())
+            uow.commit()
+
+
+def _issue(uow: SqlAlchemyUnitOfWork, auth: AuthConfig, user: User, family_id: str) -> TokenPair:
+    token, token_hash = new_refresh_token()
+    expires = utcnow() + timedelta(days=auth.refresh_days)
+    uow.refresh_tokens.add(user.id, token_hash, family_id, expires)
+    access = auth.tokens.issue(user.id, user.role)
+    seconds = int(auth.tokens.lifetime.total_seconds())
+    return TokenPair(access, token, seconds, user.id)
+
+
+def _expired(expires_at: datetime, now: datetime) -> bool:
+    return as_utc(expires_at) <= now

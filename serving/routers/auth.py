@@ -1,0 +1,69 @@
+"""Accounts: register, login, refresh, logout and ``GET /me``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from commerce.domain.errors import UserNotFound
+from commerce.domain.users import User
+from commerce.service_layer import auth
+from serving.routers.deps import Claims, auth_config, login_limiter, new_uow, request_id
+from serving.schemas.auth import Credentials, RefreshRequest, TokenResponse, UserPublic
+
+router = APIRouter(tags=["auth"])
+
+
+def _public(user: User) -> UserPublic:
+    return UserPublic(id=user.id, email=user.email, role=user.role, created_at=user.created_at)
+
+
+def _tokens(pair: auth.TokenPair) -> TokenResponse:
+    return TokenResponse(
+        access_token=pair.access_token, refresh_token=pair.refresh_token, expires_in=pair.expires_in
+    )
+
+
+@router.post("/auth/register", status_code=201, response_model=UserPublic)
+def register(body: Credentials, request: Request) -> UserPublic:
+    """Create a customer account (the password is stored as an argon2id hash)."""
+    hasher = auth_config(request).hasher
+    user = auth.register(
+        new_uow(request), hasher, body.email, body.password, request_id=request_id(request)
+    )
+    return _public(user)
+
+
+@router.post("/auth/login", response_model=TokenResponse)
+def login(body: Credentials, request: Request) -> TokenResponse:
+    """A short-lived access token and a rotating refresh token. Rate limited."""
+    address = request.client.host if request.client else "unknown"
+    pair = auth.login(
+        new_uow(request),
+        auth_config(request),
+        login_limiter(request),
+        (body.email, body.password),
+        address,
+    )
+    return _tokens(pair)
+
+
+@router.post("/auth/refresh", response_model=TokenResponse)
+def refresh(body: RefreshRequest, request: Request) -> TokenResponse:
+    """Trade a refresh token for a new pair; the old refresh token stops working."""
+    return _tokens(auth.refresh(new_uow(request), auth_config(request), body.refresh_token))
+
+
+@router.post("/auth/logout", status_code=204)
+def logout(body: RefreshRequest, request: Request) -> Response:
+    """Revoke the session the refresh token belongs to."""
+    auth.logout(new_uow(request), body.refresh_token)
+    return Response(status_code=204)
+
+
+@router.get("/me", response_model=UserPublic)
+def me(claims: Claims, request: Request) -> UserPublic:
+    with new_uow(request) as uow:
+        user = uow.users.get(claims.user_id)
+    if user is None or not user.is_active:
+        raise UserNotFound("the account no longer exists")
+    return _public(user)

@@ -1,0 +1,79 @@
+"""Dependencies shared by the commerce routers: unit of work, tokens, the current user."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from commerce.adapters.security import AccessClaims, JwtTokens, PasswordHasher
+from commerce.domain.errors import InvalidToken, PermissionDenied
+from commerce.service_layer.auth import AuthConfig
+from commerce.service_layer.rate_limit import LoginRateLimiter
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from serving.container import AppContainer
+
+_bearer = HTTPBearer(auto_error=False, description="An access token from POST /auth/login")
+_HASHER = PasswordHasher()
+
+
+def container(request: Request) -> AppContainer:
+    result: AppContainer = request.app.state.container
+    return result
+
+
+def request_id(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def new_uow(request: Request) -> SqlAlchemyUnitOfWork:
+    return SqlAlchemyUnitOfWork(container(request).session_factory)
+
+
+def auth_config(request: Request) -> AuthConfig:
+    state = request.app.state
+    if not hasattr(state, "commerce_auth"):
+        c = container(request)
+        tokens = JwtTokens(c.jwt_secret, c.jwt_issuer, c.jwt_audience, c.access_token_minutes)
+        state.commerce_auth = AuthConfig(tokens, _HASHER, c.refresh_token_days)
+    result: AuthConfig = state.commerce_auth
+    return result
+
+
+def login_limiter(request: Request) -> LoginRateLimiter:
+    return LoginRateLimiter(container(request).cache)
+
+
+def current_claims(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AccessClaims:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise InvalidToken("an access token is required")
+    return auth_config(request).tokens.verify(credentials.credentials)
+
+
+def optional_claims(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> AccessClaims | None:
+    if credentials is None:
+        return None
+    return current_claims(request, credentials)
+
+
+def admin_claims(
+    request: Request, claims: Annotated[AccessClaims, Depends(current_claims)]
+) -> AccessClaims:
+    """The token says admin *and* the account still is one (a demotion takes effect now)."""
+    with new_uow(request) as uow:
+        user = uow.users.get(claims.user_id)
+    if user is None or not user.is_active or not user.is_admin:
+        raise PermissionDenied("administrators only")
+    return claims
+
+
+Claims = Annotated[AccessClaims, Depends(current_claims)]
+MaybeClaims = Annotated[AccessClaims | None, Depends(optional_claims)]
+AdminClaims = Annotated[AccessClaims, Depends(admin_claims)]

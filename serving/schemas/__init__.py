@@ -1,0 +1,1 @@
+"""Request and response models of the commerce API (``XCreate`` in, ``XPublic`` out)."""

@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from commerce.domain.products import Product
+
+Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+ImageUrls = Annotated[list[AnyHttpUrl], Field(max_length=20)]
+
+
+class ProductCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")
+    name: str = Field(min_length=1, max_length=500)
+    description: str = Field(default="", max_length=20_000)
+    category_path: str = Field(default="", max_length=500)
+    brand: str | None = Field(default=None, max_length=200)
+    price: Price
+    currency: Currency
+    image_urls: ImageUrls = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+    def fields(self) -> dict[str, Any]:
+        data = self.model_dump()
+        data["image_urls"] = [str(u) for u in self.image_urls]
+        return data
+
+
+class ProductUpdate(BaseModel):
+    """Only the fields given change. ``version`` guards against overwriting a newer edit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=500)
+    description: str | None = Field(default=None, max_length=20_000)
+    category_path: str | None = Field(default=None, max_length=500)
+    brand: str | None = Field(default=None, max_length=200)
+    price: Price | None = None
+    currency: Currency | None = None
+    image_urls: ImageUrls | None = None
+    attributes: dict[str, Any] | None = None
+    version: int | None = Field(default=None, ge=1)
+
+    def changes(self) -> dict[str, Any]:
+        data = self.model_dump(exclude_unset=True, exclude={"version"})
+        # null only means "clear" for the optional brand; elsewhere it means "leave alone".
+        data = {k: v for k, v in data.items() if v is not None or k == "brand"}
+        if "image_urls" in data and self.image_urls is not None:
+            data["image_urls"] = [str(u) for u in self.image_urls]
+        return data
+
+
+class ProductAdmin(BaseModel):
+    id: int | None
+    sku: str
+    name: str
+    description: str
+    category_path: str
+    brand: str | None
+    price: Decimal
+    currency: str
+    image_urls: list[str]
+    attributes: dict[str, Any]
+    status: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, product: Product) -> ProductAdmin:
+        return cls.model_validate(product, from_attributes=True)
+
+
+class ProductAdminPage(BaseModel):
+    items: list[ProductAdmin]
+    page: int
+    size: int
+    total: int
