@@ -1,0 +1,1 @@
+"""Pure DataFrame transforms: each takes and returns DataFrames, no I/O, unit-tested."""

@@ -1,0 +1,81 @@
+"""Raw records → validated envelope rows, or quarantine rows that say what was wrong."""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from pipelines.schema import (
+    BRONZE_SCHEMA,
+    QUARANTINE_SCHEMA,
+    RAW_ENVELOPE_SCHEMA,
+    SUPPORTED_SCHEMA_VERSIONS,
+)
+
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+REASON = "reason"
+
+
+def parse_envelope(raw: DataFrame) -> DataFrame:
+    """Parse the ``raw`` JSON column into envelope columns plus a ``reason`` (null when valid).
+
+    ``raw`` must carry ``raw`` (the record text) and the source columns ``topic``, ``source``,
+    ``position``, ``ingested_at``. Nothing is dropped: every input row comes out once.
+    """
+    j = F.from_json(F.col("raw"), RAW_ENVELOPE_SCHEMA)
+    parsed = raw.withColumn("_j", j).withColumn("_is_obj", _is_json_object(F.col("raw")))
+    typed = parsed.select(
+        "*",
+        F.col("_j.event_id").alias("event_id"),
+        F.col("_j.type").alias("type"),
+        F.col("_j.ts").try_cast("timestamp").alias("ts"),
+        F.col("_j.user_id").alias("user_id"),
+        F.col("_j.session_id").alias("session_id"),
+        F.col("_j.request_id").alias("request_id"),
+        F.col("_j.product_id").alias("product_id"),
+        F.col("_j.payload").alias("payload"),
+        F.col("_j.schema_version").try_cast("int").alias("schema_version"),
+        F.col("_j.ts").alias("_ts_text"),
+    )
+    return typed.withColumn(REASON, _reason()).drop("_j", "_is_obj", "_ts_text")
+
+
+def _is_json_object(raw: Column) -> Column:
+    # get_json_object returns null for text that is not JSON at all.
+    return F.ltrim(raw).startswith("{") & F.get_json_object(raw, "$").isNotNull()
+
+
+def _reason() -> Column:
+    versions = [F.lit(v) for v in SUPPORTED_SCHEMA_VERSIONS]
+    payload = F.ltrim(F.col("payload"))
+    return (
+        F.when(F.col("raw").isNull() | ~F.col("_is_obj"), F.lit("not a JSON object"))
+        .when(F.col("event_id").isNull(), F.lit("missing event_id"))
+        .when(~F.col("event_id").rlike(UUID_PATTERN), F.lit("event_id is not a UUID"))
+        .when(F.col("type").isNull() | (F.length("type") == 0), F.lit("missing type"))
+        .when(F.length("type") > 64, F.lit("type longer than 64 characters"))
+        .when(F.col("_ts_text").isNull(), F.lit("missing ts"))
+        .when(F.col("ts").isNull(), F.lit("ts is not a timestamp"))
+        .when(~F.col("_ts_text").rlike(r"(Z|[+-]\d\d:?\d\d)$"), F.lit("ts has no time zone"))
+        .when(
+            F.col("schema_version").isNull() | ~F.col("schema_version").isin(*versions),
+            F.lit("unsupported schema_version"),
+        )
+        .when(payload.isNotNull() & ~payload.startswith("{"), F.lit("payload is not an object"))
+    )
+
+
+def to_bronze(parsed: DataFrame) -> DataFrame:
+    """The valid rows of ``parse_envelope``'s output, in the bronze table's columns."""
+    valid = parsed.where(F.col(REASON).isNull())
+    valid = valid.withColumn("event_id", F.lower("event_id"))
+    valid = valid.withColumn("payload", F.coalesce(F.col("payload"), F.lit("{}")))
+    valid = valid.withColumn("date", F.to_date("ts"))
+    return valid.select(*[F.col(f.name).cast(f.dataType) for f in BRONZE_SCHEMA.fields])
+
+
+def to_quarantine(parsed: DataFrame) -> DataFrame:
+    """The invalid rows of ``parse_envelope``'s output, with the raw text and the reason."""
+    bad = parsed.where(F.col(REASON).isNotNull())
+    bad = bad.withColumn("date", F.to_date("ingested_at"))
+    return bad.select(*[F.col(f.name).cast(f.dataType) for f in QUARANTINE_SCHEMA.fields])

@@ -1,0 +1,106 @@
+"""Bronze → silver: one row per event (de-duplicated), bots filtered, 30-minute sessions."""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from pipelines.schema import ORDER_LINES_SCHEMA
+
+ORDER_PLACED = "OrderPlaced"
+BOT_AGENT_PATTERN = r"(?i)(bot|crawler|spider|slurp|headless|python-requests|curl/)"
+
+
+def dedupe_events(events: DataFrame) -> DataFrame:
+    """Keep one row per ``event_id``: the first one ingested (a relay may publish twice)."""
+    w = Window.partitionBy("event_id").orderBy(
+        F.col("ingested_at").asc_nulls_last(), F.col("position").asc_nulls_last()
+    )
+    return events.withColumn("_n", F.row_number().over(w)).where("_n = 1").drop("_n")
+
+
+def actor(events: DataFrame) -> Column:
+    """Who did it: the user, else the client's session, else the event alone."""
+    return F.coalesce(events["user_id"], events["session_id"], events["event_id"])
+
+
+def filter_bots(
+    events: DataFrame, max_events_per_minute: int = 60, agent_pattern: str = BOT_AGENT_PATTERN
+) -> DataFrame:
+    """Drop the clickstream of obvious bots; commerce events (real orders) are always kept.
+
+    An actor is a bot when its user agent says so (``payload.user_agent``), or when it sent
+    more than ``max_events_per_minute`` clickstream events within one clock minute.
+    """
+    click = F.col("topic") == "clickstream"
+    tagged = events.withColumn("_actor", actor(events))
+    agent = F.get_json_object("payload", "$.user_agent")
+    per_minute = (
+        tagged.where(click)
+        .groupBy("_actor", F.date_trunc("minute", "ts").alias("_minute"))
+        .agg(
+            F.count("*").alias("_n"),
+            F.max(F.coalesce(agent.rlike(agent_pattern), F.lit(False))).alias("_ua"),
+        )
+    )
+    bots = (
+        per_minute.where((F.col("_n") > max_events_per_minute) | F.col("_ua"))
+        .select("_actor")
+        .distinct()
+    )
+    flagged = tagged.join(bots.withColumn("_bot", F.lit(True)), "_actor", "left")
+    keep = ~click | F.col("_bot").isNull()
+    return flagged.where(keep).drop("_actor", "_bot")
+
+
+def sessionize(events: DataFrame, gap_minutes: int = 30) -> DataFrame:
+    """Add ``session``: a new one starts after ``gap_minutes`` of inactivity of the same actor."""
+    tagged = events.withColumn("_actor", actor(events))
+    w = Window.partitionBy("_actor").orderBy("ts", "event_id")
+    gap = F.col("ts").cast("long") - F.lag("ts").over(w).cast("long")
+    starts = tagged.withColumn(
+        "_new", F.when(gap.isNull() | (gap > gap_minutes * 60), 1).otherwise(0)
+    )
+    numbered = starts.withColumn(
+        "_seq", F.sum("_new").over(w.rowsBetween(Window.unboundedPreceding, 0))
+    )
+    return numbered.withColumn(
+        "session", F.concat_ws("#", "_actor", F.col("_seq").cast("string"))
+    ).drop("_actor", "_new", "_seq")
+
+
+def silver_events(
+    bronze: DataFrame, gap_minutes: int = 30, max_events_per_minute: int = 60
+) -> DataFrame:
+    """The silver event table: de-duplicated, bots filtered, sessionized."""
+    clean = filter_bots(dedupe_events(bronze), max_events_per_minute)
+    return sessionize(clean, gap_minutes)
+
+
+def purchase_lines(events: DataFrame) -> DataFrame:
+    """One row per (order, product) from ``OrderPlaced`` events, each order counted once.
+
+    Purchases come only from the commerce topic's ``OrderPlaced`` (``PaymentCaptured`` confirms
+    an order, it is not a second purchase). An order published twice under different event ids
+    still counts once: orders are keyed by ``payload.order_id``.
+    """
+    orders = events.where(F.col("type") == ORDER_PLACED).select(
+        "user_id",
+        "ts",
+        F.get_json_object("payload", "$.order_id").alias("order_id"),
+        F.get_json_object("payload", "$.lines").alias("_lines"),
+        "event_id",
+    )
+    w = Window.partitionBy("order_id").orderBy("ts", "event_id")
+    first = orders.withColumn("_n", F.row_number().over(w)).where("_n = 1")
+    lines = first.select(
+        "order_id", "user_id", "ts", F.explode(F.from_json("_lines", ORDER_LINES_SCHEMA)).alias("l")
+    )
+    return (
+        lines.groupBy("order_id", "user_id", "ts", F.col("l.product_id").alias("product_id"))
+        .agg(
+            F.sum("l.quantity").alias("quantity"),
+            F.first("l.unit_price", ignorenulls=True).alias("unit_price"),
+        )
+        .withColumn("amount", F.col("quantity") * F.coalesce(F.col("unit_price"), F.lit(0.0)))
+    )

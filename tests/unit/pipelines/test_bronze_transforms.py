@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from pyspark.sql import DataFrame, SparkSession
+
+from pipelines.events import Event
+from pipelines.transforms.bronze import parse_envelope, to_bronze, to_quarantine
+
+pytestmark = pytest.mark.spark
+
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def _raw(spark: SparkSession, lines: list[str]) -> DataFrame:
+    rows = [(line, "clickstream", "log", f"f:{i}", NOW) for i, line in enumerate(lines)]
+    return spark.createDataFrame(
+        rows, "raw string, topic string, source string, position string, ingested_at timestamp"
+    )
+
+
+def _good(**overrides: object) -> str:
+    event = Event(type="product_view", user_id="u1", product_id="85123A", payload={"price": 2.5})
+    data = json.loads(event.to_json())
+    data.update(overrides)
+    return json.dumps(data)
+
+
+def test_valid_event_keeps_every_envelope_field(spark: SparkSession) -> None:
+    event = Event(type="search", user_id="7", request_id="r1", payload={"query": "mug", "n": [1]})
+    parsed = parse_envelope(_raw(spark, [event.to_json()]))
+    row = to_bronze(parsed).collect()[0]
+    assert row.event_id == str(event.event_id)
+    assert row.type == "search" and row.user_id == "7" and row.request_id == "r1"
+    assert row.ts.replace(tzinfo=UTC) == event.ts
+    assert json.loads(row.payload) == {"query": "mug", "n": [1]}
+    assert row.schema_version == 1 and row.date == event.ts.date()
+    assert to_quarantine(parsed).count() == 0
+
+
+BAD_RECORDS = [
+    ("not json at all", "not a JSON object"),
+    ("[1, 2]", "not a JSON object"),
+    (_good(event_id=None), "missing event_id"),
+    (_good(event_id="abc"), "event_id is not a UUID"),
+    (_good(type=""), "missing type"),
+    (_good(ts=None), "missing ts"),
+    (_good(ts="yesterday"), "ts is not a timestamp"),
+    (_good(ts="2026-01-02T03:04:05"), "ts has no time zone"),
+    (_good(schema_version=99), "unsupported schema_version"),
+    (_good(payload=[1, 2]), "payload is not an object"),
+]
+
+
+def test_bad_records_go_to_quarantine_with_reason(spark: SparkSession) -> None:
+    parsed = parse_envelope(_raw(spark, [line for line, _ in BAD_RECORDS] + [_good()]))
+    bad = {r.raw: r.reason for r in to_quarantine(parsed).collect()}
+    assert bad == dict(BAD_RECORDS)
+    assert to_bronze(parsed).count() == 1
+
+
+def test_nothing_is_dropped(spark: SparkSession) -> None:
+    lines = [_good() for _ in range(5)] + ["{", _good(event_id=str(uuid.uuid4()).upper())]
+    parsed = parse_envelope(_raw(spark, lines))
+    assert to_bronze(parsed).count() + to_quarantine(parsed).count() == len(lines)

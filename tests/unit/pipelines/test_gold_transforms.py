@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pipeline_frames import T0, ev, frame, order
+from pyspark.sql import DataFrame, SparkSession
+
+from pipelines.transforms.features import item_features, purchase_labels, ranking_training_set
+from pipelines.transforms.gold import (
+    InteractionWeights,
+    co_occurrence,
+    interaction_signals,
+    interactions,
+    item_popularity,
+    user_features,
+)
+from pipelines.transforms.silver import purchase_lines
+
+pytestmark = pytest.mark.spark
+DAY = 24 * 60
+
+
+def _signals(spark: SparkSession, rows: list[tuple[object, ...]]) -> tuple[DataFrame, DataFrame]:
+    events = frame(spark, rows)
+    purchases = purchase_lines(events)
+    return events, purchases
+
+
+def test_interaction_weights_and_decay(spark: SparkSession) -> None:
+    rows = [
+        ev("product_view", 0, product="p"),
+        ev("product_view", 0, product="p"),
+        ev("add_to_cart", 0, product="p"),
+        ev("ReviewSubmitted", 0, product="p", topic="commerce", rating=5),
+        order(-10 * DAY, "u1", "o1", [("p", 12, 1.0)]),  # ten days old: half weight
+        ev("product_view", 5 * DAY, product="p"),  # after as_of: ignored
+    ]
+    events, purchases = _signals(spark, rows)
+    weights = InteractionWeights(view=1, cart=3, purchase=8, rating=2, half_life_days=10)
+    out = interactions(interaction_signals(events, purchases), weights, as_of=T0).collect()
+    assert len(out) == 1
+    row = out[0]
+    assert row.weight == pytest.approx(2 * 1 + 3 + 2 * 5 / 5 + 8 * 0.5)
+    assert (row.n_view, row.n_cart, row.n_purchase, row.n_rating) == (2, 1, 1, 1)
+
+
+def test_co_occurrence_counts_orders_both_ways(spark: SparkSession) -> None:
+    rows = [
+        order(0, "u1", "o1", [("a", 1, 1.0), ("b", 1, 1.0), ("c", 1, 1.0)]),
+        order(1, "u2", "o2", [("a", 1, 1.0), ("b", 2, 1.0)]),
+        order(2, "u3", "o3", [("a", 1, 1.0)]),
+    ]
+    _, purchases = _signals(spark, rows)
+    out = {
+        (r.product_id, r.other_product_id): (r.n_orders, r.confidence)
+        for r in co_occurrence(purchases).collect()
+    }
+    assert out[("a", "b")] == (2, pytest.approx(2 / 3))
+    assert out[("b", "a")] == (2, 1.0)
+    assert out[("c", "a")] == (1, 1.0)
+    assert ("a", "a") not in out and len(out) == 6
+
+
+def test_popularity_windows_slide(spark: SparkSession) -> None:
+    rows = [ev("product_view", 0, product="p"), ev("product_view", 2 * DAY, product="p")]
+    events, purchases = _signals(spark, rows)
+    pop = item_popularity(interaction_signals(events, purchases), "2 days", "1 day").collect()
+    assert sorted(r.n_view for r in pop) == [1, 1, 1, 1]
+    pop3 = item_popularity(interaction_signals(events, purchases), "3 days", "1 day").collect()
+    assert max(r.n_view for r in pop3) == 2
+
+
+def test_user_rfm_and_item_features(spark: SparkSession) -> None:
+    rows = [
+        order(-3 * DAY, "u1", "o1", [("a", 2, 5.0)]),
+        order(-1 * DAY, "u1", "o2", [("a", 1, 5.0), ("b", 1, 1.0)]),
+        ev(
+            "ProductCreated",
+            -9 * DAY,
+            None,
+            "a",
+            "commerce",
+            name="Mug",
+            price=6.0,
+            category="Kitchen",
+        ),
+        ev("product_view", -2 * DAY, "u2", "b"),
+    ]
+    events, purchases = _signals(spark, rows)
+    signals = interaction_signals(events, purchases)
+    users = {r.user_id: r for r in user_features(purchases, signals, T0).collect()}
+    assert users["u1"].frequency == 2 and users["u1"].monetary == pytest.approx(16.0)
+    assert users["u1"].recency_days == pytest.approx(1.0)
+    assert users["u2"].frequency == 0 and users["u2"].n_views == 1
+    items = {r.product_id: r for r in item_features(events, purchases, signals, T0).collect()}
+    assert (items["a"].price, items["a"].category, items["a"].n_orders) == (6.0, "Kitchen", 2)
+    assert items["a"].age_days == pytest.approx(9.0)
+    assert items["b"].price == 1.0 and items["b"].n_views == 1
+
+
+def test_training_set_uses_only_earlier_events(spark: SparkSession) -> None:
+    rows = [
+        order(0, "u1", "o1", [("a", 1, 2.0)]),
+        order(60, "u1", "o2", [("a", 1, 2.0), ("b", 1, 3.0)]),
+        order(30, "u2", "o3", [("a", 1, 2.0)]),
+        ev("product_view", 59, "u1", "b"),
+        ev("product_view", 61, "u1", "b"),  # after the label: must not leak
+    ]
+    events, purchases = _signals(spark, rows)
+    labels = purchase_labels(purchases, negatives_per_positive=1)
+    train = ranking_training_set(labels, purchases, interaction_signals(events, purchases))
+    got = {(r.user_id, r.product_id, r.label_ts): r for r in train.where("label = 1").collect()}
+    second = (T0 + timedelta(minutes=60)).replace(tzinfo=None)
+    a2, b2 = got[("u1", "a", second)], got[("u1", "b", second)]
+    assert (a2.user_orders, a2.user_spend, a2.user_item_purchases) == (1, 2.0, 1)
+    assert a2.item_orders == 2 and a2.item_buyers == 2
+    assert (b2.user_item_views, b2.user_item_purchases, b2.item_orders) == (1, 0, 0)
+    first = got[("u1", "a", T0.replace(tzinfo=None))]
+    assert (first.user_orders, first.item_orders) == (0, 0)
+    assert train.where("label = 0").count() >= 1

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pytest
+from pipeline_frames import ev, frame, order
+from pyspark.sql import SparkSession
+
+from pipelines.transforms.silver import dedupe_events, filter_bots, purchase_lines, sessionize
+
+pytestmark = pytest.mark.spark
+
+
+def test_dedupe_keeps_the_first_ingested_copy(spark: SparkSession) -> None:
+    rows = [
+        ev("product_view", 0, event_id="e1", ingested_min=5, page="late"),
+        ev("product_view", 0, event_id="e1", ingested_min=1, page="early"),
+        ev("product_view", 1, event_id="e2"),
+    ]
+    out = dedupe_events(frame(spark, rows)).collect()
+    assert sorted(r.event_id for r in out) == ["e1", "e2"]
+    assert [r.payload for r in out if r.event_id == "e1"] == ['{"page": "early"}']
+
+
+def test_sessions_split_after_thirty_minutes_of_inactivity(spark: SparkSession) -> None:
+    rows = [ev("page_view", m, user="a") for m in (0, 10, 39, 70)] + [ev("page_view", 5, user="b")]
+    out = sessionize(frame(spark, rows)).orderBy("user_id", "ts").collect()
+    assert [r.session for r in out] == ["a#1", "a#1", "a#1", "a#2", "b#1"]
+
+
+def test_bots_lose_their_clickstream_but_not_their_orders(spark: SparkSession) -> None:
+    flood = [ev("product_view", 0.1 * i / 10, user="bot", product="p") for i in range(70)]
+    agent = [ev("page_view", 3, user="crawler", user_agent="Googlebot/2.1")]
+    human = [ev("product_view", m, user="human", product="p") for m in range(5)]
+    orders = [order(2, "bot", "o1", [("p", 1, 2.0)])]
+    out = filter_bots(frame(spark, flood + agent + human + orders), max_events_per_minute=60)
+    kept = {(r.user_id, r.type) for r in out.collect()}
+    assert kept == {("human", "product_view"), ("bot", "OrderPlaced")}
+
+
+def test_purchase_lines_count_each_order_once(spark: SparkSession) -> None:
+    rows = [
+        order(0, "u1", "o1", [("a", 2, 1.5), ("b", 1, 4.0), ("a", 1, 1.5)]),
+        order(1, "u1", "o1", [("a", 2, 1.5), ("b", 1, 4.0), ("a", 1, 1.5)]),  # republished
+        ev("PaymentCaptured", 2, topic="commerce", order_id="o1", amount=8.5),
+        order(3, "u2", "o2", [("b", 3, 4.0)]),
+    ]
+    out = {
+        (r.order_id, r.product_id): (r.quantity, r.amount)
+        for r in purchase_lines(frame(spark, rows)).collect()
+    }
+    assert out == {("o1", "a"): (3.0, 4.5), ("o1", "b"): (1.0, 4.0), ("o2", "b"): (3.0, 12.0)}
