@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request, Response
 from serving.container import AppContainer
 from serving.errors import error_response, install_error_handlers
 from serving.routers import health, products
+from serving.routers import admin_inventory as commerce_admin_inventory
 from serving.routers import admin_products as commerce_admin_products
 from serving.routers import auth as commerce_auth
 
@@ -36,6 +37,7 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
     app.include_router(products.router)
     app.include_router(commerce_auth.router)
     app.include_router(commerce_admin_products.router)
+    app.include_router(commerce_admin_inventory.router)
     return app
 
 

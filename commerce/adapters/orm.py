@@ -127,14 +127,69 @@ outbox = Table(
 )
 Index("ix_outbox_published_at_id", outbox.c.published_at, outbox.c.id)
 
+stock_levels = Table(
+    "stock_levels",
+    metadata,
+    Column("product_id", BigId, ForeignKey("products.id"), primary_key=True),
+    Column("on_hand", Integer, nullable=False),
+    Column("reserved", Integer, nullable=False),
+    # available = on_hand - reserved = the sum of the ledger's available_delta
+    Column("available", Integer, nullable=False),
+    Column("low_stock_threshold", Integer, nullable=False),
+    _ts("updated_at"),
+    CheckConstraint("available >= 0", name="available_non_negative"),
+    CheckConstraint("reserved >= 0", name="reserved_non_negative"),
+    CheckConstraint("available = on_hand - reserved", name="available_is_on_hand_less_reserved"),
+)
+
+inventory_ledger = Table(
+    "inventory_ledger",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("product_id", BigId, ForeignKey("products.id"), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("available_delta", Integer, nullable=False),
+    Column("reserved_delta", Integer, nullable=False),
+    Column("reservation_id", String(36), nullable=True),
+    Column("order_id", String(36), nullable=True),
+    Column("reason", String(200), nullable=True),
+    _ts("created_at"),
+    CheckConstraint(
+        "kind IN ('received', 'reserved', 'released', 'sold', 'returned', 'adjusted')",
+        name="kind",
+    ),
+)
+Index("ix_inventory_ledger_product_id", inventory_ledger.c.product_id)
+
+reservations = Table(
+    "reservations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("order_id", String(36), nullable=False),
+    Column("product_id", BigId, ForeignKey("products.id"), nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    _ts("expires_at"),
+    _ts("created_at"),
+    _ts("closed_at", nullable=True),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    CheckConstraint("status IN ('active', 'released', 'expired', 'consumed')", name="status"),
+)
+Index("ix_reservations_order_id", reservations.c.order_id)
+Index("ix_reservations_status_expires_at", reservations.c.status, reservations.c.expires_at)
+
 __all__ = [
     "BigId",
     "Money",
     "as_utc",
     "dml",
+    "inventory_ledger",
     "metadata",
     "outbox",
     "products",
     "refresh_tokens",
+    "reservations",
+    "stock_levels",
     "users",
 ]

@@ -113,3 +113,51 @@ class UserRegistered(DomainEvent):
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class UserLoggedIn(DomainEvent):
     pass
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StockReceived(DomainEvent):
+    quantity: int
+    available: int
+    kind: str = "received"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StockAdjusted(DomainEvent):
+    quantity: int
+    available: int
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StockReserved(DomainEvent):
+    order_id: str
+    reservation_id: str
+    quantity: int
+    available: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StockReleased(DomainEvent):
+    order_id: str
+    reservation_id: str
+    quantity: int
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StockSold(DomainEvent):
+    order_id: str
+    quantity: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StockReturned(DomainEvent):
+    order_id: str
+    quantity: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class StockLow(DomainEvent):
+    available: int
+    threshold: int

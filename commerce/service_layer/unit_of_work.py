@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from commerce.adapters.inventory_repository import SqlAlchemyInventoryRepository
 from commerce.adapters.outbox import SqlAlchemyOutbox
 from commerce.adapters.product_repository import SqlAlchemyProductRepository
 from commerce.adapters.user_repository import (
@@ -26,6 +27,7 @@ class SqlAlchemyUnitOfWork:
     products: SqlAlchemyProductRepository
     users: SqlAlchemyUserRepository
     refresh_tokens: SqlAlchemyRefreshTokenRepository
+    inventory: SqlAlchemyInventoryRepository
     outbox: SqlAlchemyOutbox
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -47,6 +49,7 @@ class SqlAlchemyUnitOfWork:
         self.products = SqlAlchemyProductRepository(session)
         self.users = SqlAlchemyUserRepository(session)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(session)
+        self.inventory = SqlAlchemyInventoryRepository(session)
         self.outbox = SqlAlchemyOutbox(session)
 
     def __exit__(
