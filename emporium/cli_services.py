@@ -2,9 +2,107 @@
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
 
+from emporium.services import REGISTRY, ServiceContext, ServiceError, build, process, resolve
+from emporium.services.base import ManagedService
+from emporium.services.envfiles import write_env_files
+from emporium.services.install import Installer
+from emporium.settings import get_settings
+
 app = typer.Typer(
-    help="Install, start, stop and check the real engines on 127.0.0.1.",
-    no_args_is_help=True,
+    help="Install, start, stop and check the real engines on 127.0.0.1.", no_args_is_help=True
 )
+
+OnlyOption = Annotated[
+    list[str] | None,
+    typer.Option("--only", help="Engine to act on (repeatable); its prerequisites come along."),
+]
+
+
+def _echo(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _services(only: list[str] | None, allow_install: bool = True) -> list[ManagedService]:
+    try:
+        names = resolve(only)
+    except KeyError as exc:
+        raise typer.BadParameter(f"unknown engine {exc.args[0]!r}", param_hint="--only") from exc
+    state_dir = get_settings().state_path / "services"
+    ctx = ServiceContext(state_dir, Installer(allow_install=allow_install, echo=_echo), _echo)
+    return build(ctx, names)
+
+
+@app.command()
+def up(
+    only: OnlyOption = None,
+    install: Annotated[
+        bool, typer.Option("--install/--no-install", help="Install what is missing.")
+    ] = True,
+) -> None:
+    """Install what is missing, start the engines in order and wait until each is healthy."""
+    services = _services(only, allow_install=install)
+    ports = [port for cls in REGISTRY.values() for port in (cls.port, *cls.extra_ports)]
+    if not process.reserve_ports(ports):
+        typer.echo(
+            "note: could not reserve the engine ports (needs root); a client "
+            "connection may occasionally take one",
+            err=True,
+        )
+    for service in services:
+        typer.echo(f"{service.name}: starting on 127.0.0.1:{service.port} ...")
+        try:
+            result = service.up()
+        except ServiceError as exc:
+            typer.echo(f"ERROR [{exc.code}] {exc}", err=True)
+            raise typer.Exit(1) from exc
+        if result.already_running:
+            typer.echo(f"{service.name}: already running ({result.version})")
+        else:
+            typer.echo(
+                f"{service.name}: healthy ({result.version}) - install/check "
+                f"{result.install_seconds:.1f}s, start {result.start_seconds:.1f}s"
+            )
+    everything = _services(None)
+    running = [service for service in everything if service.health().healthy]
+    for path in write_env_files(services[0].ctx.state_dir, running):
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def down(only: OnlyOption = None) -> None:
+    """Stop exactly the processes `up` started (reverse order). Safe when nothing runs."""
+    services = _services(only)
+    failed = False
+    for service in reversed(services):
+        try:
+            stopped = service.stop()
+        except ServiceError as exc:
+            typer.echo(f"ERROR [{exc.code}] {exc}", err=True)
+            failed = True
+            continue
+        typer.echo(f"{service.name}: {'stopped' if stopped else 'not running'}")
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def status(
+    only: OnlyOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Each engine's health, pid and version; exit code 1 if any is unhealthy."""
+    report = {service.name: service.status() for service in _services(only)}
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        for name, entry in report.items():
+            state = "healthy" if entry["healthy"] else "DOWN"
+            extra = entry["version"] if entry["healthy"] else entry["detail"]
+            typer.echo(f"{name:9} {state:8} {entry['url']:60} pid={entry['pid']}  {extra}")
+    if not all(entry["healthy"] for entry in report.values()):
+        raise typer.Exit(1)

@@ -1,0 +1,47 @@
+"""Shell files that point tests (test.env) and the platform itself (real.env) at the engines."""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+from emporium.services.base import ManagedService
+
+# Engine name -> the variable tests/conftest.py reads.
+TEST_VARIABLES = {
+    "postgres": "EMPORIUM_TEST_POSTGRES_URL",
+    "redis": "EMPORIUM_TEST_REDIS_URL",
+    "kafka": "EMPORIUM_TEST_KAFKA_URL",
+    "search": "EMPORIUM_TEST_OPENSEARCH_URL",
+    "mlflow": "EMPORIUM_TEST_MLFLOW_URL",
+}
+
+# Engine name -> the Settings variable the platform reads.
+REAL_VARIABLES = {
+    "postgres": "EMPORIUM_DATABASE__URL",
+    "kafka": "EMPORIUM_EVENTS__URL",
+    "search": "EMPORIUM_SEARCH__URL",
+    "redis": "EMPORIUM_CACHE__URL",
+    "mlflow": "EMPORIUM_MLFLOW__TRACKING_URI",
+}
+
+
+def render(variables: Mapping[str, str], urls: Mapping[str, str]) -> str:
+    lines = ["# Written by `emporium services up`; source it: `. var/services/<this file>`"]
+    for engine, variable in variables.items():
+        if engine in urls:
+            lines.append(f"export {variable}={shlex.quote(urls[engine])}")
+    return "\n".join(lines) + "\n"
+
+
+def write_env_files(state_dir: Path, services: list[ManagedService]) -> list[Path]:
+    """Write test.env and real.env for every engine in ``services``."""
+    urls = {service.name: service.url for service in services}
+    state_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for file_name, variables in (("test.env", TEST_VARIABLES), ("real.env", REAL_VARIABLES)):
+        path = state_dir / file_name
+        path.write_text(render(variables, urls))
+        written.append(path)
+    return written
