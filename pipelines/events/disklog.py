@@ -190,8 +190,9 @@ class DiskLogEventBus:
     def health(self) -> dict[str, object]:
         """``{"healthy": bool, "engine": "disklog", "root": ..., "end_offsets": {...}}``."""
         healthy = self.root.is_dir() and os.access(self.root, os.W_OK)
+        names = sorted(p.name for p in self.root.iterdir() if p.is_dir() and is_valid_name(p.name))
         with self._mutex:
-            ends = {name: topic.end_offset() for name, topic in self._topics.items()}
+            ends = {name: self._topic(name).end_offset() for name in names}
         return {
             "healthy": healthy,
             "engine": "disklog",

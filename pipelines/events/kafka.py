@@ -15,6 +15,7 @@ topics ``retention.ms=-1``.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -31,6 +32,8 @@ from pipelines.events.checks import check_name, encode_events
 from pipelines.events.envelope import Event
 from pipelines.events.errors import EventBusError, PublishFailed, UnsupportedBusUrl
 from pipelines.events.kafka_group import GroupMember, kafka_error, next_offsets, offsets_at
+
+log = logging.getLogger(__name__)
 
 
 def _record_timestamp_ms(event: Event) -> int:
@@ -124,23 +127,40 @@ class KafkaEventBus:
         if not batch:
             return
         try:
-            producer = self._get_producer()
-            futures = [
-                producer.send(
-                    topic,
-                    value=line.encode("utf-8"),
-                    key=event.key().encode("utf-8"),
-                    timestamp_ms=_record_timestamp_ms(event),
-                )
-                for event, line in zip(batch, lines, strict=True)
-            ]
-            producer.flush(timeout=self.publish_timeout_s)
-            for future in futures:
-                future.get(timeout=self.publish_timeout_s)
-        except KafkaTimeoutError as e:
-            raise kafka_error(f"publishing to {topic}", e, topic=topic) from e
+            self._send_all(topic, batch, lines)
         except KafkaError as e:
+            # A producer that failed mid-batch may be stuck (idempotence sequence state, full
+            # buffer); the caller retries the whole batch, so start it on a fresh one.
+            self._discard_producer()
+            if isinstance(e, KafkaTimeoutError):
+                action = f"publishing to {topic} (is the broker up, does the topic exist?)"
+                raise kafka_error(action, e, topic=topic) from e
             raise PublishFailed(f"Kafka refused events for {topic}: {e}", topic=topic) from e
+
+    def _send_all(self, topic: str, batch: list[Event], lines: list[str]) -> None:
+        producer = self._get_producer()
+        futures = [
+            producer.send(
+                topic,
+                value=line.encode("utf-8"),
+                key=event.key().encode("utf-8"),
+                timestamp_ms=_record_timestamp_ms(event),
+            )
+            for event, line in zip(batch, lines, strict=True)
+        ]
+        producer.flush(timeout=self.publish_timeout_s)
+        for future in futures:
+            future.get(timeout=self.publish_timeout_s)  # raises the record's error, if any
+
+    def _discard_producer(self) -> None:
+        with self._lock:
+            producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        try:
+            producer.close(timeout=0)
+        except KafkaError:  # close() flushes first, and the batch is known to be failing
+            log.debug("dropped a failed producer's unsent records", exc_info=True)
 
     def _member(self, group: str, topic: str) -> GroupMember:
         key = (check_name("group", group), check_name("topic", topic))
@@ -148,12 +168,15 @@ class KafkaEventBus:
             if key not in self._members:
                 try:
                     consumer = KafkaConsumer(
-                        topic,
                         group_id=group,
                         enable_auto_commit=False,
                         auto_offset_reset="earliest",
                         **self._client_config(),
                     )
+                    # Load the topic's partitions before joining: kafka-python may otherwise
+                    # assign from metadata lacking them and stay with no partitions.
+                    consumer.partitions_for_topic(topic)
+                    consumer.subscribe([topic])
                 except KafkaError as e:
                     raise kafka_error(f"joining {group}", e, group=group, topic=topic) from e
                 self._members[key] = GroupMember(consumer, self.join_timeout_s)

@@ -10,6 +10,7 @@ from kafka import KafkaAdminClient
 
 from pipelines.events.bus import ConsumedEvent
 from pipelines.events.envelope import Event
+from pipelines.events.errors import PublishFailed
 from pipelines.events.kafka import KafkaEventBus
 
 pytestmark = pytest.mark.kafka
@@ -167,3 +168,17 @@ def test_a_caller_that_stops_iterating_early_loses_nothing(
     rest = drain(reader, topic, group, expected=19)
     got = [first.event.event_id, *(c.event.event_id for c in rest)]
     assert sorted(map(str, got)) == sorted(str(e.event_id) for e in events)
+
+
+def test_a_refused_batch_raises_and_the_bus_keeps_working(
+    kafka_url: str, topic: str, unique: str, open_bus: list[KafkaEventBus]
+) -> None:
+    bus = new_bus(open_bus, kafka_url)
+    huge = Event(type="review", user_id="u1", payload={"text": "x" * 2_000_000})
+    with pytest.raises(PublishFailed) as caught:
+        bus.publish(topic, [huge])
+    assert caught.value.code == "publish_failed"
+    fine = clicks(users=1, per_user=3)
+    bus.publish(topic, fine)
+    consumed = drain(new_bus(open_bus, kafka_url), topic, f"g-{unique}", expected=3)
+    assert [c.event.event_id for c in consumed] == [e.event_id for e in fine]
