@@ -1,0 +1,88 @@
+"""Text analysis shared by the engines: tokens, ASCII folding, synonyms and fuzziness.
+
+The Elasticsearch-compatible engines analyse text in the node (see ``dsl.index_body``); the
+embedded index mirrors the same choices here in Python so both engines match the same words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from commerce.domain.search import MAX_QUERY_TERMS
+
+# Generic shop vocabulary, written once and used by every engine (Solr synonym format:
+# equivalent terms separated by commas). Not derived from any relevance judgements.
+SYNONYMS: tuple[str, ...] = (
+    "laptop, notebook",
+    "tv, television",
+    "cellphone, smartphone, mobile phone",
+    "headphones, headset",
+    "earbuds, earphones",
+    "couch, sofa",
+    "fridge, refrigerator",
+    "pc, computer",
+    "usb stick, flash drive, thumb drive",
+    "hdd, hard drive",
+    "ssd, solid state drive",
+    "bike, bicycle",
+    "tee, t shirt, tshirt",
+    "sneakers, trainers",
+)
+
+_TOKEN = re.compile(r"[0-9a-z]+")
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents (``Café`` → ``cafe``), like ``lowercase`` + ``asciifolding``."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def tokens(text: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
+    """The words of ``text`` after folding; punctuation and Lucene operators are separators."""
+    return _TOKEN.findall(fold(text))[:limit]
+
+
+def synonym_groups() -> list[list[tuple[str, ...]]]:
+    """Each synonym line as a list of token tuples (multi-word synonyms kept together)."""
+    return [[tuple(tokens(term)) for term in line.split(",")] for line in SYNONYMS]
+
+
+def expand_synonyms(words: list[str]) -> list[tuple[str, ...]]:
+    """Alternative phrasings for the synonym terms found in ``words`` (each as a word tuple)."""
+    found: list[tuple[str, ...]] = []
+    for group in synonym_groups():
+        if any(_contains(words, term) for term in group):
+            found.extend(term for term in group if not _contains(words, term))
+    return found
+
+
+def _contains(words: list[str], term: tuple[str, ...]) -> bool:
+    width = len(term)
+    return any(tuple(words[i : i + width]) == term for i in range(len(words) - width + 1))
+
+
+def auto_fuzziness(word: str) -> int:
+    """Edits allowed for a word, as Elasticsearch's ``fuzziness: AUTO`` (0 / 1 / 2)."""
+    if len(word) <= 2:
+        return 0
+    return 1 if len(word) <= 5 else 2
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count 1), stopping early past ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        if min(cur) > limit:
+            return limit + 1
+        prev2, prev = prev, cur
+    return prev[-1]

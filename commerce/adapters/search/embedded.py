@@ -1,0 +1,325 @@
+"""The embedded product index: SQLite FTS5 in-process, one file, no server.
+
+Why FTS5: it ships inside Python's ``sqlite3`` (nothing to install or compile), gives BM25
+with per-column weights, prefix queries, NEAR/phrase queries and a Porter stemmer with
+Unicode diacritic folding. What it lacks (typo tolerance, synonyms) is added here: query-time
+synonym expansion and edit-distance expansion against the index's own vocabulary.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from commerce.adapters.search.analysis import auto_fuzziness, edit_distance
+from commerce.adapters.search.dsl import FACET_FIELDS, FACET_SIZE, PRICE_SCALE, WEIGHTS, Weights
+from commerce.adapters.search.embedded_query import (
+    CompiledQuery,
+    compile_request,
+    order_by,
+    suggest_query,
+)
+from commerce.adapters.search.errors import IndexNotFound, SearchUnavailable
+from commerce.adapters.search.port import check_update, validate_request
+from commerce.domain.search import (
+    FacetBucket,
+    ProductDoc,
+    SearchHit,
+    SearchRequest,
+    SearchResult,
+)
+
+_TOKENIZE_STEMMED = "porter unicode61 remove_diacritics 2"
+_TOKENIZE_PLAIN = "unicode61 remove_diacritics 2"
+_MAX_EXPANSIONS = 10
+_T = TypeVar("_T")
+_DOC_COLUMNS = (
+    "id, name, description, category, brand, price_cents, popularity, rating, stock, created_at"
+)
+
+
+def _tables(index: str) -> dict[str, str]:
+    return {k: f'"{index}__{k}"' for k in ("docs", "fts", "plain", "vocab")}
+
+
+class EmbeddedSearchEngine:
+    """``SearchEngine`` over a SQLite file (or ``:memory:`` for one process)."""
+
+    def __init__(
+        self, path: str | Path, alias: str = "products", weights: Weights = WEIGHTS
+    ) -> None:
+        self.path = str(path)
+        self.alias = alias
+        self.weights = weights
+        self._local = threading.local()
+        self._vocab: dict[str, dict[str, set[str]]] = {}
+        self._shared: sqlite3.Connection | None = None
+        if self.path == ":memory:":  # one connection, or each thread would see its own db
+            self._shared = self._connect()
+            self._lock = threading.RLock()
+        with self._conn() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS search_aliases (alias TEXT PRIMARY KEY, idx TEXT)"
+            )
+
+    # --- connections ------------------------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        return conn
+
+    @contextmanager
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        if self._shared is not None:
+            with self._lock:
+                yield self._shared
+            return
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._connect()
+        yield conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._conn() as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    # --- index lifecycle --------------------------------------------------------------------
+
+    def create_index(self, index: str) -> None:
+        self.drop_index(index)
+        t = _tables(index)
+        with self._write() as conn:
+            conn.execute(
+                f"CREATE TABLE {t['docs']} (rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, "
+                "name TEXT, description TEXT, category TEXT, brand TEXT, price_cents INTEGER, "
+                "popularity REAL, rating REAL, stock INTEGER, created_at TEXT)"
+            )
+            conn.execute(
+                f"CREATE VIRTUAL TABLE {t['fts']} USING fts5(name, description, category, brand, "
+                f"tokenize='{_TOKENIZE_STEMMED}')"
+            )
+            # Unstemmed words: plain BM25 on the name, and the vocabulary for typo tolerance.
+            conn.execute(
+                f"CREATE VIRTUAL TABLE {t['plain']} USING fts5(name, other, "
+                f"tokenize='{_TOKENIZE_PLAIN}')"
+            )
+            conn.execute(f"CREATE VIRTUAL TABLE {t['vocab']} USING fts5vocab({t['plain']}, 'row')")
+
+    def drop_index(self, index: str) -> None:
+        with self._write() as conn:
+            for table in reversed(_tables(index).values()):
+                conn.execute(f"DROP TABLE IF EXISTS {table}")
+        self._vocab.pop(index, None)
+
+    def current_index(self) -> str | None:
+        with self._conn() as conn:
+            row = conn.execute(
+                "SELECT idx FROM search_aliases WHERE alias = ?", (self.alias,)
+            ).fetchone()
+        return None if row is None else str(row[0])
+
+    def swap_alias(self, index: str) -> str | None:
+        old = self.current_index()
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO search_aliases VALUES (?, ?) "
+                "ON CONFLICT(alias) DO UPDATE SET idx = excluded.idx",
+                (self.alias, index),
+            )
+        if old is not None and old != index:
+            self.drop_index(old)
+        return old
+
+    def _target(self, index: str | None = None) -> str:
+        target = index or self.current_index()
+        if target is None:
+            raise IndexNotFound(f"no index behind alias {self.alias!r}: run a full reindex")
+        return target
+
+    def refresh(self) -> None:
+        """Writes are visible on commit."""
+
+    def close(self) -> None:
+        conn = self._shared or getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def bulk_index(self, docs: Iterable[ProductDoc], index: str | None = None) -> int:
+        target = self._target(index)
+        t = _tables(target)
+        count = 0
+        with self._write() as conn:
+            for doc in docs:
+                self._upsert(conn, t, doc)
+                count += 1
+        self._vocab.pop(target, None)
+        return count
+
+    @staticmethod
+    def _upsert(conn: sqlite3.Connection, t: dict[str, str], doc: ProductDoc) -> None:
+        (rowid,) = conn.execute(
+            f"INSERT INTO {t['docs']} ({_DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET name=excluded.name, description=excluded.description, "
+            "category=excluded.category, brand=excluded.brand, price_cents=excluded.price_cents, "
+            "popularity=excluded.popularity, rating=excluded.rating, stock=excluded.stock, "
+            "created_at=excluded.created_at RETURNING rowid",
+            (doc.product_id, doc.name, doc.description, doc.category, doc.brand,
+             round(doc.price * PRICE_SCALE), doc.popularity, doc.rating, doc.stock,
+             doc.created_at.isoformat()),
+        ).fetchone()  # fmt: skip
+        for table in (t["fts"], t["plain"]):
+            conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))
+        conn.execute(
+            f"INSERT INTO {t['fts']} (rowid, name, description, category, brand) "
+            "VALUES (?,?,?,?,?)",
+            (rowid, doc.name, doc.description, doc.category, doc.brand),
+        )
+        other = f"{doc.description} {doc.category} {doc.brand}"
+        conn.execute(
+            f"INSERT INTO {t['plain']} (rowid, name, other) VALUES (?,?,?)",
+            (rowid, doc.name, other),
+        )
+
+    def update_fields(self, product_id: str, fields: Mapping[str, float | int]) -> bool:
+        check_update(fields)
+        values = {("price_cents" if k == "price" else k): v for k, v in fields.items()}
+        if "price_cents" in values:
+            values["price_cents"] = round(float(values["price_cents"]) * PRICE_SCALE)
+        sets = ", ".join(f"{column} = ?" for column in values)
+        with self._write() as conn:
+            cur = conn.execute(
+                f"UPDATE {_tables(self._target())['docs']} SET {sets} WHERE id = ?",
+                (*values.values(), product_id),
+            )
+        return cur.rowcount > 0
+
+    def delete(self, product_ids: Iterable[str]) -> int:
+        t = _tables(self._target())
+        removed = 0
+        with self._write() as conn:
+            for product_id in product_ids:
+                row = conn.execute(
+                    f"DELETE FROM {t['docs']} WHERE id = ? RETURNING rowid",
+                    (product_id,),
+                ).fetchone()
+                if row is not None:
+                    removed += 1
+                    for table in (t["fts"], t["plain"]):
+                        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", row)
+        return removed
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        validate_request(request)
+        try:
+            return self._read(lambda conn, index: self._search(conn, index, request))
+        except sqlite3.Error as e:
+            raise SearchUnavailable(f"embedded search failed: {e}") from e
+
+    def _read(self, run: Callable[[sqlite3.Connection, str], _T]) -> _T:
+        # A reindex may drop the old tables between reading the alias and querying them:
+        # read the alias again and retry once, so an alias swap loses no query.
+        for attempt in (1, 2):
+            index = self._target()
+            try:
+                with self._conn() as conn:
+                    return run(conn, index)
+            except sqlite3.OperationalError as e:
+                if attempt == 2 or "no such table" not in str(e):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _search(self, conn: sqlite3.Connection, index: str, request: SearchRequest) -> SearchResult:
+        t = _tables(index)
+        q = compile_request(request, lambda word: self._fuzzy(conn, index, word), self.weights)
+        names = {"docs": t["docs"], "fts": t["fts"], "plain": t["plain"]}
+        page_sql = q.sql(
+            "d.id, d.name, d.price_cents, d.category, d.brand, d.stock, "
+            f"{q.score} AS score, count(*) OVER () AS total",
+            f"{order_by(request.sort)} LIMIT ? OFFSET ?",
+        ).format(**names)
+        rows = conn.execute(page_sql, (*q.params, request.size, request.offset)).fetchall()
+        if rows:
+            total = int(rows[0][-1])
+        else:  # past the last page: the window count has no row to ride on
+            total = int(conn.execute(q.sql("count(*)").format(**names), q.params).fetchone()[0])
+        hits = tuple(
+            SearchHit(pid, float(score), name, cents / PRICE_SCALE, cat, brand, stock > 0)
+            for pid, name, cents, cat, brand, stock, score, _ in rows
+        )
+        facets = self._facets(conn, q, names) if request.facets else {}
+        return SearchResult(total, hits, request.page, request.size, facets)
+
+    @staticmethod
+    def _facets(
+        conn: sqlite3.Connection, q: CompiledQuery, names: dict[str, str]
+    ) -> dict[str, tuple[FacetBucket, ...]]:
+        facets: dict[str, tuple[FacetBucket, ...]] = {}
+        for column in FACET_FIELDS:
+            tail = f"GROUP BY d.{column} ORDER BY count(*) DESC, d.{column} ASC LIMIT {FACET_SIZE}"
+            sql = q.sql(f"d.{column}, count(*)", tail).format(**names)
+            rows = conn.execute(sql, q.params)
+            facets[column] = tuple(FacetBucket(str(v), int(n)) for v, n in rows)
+        return facets
+
+    def _fuzzy(self, conn: sqlite3.Connection, index: str, word: str) -> list[str]:
+        """Index words within ``fuzziness: AUTO`` edits of an unknown ``word`` (same first letter).
+
+        Words the index knows are not expanded: it keeps queries fast and precise, and a typo
+        is by definition a word the catalog does not contain.
+        """
+        limit = auto_fuzziness(word)
+        vocab = self._vocabulary(conn, index)
+        if limit == 0 or word in vocab.get(word[:1], set()):
+            return []
+        scored = [
+            (d, term)
+            for term in vocab.get(word[:1], set())
+            if abs(len(term) - len(word)) <= limit
+            and (d := edit_distance(word, term, limit)) <= limit
+        ]
+        return [term for _, term in sorted(scored)[:_MAX_EXPANSIONS]]
+
+    def _vocabulary(self, conn: sqlite3.Connection, index: str) -> dict[str, set[str]]:
+        vocab = self._vocab.get(index)
+        if vocab is None:
+            vocab = {}
+            for (term,) in conn.execute(f"SELECT term FROM {_tables(index)['vocab']}"):
+                vocab.setdefault(term[:1], set()).add(term)
+            self._vocab[index] = vocab
+        return vocab
+
+    def suggest(self, prefix: str, size: int = 5) -> list[str]:
+        match = suggest_query(prefix)
+        if match is None:
+            return []
+        return self._read(lambda conn, index: self._suggest(conn, index, match, size))
+
+    @staticmethod
+    def _suggest(conn: sqlite3.Connection, index: str, match: str, size: int) -> list[str]:
+        t = _tables(index)
+        rows = conn.execute(
+            f"SELECT d.name FROM {t['fts']} f JOIN {t['docs']} d ON d.rowid = f.rowid "
+            f"WHERE {t['fts']} MATCH ? ORDER BY (CASE WHEN d.stock > 0 THEN 1.5 ELSE 1.0 END) "
+            f"* log10(2 + 0.1 * d.popularity) * -bm25({t['fts']}) DESC, d.id LIMIT ?",
+            (match, size * 3),
+        ).fetchall()
+        return list(dict.fromkeys(name for (name,) in rows))[:size]

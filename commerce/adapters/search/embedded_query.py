@@ -1,0 +1,152 @@
+"""SQL for the embedded (SQLite FTS5) index: the same clauses and weights as ``dsl.text_query``.
+
+Each clause of the Elasticsearch query becomes one FTS5 ``MATCH`` in a CTE with its own BM25
+score; the final score adds them with the same boosts and multiplies the same ranking
+functions, so both engines order results alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from commerce.adapters.search.analysis import expand_synonyms, tokens
+from commerce.adapters.search.dsl import PRICE_SCALE, WEIGHTS, Weights
+from commerce.domain.search import QueryProfile, SearchRequest, SortOrder
+
+# Fuzzy lookup: a word -> close words of the index vocabulary (without the word itself).
+FuzzyLookup = Callable[[str], list[str]]
+
+_ORDER = {
+    SortOrder.RELEVANCE: "score DESC",
+    SortOrder.PRICE_ASC: "d.price_cents ASC",
+    SortOrder.PRICE_DESC: "d.price_cents DESC",
+    SortOrder.POPULARITY: "d.popularity DESC",
+    SortOrder.RATING: "d.rating DESC",
+    SortOrder.NEWEST: "d.created_at DESC",
+}
+
+
+@dataclass
+class CompiledQuery:
+    """The score CTE, the score expression and the WHERE filters, plus their parameters."""
+
+    clauses: list[str] = field(default_factory=list)  # one scored FTS5 match each
+    score: str = "1.0"
+    where: list[str] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
+
+    def sql(self, select: str, tail: str = "") -> str:
+        """The full statement. Matches of every clause are summed per row in one CTE."""
+        if not self.clauses:
+            where = f" WHERE {' AND '.join(self.where)}" if self.where else ""
+            return f"SELECT {select} FROM {{docs}} d{where} {tail}"
+        scores = self.clauses[0]  # one match has one row per product
+        if len(self.clauses) > 1:
+            union = " UNION ALL ".join(self.clauses)
+            scores = f"SELECT rowid, sum(s) AS s FROM ({union}) GROUP BY rowid"
+        # MATERIALIZED: flattened into the outer query, bm25() loses its MATCH context.
+        with_ = f"WITH sc AS MATERIALIZED ({scores}) "
+        where = f" WHERE {' AND '.join(self.where)}" if self.where else ""
+        return f"{with_}SELECT {select} FROM sc JOIN {{docs}} d ON d.rowid = sc.rowid{where} {tail}"
+
+
+def quote(word: str) -> str:
+    # Tokens are [0-9a-z]+ only, so quoting cannot be escaped; FTS5 operators stay inert.
+    return f'"{word}"'
+
+
+def order_by(sort: SortOrder) -> str:
+    return f"ORDER BY {_ORDER[sort]}, d.id ASC"
+
+
+def compile_request(
+    request: SearchRequest, fuzzy: FuzzyLookup, weights: Weights = WEIGHTS
+) -> CompiledQuery:
+    """The SQL answering ``request``; tables appear as ``{fts}``, ``{plain}``, ``{docs}``."""
+    query = CompiledQuery()
+    words = tokens(request.text)
+    if words and request.profile is QueryProfile.BM25:
+        _bm25(query, words)
+    elif words:
+        _shipped(query, words, fuzzy, weights)
+    if request.profile is QueryProfile.SHIPPED:
+        query.score = f"({query.score}) * {_ranking(weights)}"
+    _filters(query, request)
+    return query
+
+
+def _clause(query: CompiledQuery, table: str, boost: float, weights: str, match: str) -> None:
+    query.clauses.append(
+        f"SELECT rowid, {boost} * -bm25({{{table}}}, {weights}) AS s "
+        f"FROM {{{table}}} WHERE {{{table}}} MATCH ?"
+    )
+    query.params.append(match)
+
+
+def _bm25(query: CompiledQuery, words: list[str]) -> None:
+    _clause(query, "plain", 1.0, "1.0, 0.0", "{name} : (" + " OR ".join(map(quote, words)) + ")")
+    query.score = "sc.s"
+
+
+def _shipped(query: CompiledQuery, words: list[str], fuzzy: FuzzyLookup, w: Weights) -> None:
+    cols = f"{w.name}, {w.description}, {w.category}, {w.brand}"
+    alternatives = [quote(x) for x in words] + [_phrase(t) for t in expand_synonyms(words)]
+    variants = sorted({v for word in words for v in fuzzy(word)})
+    quoted = list(map(quote, words))
+    clauses: list[tuple[str, float, str]] = [
+        ("fts", 1.0, " OR ".join(alternatives)),
+        ("fts", w.fuzzy, " OR ".join(alternatives + [quote(v) for v in variants])),
+        ("fts", w.partial, "{name} : (" + " AND ".join(x + "*" for x in quoted) + ")"),
+        ("fts", w.coverage, " AND ".join(_with_synonyms(x) for x in words)),
+        ("plain", w.exact, "{name} : (" + " OR ".join(quoted) + ")"),
+        ("plain", w.exact_all, "{name} : (" + " AND ".join(quoted) + ")"),
+        ("plain", w.exact_phrase, "{name} : " + quote(" ".join(words))),
+    ]
+    # A zero boost drops a clause, except the three that decide what matches at all.
+    for i, (table, boost, match) in enumerate(clauses):
+        if boost or i < 3:
+            _clause(query, table, boost, cols if table == "fts" else "1.0, 0.0", match)
+    query.score = "sc.s"
+
+
+def _phrase(words: tuple[str, ...]) -> str:
+    return quote(" ".join(words))
+
+
+def _with_synonyms(word: str) -> str:
+    alternatives = [quote(word)] + [_phrase(t) for t in expand_synonyms([word])]
+    return "(" + " OR ".join(alternatives) + ")"
+
+
+def _ranking(w: Weights) -> str:
+    return (
+        f"(CASE WHEN d.stock > 0 THEN {w.in_stock} ELSE 1.0 END)"
+        f" * log10(2 + {w.popularity_factor} * d.popularity)"
+    )
+
+
+def _filters(query: CompiledQuery, request: SearchRequest) -> None:
+    if request.min_price is not None:
+        query.where.append("d.price_cents >= ?")
+        query.params.append(round(request.min_price * PRICE_SCALE))
+    if request.max_price is not None:
+        query.where.append("d.price_cents <= ?")
+        query.params.append(round(request.max_price * PRICE_SCALE))
+    for column, values in (
+        ("category", request.categories),
+        ("brand", request.brands),
+        ("id", request.product_ids),
+    ):
+        if values:
+            query.where.append(f"d.{column} IN ({', '.join('?' for _ in values)})")
+            query.params.extend(values)
+
+
+def suggest_query(prefix: str) -> str | None:
+    """FTS5 match for names whose words start with the typed words, or None if nothing typed."""
+    words = tokens(prefix)
+    if not words:
+        return None
+    return "{name} : (" + " AND ".join(quote(x) + "*" for x in words) + ")"

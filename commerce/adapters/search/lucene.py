@@ -1,0 +1,157 @@
+"""The ``SearchEngine`` for Elasticsearch-compatible nodes, over a thin client.
+
+All index bodies and queries come from ``dsl``; a ``LuceneClient`` only sends them. The two
+clients (``opensearch.py``, ``elasticsearch.py``) differ in library, not in behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Protocol
+
+from commerce.adapters.search import dsl
+from commerce.adapters.search.errors import IndexNotFound
+from commerce.adapters.search.port import check_update, validate_request
+from commerce.domain.search import FacetBucket, ProductDoc, SearchHit, SearchRequest, SearchResult
+
+Json = dict[str, Any]
+_BULK_CHUNK = 500
+
+
+class LuceneClient(Protocol):
+    """The handful of REST calls the engine needs; adapters translate library errors."""
+
+    def create_index(self, index: str, body: Json) -> None: ...
+    def delete_index(self, index: str) -> None: ...
+    def alias_targets(self, alias: str) -> list[str]: ...
+    def update_aliases(self, actions: list[Json]) -> None: ...
+    def bulk(self, operations: list[Json]) -> Json: ...
+    def search(self, index: str, body: Json) -> Json: ...
+    def update(self, index: str, doc_id: str, doc: Json) -> bool: ...
+    def refresh(self, index: str) -> None: ...
+    def close(self) -> None: ...
+
+
+class LuceneSearchEngine:
+    """Versioned indices behind an alias on an Elasticsearch-compatible node."""
+
+    def __init__(
+        self, client: LuceneClient, alias: str = "products", weights: dsl.Weights = dsl.WEIGHTS
+    ) -> None:
+        self.client = client
+        self.alias = alias
+        self.weights = weights
+
+    def create_index(self, index: str) -> None:
+        self.client.delete_index(index)
+        self.client.create_index(index, dsl.index_body())
+
+    def drop_index(self, index: str) -> None:
+        self.client.delete_index(index)
+
+    def current_index(self) -> str | None:
+        targets = self.client.alias_targets(self.alias)
+        return sorted(targets)[-1] if targets else None
+
+    def swap_alias(self, index: str) -> str | None:
+        old = self.client.alias_targets(self.alias)
+        actions: list[Json] = [
+            {"remove": {"index": o, "alias": self.alias}} for o in old if o != index
+        ]
+        actions.append({"add": {"index": index, "alias": self.alias}})
+        self.client.update_aliases(actions)  # one atomic request: queries see old or new
+        for o in old:
+            if o != index:
+                self.client.delete_index(o)
+        return sorted(old)[-1] if old else None
+
+    def _target(self, index: str | None) -> str:
+        if index is not None:
+            return index
+        if self.current_index() is None:
+            raise IndexNotFound(f"no index behind alias {self.alias!r}: run a full reindex")
+        return self.alias
+
+    def bulk_index(self, docs: Iterable[ProductDoc], index: str | None = None) -> int:
+        target = self._target(index)
+        count = 0
+        chunk: list[Json] = []
+        for doc in docs:
+            chunk += [{"index": {"_index": target, "_id": doc.product_id}}, dsl.document(doc)]
+            count += 1
+            if len(chunk) >= 2 * _BULK_CHUNK:
+                self.client.bulk(chunk)
+                chunk = []
+        if chunk:
+            self.client.bulk(chunk)
+        self.client.refresh(target)
+        return count
+
+    def update_fields(self, product_id: str, fields: Mapping[str, float | int]) -> bool:
+        check_update(fields)
+        doc: Json = dict(fields)
+        if "stock" in doc:
+            doc["in_stock"] = int(doc["stock"]) > 0
+        found = self.client.update(self._target(None), product_id, doc)
+        self.client.refresh(self.alias)
+        return found
+
+    def delete(self, product_ids: Iterable[str]) -> int:
+        target = self._target(None)
+        ops: list[Json] = [{"delete": {"_index": target, "_id": pid}} for pid in product_ids]
+        if not ops:
+            return 0
+        response = self.client.bulk(ops)
+        self.client.refresh(target)
+        return sum(
+            1 for item in response.get("items", []) if item["delete"].get("result") == "deleted"
+        )
+
+    def refresh(self) -> None:
+        self.client.refresh(self.alias)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        validate_request(request)
+        response = self._search(dsl.search_body(request, self.weights))
+        return parse_search(response, request)
+
+    def _search(self, body: Json) -> Json:
+        # The old index of an alias swap may vanish under a query already resolved to it:
+        # asking once more through the alias reaches the new one.
+        try:
+            return self.client.search(self.alias, body)
+        except IndexNotFound:
+            return self.client.search(self._target(None), body)
+
+    def suggest(self, prefix: str, size: int = 5) -> list[str]:
+        if not prefix.strip() or not any(ch.isalnum() for ch in prefix):
+            return []
+        response = self._search(dsl.suggest_body(prefix, size))
+        names = (hit["_source"]["name"] for hit in response["hits"]["hits"])
+        return list(dict.fromkeys(names))[:size]
+
+
+def parse_search(response: Json, request: SearchRequest) -> SearchResult:
+    """A ``SearchResult`` from an Elasticsearch ``_search`` response."""
+    hits = tuple(
+        SearchHit(
+            product_id=h["_source"]["id"],
+            score=float(h.get("_score") or 0.0),
+            name=h["_source"]["name"],
+            price=float(h["_source"]["price"]),
+            category=h["_source"].get("category", ""),
+            brand=h["_source"].get("brand", ""),
+            in_stock=bool(h["_source"].get("in_stock", True)),
+        )
+        for h in response["hits"]["hits"]
+    )
+    aggs = response.get("aggregations", {})
+    facets = {
+        name: tuple(FacetBucket(str(b["key"]), int(b["doc_count"])) for b in agg["buckets"])
+        for name, agg in aggs.items()
+    }
+    total = int(response["hits"]["total"]["value"])
+    return SearchResult(total, hits, request.page, request.size, facets)

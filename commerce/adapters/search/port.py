@@ -1,0 +1,128 @@
+"""The ``SearchEngine`` port and the request checks every engine applies first."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from commerce.adapters.search.errors import InvalidSearchRequest
+from commerce.domain.search import (
+    MAX_PAGE_SIZE,
+    MAX_RESULT_WINDOW,
+    ProductDoc,
+    SearchRequest,
+    SearchResult,
+    SortOrder,
+)
+
+# Fields a partial update may change without re-analysing text.
+UPDATABLE_FIELDS = frozenset({"price", "stock", "popularity", "rating"})
+
+
+class SearchEngine(Protocol):
+    """Product search over versioned indices behind one alias.
+
+    A full reindex calls ``create_index`` for a fresh version, ``bulk_index`` into it, then
+    ``swap_alias``; queries always go through the alias, so they never see a half-built index.
+    """
+
+    alias: str
+
+    def create_index(self, index: str) -> None:
+        """Create (or replace) a concrete index with the product mapping."""
+        ...
+
+    def bulk_index(self, docs: Iterable[ProductDoc], index: str | None = None) -> int:
+        """Insert or replace documents (into ``index``, else behind the alias); returns count."""
+        ...
+
+    def update_fields(self, product_id: str, fields: Mapping[str, float | int]) -> bool:
+        """Change price/stock/popularity/rating of one product; False if it is not indexed."""
+        ...
+
+    def delete(self, product_ids: Iterable[str]) -> int:
+        """Remove products from the index behind the alias; returns how many were there."""
+        ...
+
+    def swap_alias(self, index: str) -> str | None:
+        """Point the alias at ``index`` atomically and drop the old index; returns its name."""
+        ...
+
+    def current_index(self) -> str | None:
+        """The concrete index the alias points at, or None before the first reindex."""
+        ...
+
+    def drop_index(self, index: str) -> None: ...
+
+    def refresh(self) -> None:
+        """Make writes visible to searches (a no-op where writes are immediately visible)."""
+        ...
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        """Keyword search with filters, sort, paging and facets (see ``SearchRequest``)."""
+        ...
+
+    def suggest(self, prefix: str, size: int = 5) -> list[str]:
+        """Product names completing what the shopper has typed so far."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def new_index_name(alias: str, now: datetime | None = None) -> str:
+    """A versioned index name such as ``products-v20261126t081500123456``."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dt%H%M%S%f")
+    return f"{alias}-v{stamp}"
+
+
+def validate_request(request: SearchRequest) -> SearchRequest:
+    """Raise ``InvalidSearchRequest`` (with the offending field) for a request no engine takes."""
+    _check_price(request.min_price, "min_price")
+    _check_price(request.max_price, "max_price")
+    low, high = request.min_price, request.max_price
+    if low is not None and high is not None and low > high:
+        raise InvalidSearchRequest(
+            f"min_price ({low}) is greater than max_price ({high})",
+            {"field": "min_price", "min_price": low, "max_price": high},
+        )
+    if not isinstance(request.sort, SortOrder):
+        raise InvalidSearchRequest(f"unknown sort {request.sort!r}", {"field": "sort"})
+    if request.page < 1:
+        raise InvalidSearchRequest("page starts at 1", {"field": "page"})
+    if not 1 <= request.size <= MAX_PAGE_SIZE:
+        raise InvalidSearchRequest(f"size must be 1..{MAX_PAGE_SIZE}", {"field": "size"})
+    if request.page * request.size > MAX_RESULT_WINDOW:
+        raise InvalidSearchRequest(
+            f"page {request.page} of size {request.size} is past the deepest result "
+            f"({MAX_RESULT_WINDOW}); narrow the search instead",
+            {"field": "page", "max_result_window": MAX_RESULT_WINDOW},
+        )
+    return request
+
+
+def parse_sort(value: str | None) -> SortOrder:
+    """The ``SortOrder`` named by ``value`` (default relevance), else ``InvalidSearchRequest``."""
+    if value is None or value == "":
+        return SortOrder.RELEVANCE
+    try:
+        return SortOrder(value)
+    except ValueError:
+        allowed = ", ".join(order.value for order in SortOrder)
+        raise InvalidSearchRequest(
+            f"unknown sort {value!r}; use one of: {allowed}", {"field": "sort"}
+        ) from None
+
+
+def _check_price(value: float | None, name: str) -> None:
+    if value is None:
+        return
+    if not math.isfinite(value) or value < 0:
+        raise InvalidSearchRequest(f"{name} must be a non-negative number", {"field": name})
+
+
+def check_update(fields: Mapping[str, Any]) -> None:
+    unknown = set(fields) - UPDATABLE_FIELDS
+    if unknown:
+        raise InvalidSearchRequest(f"cannot update {sorted(unknown)}", {"fields": sorted(unknown)})

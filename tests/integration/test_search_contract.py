@@ -1,0 +1,222 @@
+"""One contract for every search engine: the embedded index and the real OpenSearch node."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from search_catalog import catalog
+
+from commerce.adapters.search import SearchEngine, new_index_name, search_engine_from_url
+from commerce.adapters.search.errors import InvalidSearchRequest
+from commerce.domain.search import MAX_RESULT_WINDOW, SearchRequest, SortOrder
+
+ENGINES = ["embedded", pytest.param("opensearch", marks=pytest.mark.search)]
+PRODUCTS = {p.product_id: p for p in catalog()}
+
+
+def _build(kind: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> SearchEngine:
+    alias = f"test-products-{uuid.uuid4().hex[:10]}"
+    if kind == "embedded":
+        url = f"embedded://{tmp_path_factory.mktemp('search') / 'search.db'}"
+    else:
+        url = request.getfixturevalue("opensearch_url")
+    engine = search_engine_from_url(url, alias=alias)
+    index = new_index_name(alias)
+    engine.create_index(index)
+    engine.bulk_index(catalog(), index)
+    engine.swap_alias(index)
+    return engine
+
+
+def _teardown(engine: SearchEngine) -> None:
+    index = engine.current_index()
+    if index is not None:
+        engine.drop_index(index)
+    engine.close()
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchEngine]:
+    """A read-only engine over the fixture catalog, shared by the module."""
+    built = _build(request.param, request, tmp_path_factory)
+    yield built
+    _teardown(built)
+
+
+@pytest.fixture(params=ENGINES)
+def fresh(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SearchEngine]:
+    """An engine of its own, for tests that change the index."""
+    built = _build(request.param, request, tmp_path_factory)
+    yield built
+    _teardown(built)
+
+
+def _search(engine: SearchEngine, **kwargs: object) -> list[str]:
+    return engine.search(SearchRequest(**kwargs)).ids  # type: ignore[arg-type]
+
+
+def test_seed_example_laptops_priced_30000_to_60000(engine: SearchEngine) -> None:
+    result = engine.search(SearchRequest(text="laptop", min_price=30000, max_price=60000, size=20))
+    laptops = {"lap-air13", "lap-zen14", "lap-pro15", "lap-air11"}  # bounds are inclusive
+    assert laptops <= set(result.ids)
+    assert all(30000 <= hit.price <= 60000 for hit in result.hits)
+    assert "lap-game17" not in result.ids and "lap-budget" not in result.ids
+
+
+@pytest.mark.parametrize(
+    ("text", "top"),
+    [
+        ("wireless mouse", "mouse-wl"),
+        ("noise cancelling headphones", "hp-nc700"),
+        ("mirrorless camera", "cam-mirror"),
+        ("gaming laptop", "lap-game17"),
+        ("wifi router", "router-ax"),
+    ],
+)
+def test_unambiguous_queries_rank_the_obvious_product_first(engine: SearchEngine, text: str, top: str) -> None:
+    assert _search(engine, text=text)[0] == top
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("lapptop", "lap-air13"),  # typo
+        ("headphnoes", "hp-nc700"),  # transposition
+        ("mirorless", "cam-mirror"),
+        ("lapt", "lap-air13"),  # partial word
+        ("smartph", "ph-x12"),
+        ("laptops", "lap-zen14"),  # stemming
+        ("cafe speaker", "spk-cafe"),  # accents folded
+        ("notebook", "lap-air13"),  # synonym
+        ("television", "tv-55"),
+    ],
+)
+def test_typos_partial_words_stems_accents_and_synonyms_are_found(
+    engine: SearchEngine, text: str, expected: str
+) -> None:
+    assert expected in _search(engine, text=text, size=20)
+
+
+def test_filters_are_exact(engine: SearchEngine) -> None:
+    result = engine.search(
+        SearchRequest(min_price=1000, max_price=30000, categories=("Accessories", "Audio"), size=50)
+    )
+    expected = {
+        p.product_id
+        for p in PRODUCTS.values()
+        if 1000 <= p.price <= 30000 and p.category in ("Accessories", "Audio")
+    }
+    assert set(result.ids) == expected and result.total == len(expected)
+    brand = engine.search(SearchRequest(text="laptop", brands=("Nimbus",), size=50))
+    assert set(brand.ids) == {"lap-pro15", "lap-air11"}
+
+
+def test_facets_count_every_match(engine: SearchEngine) -> None:
+    everything = engine.search(SearchRequest(size=5))
+    assert everything.total == len(PRODUCTS)
+    counts = {b.value: b.count for b in everything.facets["category"]}
+    assert counts == dict(Counter(p.category for p in PRODUCTS.values()))
+    laptops = engine.search(SearchRequest(text="laptop", categories=("Laptops",)))
+    assert {b.value: b.count for b in laptops.facets["brand"]} == {"Acme": 2, "Nimbus": 2, "Zen": 1, "Blaze": 1}
+
+
+@pytest.mark.parametrize(
+    ("sort", "key", "reverse"),
+    [
+        (SortOrder.PRICE_ASC, "price", False),
+        (SortOrder.PRICE_DESC, "price", True),
+        (SortOrder.POPULARITY, "popularity", True),
+        (SortOrder.RATING, "rating", True),
+        (SortOrder.NEWEST, "created_at", True),
+    ],
+)
+def test_sort_orders(engine: SearchEngine, sort: SortOrder, key: str, reverse: bool) -> None:
+    ids = _search(engine, sort=sort, size=50)
+    values = [getattr(PRODUCTS[i], key) for i in ids]
+    assert len(ids) == len(PRODUCTS)
+    assert values == sorted(values, reverse=reverse)
+
+
+def test_in_stock_items_outrank_out_of_stock_ones(engine: SearchEngine) -> None:
+    # Two listings alike in all but stock: the one that can be bought now comes first.
+    assert _search(engine, text="usb-c charger")[:2] == ["chg-65-in", "chg-65-out"]
+    # Out-of-stock products are still found.
+    assert "hp-kids" in _search(engine, text="kids headphones")
+
+
+def test_pages_continue_without_overlap(engine: SearchEngine) -> None:
+    first = _search(engine, sort=SortOrder.PRICE_ASC, size=7, page=1)
+    second = _search(engine, sort=SortOrder.PRICE_ASC, size=7, page=2)
+    assert not set(first) & set(second)
+    assert first + second == _search(engine, sort=SortOrder.PRICE_ASC, size=14)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['laptop AND (mouse OR "', "*:* ~2 ^3 [a TO z] {x} \\ / ! && ||", "café 📱 ノートパソコン", "x" * 5000, "lap " * 400],
+)
+def test_odd_text_never_fails(engine: SearchEngine, text: str) -> None:
+    result = engine.search(SearchRequest(text=text))
+    assert result.total >= 0
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        SearchRequest(min_price=500, max_price=100),
+        SearchRequest(min_price=-1),
+        SearchRequest(page=MAX_RESULT_WINDOW // 10 + 1, size=10),
+        SearchRequest(page=0),
+    ],
+)
+def test_bad_requests_are_refused(engine: SearchEngine, request_: SearchRequest) -> None:
+    with pytest.raises(InvalidSearchRequest):
+        engine.search(request_)
+
+
+def test_suggest_completes_name_words(engine: SearchEngine) -> None:
+    assert "Blaze Gaming Laptop 17" in engine.suggest("gaming lap")
+    assert set(engine.suggest("lapt", size=10)) >= {"Acme AirBook 13 Laptop", "Laptop Sleeve 13 inch"}
+    assert engine.suggest("") == [] and engine.suggest("?!") == []
+
+
+def test_price_stock_and_catalog_changes_apply_incrementally(fresh: SearchEngine) -> None:
+    assert fresh.update_fields("lap-game17", {"price": 59999.5})
+    assert "lap-game17" in _search(fresh, text="laptop", min_price=30000, max_price=60000)
+    assert fresh.update_fields("hp-kids", {"stock": 5})
+    assert fresh.search(SearchRequest(text="kids headphones")).hits[0].in_stock
+    renamed = PRODUCTS["tab-8"].__class__(**{**PRODUCTS["tab-8"].__dict__, "name": "Acme Tab 8 Reader"})
+    fresh.bulk_index([renamed])
+    assert "tab-8" in _search(fresh, text="reader")
+    assert fresh.delete(["mouse-wl", "no-such-product"]) == 1
+    assert "mouse-wl" not in _search(fresh, text="wireless mouse")
+    assert not fresh.update_fields("no-such-product", {"price": 1})
+
+
+def test_alias_swap_loses_no_query(fresh: SearchEngine) -> None:
+    failures: list[BaseException] = []
+    totals: list[int] = []
+    stop = threading.Event()
+
+    def searcher() -> None:
+        while not stop.is_set():
+            try:
+                totals.append(fresh.search(SearchRequest(text="laptop")).total)
+            except BaseException as e:  # any failure is the test's finding
+                failures.append(e)
+
+    thread = threading.Thread(target=searcher)
+    thread.start()
+    for _ in range(3):
+        index = new_index_name(fresh.alias)
+        fresh.create_index(index)
+        fresh.bulk_index(catalog(), index)
+        fresh.swap_alias(index)
+    stop.set()
+    thread.join()
+    assert failures == []
+    assert totals and min(totals) == max(totals) > 0
