@@ -10,11 +10,14 @@ import base64
 import contextlib
 import uuid
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from emporium.services import process
 from emporium.services.base import HOST, Health, Launch, ManagedService, java_env
 from emporium.services.install import JavaHome, run_bounded
+
+if TYPE_CHECKING:
+    from kafka.admin import KafkaAdminClient
 
 KAFKA_VERSION = "4.1.1"
 LOG4J_VERSION = "2.25.3"
@@ -162,7 +165,7 @@ class KafkaService(ManagedService):
         argv.insert(1, "-Xms256m")
         return Launch(argv, env=java_env(self._java.home), cwd=self.dir)
 
-    def _admin(self):  # type: ignore[no-untyped-def]
+    def _admin(self) -> KafkaAdminClient:
         from kafka.admin import KafkaAdminClient
 
         return KafkaAdminClient(

@@ -12,10 +12,13 @@ import os
 import pwd
 import signal
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from emporium.services.base import HOST, Health, Launch, ManagedService
 from emporium.services.install import run_bounded
+
+if TYPE_CHECKING:
+    import psycopg
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ROLE = "emporium"
@@ -128,7 +131,7 @@ class PostgresService(ManagedService):
     def _env(self) -> dict[str, str]:
         return {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(self.base)}
 
-    def _connect_admin(self):  # type: ignore[no-untyped-def]
+    def _connect_admin(self) -> psycopg.Connection[tuple[object, ...]]:
         import psycopg
 
         return psycopg.connect(
