@@ -6,6 +6,7 @@ import json
 import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,9 +100,9 @@ def test_groups_are_independent(root: Path) -> None:
     assert seqs(list(bus.consume(TOPIC, "g2", timeout_s=0))) == [0, 1, 2]
 
 
-def _produce(root: str, producer: str, batches: int, barrier: object) -> None:
+def _produce(root: str, producer: str, batches: int, barrier: Any) -> None:
     bus = DiskLogEventBus(Path(root))
-    barrier.wait()  # type: ignore[attr-defined]
+    barrier.wait()
     for b in range(batches):
         bus.publish(TOPIC, views(7, start=b * 7, user=producer))
 
@@ -130,6 +131,29 @@ def test_two_producer_processes_interleave_safely(root: Path) -> None:
         assert text.endswith("\n")
         assert all(Event.from_json(line) for line in text.splitlines())  # no torn line
     assert not list((root / TOPIC).glob(".*.tmp"))
+
+
+def test_a_consumer_reading_during_concurrent_writes_sees_a_clean_sequence(root: Path) -> None:
+    batches = 30
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(3)
+    workers = [
+        context.Process(target=_produce, args=(str(root), name, batches, barrier))
+        for name in ("pa", "pb")
+    ]
+    for worker in workers:
+        worker.start()
+    reader = DiskLogEventBus(root)
+    barrier.wait()
+    seen: list[ConsumedEvent] = []
+    while any(worker.is_alive() for worker in workers):
+        seen.extend(reader.consume(TOPIC, "live", max_events=50, timeout_s=0.01))
+    for worker in workers:
+        worker.join(timeout=120)
+        assert worker.exitcode == 0
+    seen.extend(reader.consume(TOPIC, "live", max_events=10_000, timeout_s=0))
+    assert [c.offset for c in seen] == list(range(2 * batches * 7))
+    assert len({c.event.event_id for c in seen}) == len(seen)
 
 
 def test_seek_to_time_moves_the_group(root: Path) -> None:
