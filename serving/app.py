@@ -14,6 +14,7 @@ from serving.routers import health, products
 from serving.routers import admin_inventory as commerce_admin_inventory
 from serving.routers import admin_products as commerce_admin_products
 from serving.routers import auth as commerce_auth
+from serving.routers import cart as commerce_cart
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: no legitimate request of this API is larger
 
@@ -38,6 +39,7 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
     app.include_router(commerce_auth.router)
     app.include_router(commerce_admin_products.router)
     app.include_router(commerce_admin_inventory.router)
+    app.include_router(commerce_cart.router)
     return app
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
@@ -179,10 +180,35 @@ reservations = Table(
 Index("ix_reservations_order_id", reservations.c.order_id)
 Index("ix_reservations_status_expires_at", reservations.c.status, reservations.c.expires_at)
 
+carts = Table(
+    "carts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=True),
+    # Anonymous carts are found by the sha256 of their secret token.
+    Column("token_hash", String(64), nullable=True),
+    _ts("created_at"),
+    _ts("updated_at"),
+    UniqueConstraint("user_id"),
+    UniqueConstraint("token_hash"),
+)
+
+cart_items = Table(
+    "cart_items",
+    metadata,
+    Column("cart_id", String(36), ForeignKey("carts.id", ondelete="CASCADE"), primary_key=True),
+    Column("product_id", BigId, ForeignKey("products.id"), primary_key=True),
+    Column("quantity", Integer, nullable=False),
+    _ts("added_at"),
+    CheckConstraint("quantity > 0 AND quantity <= 99", name="quantity_range"),
+)
+
 __all__ = [
     "BigId",
     "Money",
     "as_utc",
+    "cart_items",
+    "carts",
     "dml",
     "inventory_ledger",
     "metadata",

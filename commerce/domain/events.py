@@ -161,3 +161,30 @@ class StockReturned(DomainEvent):
 class StockLow(DomainEvent):
     available: int
     threshold: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CartItemAdded(DomainEvent):
+    cart_id: str
+    quantity: int
+    cart_quantity: int
+    unit_price: Decimal
+    currency: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CartItemUpdated(DomainEvent):
+    cart_id: str
+    quantity: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CartItemRemoved(DomainEvent):
+    cart_id: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CartMerged(DomainEvent):
+    cart_id: str
+    from_cart_id: str
+    lines: int

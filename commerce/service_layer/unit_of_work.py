@@ -7,6 +7,7 @@ from typing import Self
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from commerce.adapters.cart_repository import SqlAlchemyCartRepository
 from commerce.adapters.inventory_repository import SqlAlchemyInventoryRepository
 from commerce.adapters.outbox import SqlAlchemyOutbox
 from commerce.adapters.product_repository import SqlAlchemyProductRepository
@@ -28,6 +29,7 @@ class SqlAlchemyUnitOfWork:
     users: SqlAlchemyUserRepository
     refresh_tokens: SqlAlchemyRefreshTokenRepository
     inventory: SqlAlchemyInventoryRepository
+    carts: SqlAlchemyCartRepository
     outbox: SqlAlchemyOutbox
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -50,6 +52,7 @@ class SqlAlchemyUnitOfWork:
         self.users = SqlAlchemyUserRepository(session)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(session)
         self.inventory = SqlAlchemyInventoryRepository(session)
+        self.carts = SqlAlchemyCartRepository(session)
         self.outbox = SqlAlchemyOutbox(session)
 
     def __exit__(

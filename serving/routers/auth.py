@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
 
 from commerce.domain.errors import UserNotFound
 from commerce.domain.users import User
-from commerce.service_layer import auth
+from commerce.service_layer import auth, cart
 from serving.routers.deps import Claims, auth_config, login_limiter, new_uow, request_id
 from serving.schemas.auth import Credentials, RefreshRequest, TokenResponse, UserPublic
 
@@ -34,8 +36,15 @@ def register(body: Credentials, request: Request) -> UserPublic:
 
 
 @router.post("/auth/login", response_model=TokenResponse)
-def login(body: Credentials, request: Request) -> TokenResponse:
-    """A short-lived access token and a rotating refresh token. Rate limited."""
+def login(
+    body: Credentials,
+    request: Request,
+    cart_token: Annotated[str | None, Header(alias="X-Cart-Token", max_length=256)] = None,
+) -> TokenResponse:
+    """A short-lived access token and a rotating refresh token. Rate limited.
+
+    With ``X-Cart-Token``, that anonymous cart is merged into the user's cart.
+    """
     address = request.client.host if request.client else "unknown"
     pair = auth.login(
         new_uow(request),
@@ -44,6 +53,8 @@ def login(body: Credentials, request: Request) -> TokenResponse:
         (body.email, body.password),
         address,
     )
+    if cart_token:
+        cart.merge_anonymous(new_uow(request), cart_token, pair.user_id)
     return _tokens(pair)
 
 

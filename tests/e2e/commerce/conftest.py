@@ -147,3 +147,21 @@ def password() -> str:
 @pytest.fixture
 def jwt_secret() -> str:
     return SECRET
+
+
+@pytest.fixture
+def stocked(
+    client: TestClient, admin: dict[str, str], sku: Callable[[], str]
+) -> Callable[..., str]:
+    """``stocked(price="4.25", stock=10)`` creates an active product with stock; returns sku."""
+
+    def make(price: str = "4.25", stock: int = 10, currency: str = "GBP", **extra: Any) -> str:
+        s = sku()
+        body = {"sku": s, "name": f"Item {s}", "price": price, "currency": currency, **extra}
+        assert client.post("/admin/products", headers=admin, json=body).status_code == 201
+        if stock:
+            url = f"/admin/inventory/{s}/receive"
+            assert client.post(url, headers=admin, json={"quantity": stock}).status_code == 200
+        return s
+
+    return make

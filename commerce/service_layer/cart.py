@@ -1,0 +1,165 @@
+"""Cart use cases. A cart belongs to a user (from the access token) or to whoever holds its
+anonymous token; no call takes a cart id from the client, so no one can name another's cart."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from commerce.adapters.security import hash_refresh_token, new_refresh_token
+from commerce.domain import events
+from commerce.domain.cart import MAX_LINE_QUANTITY, MAX_LINES, CartView, validate_quantity
+from commerce.domain.errors import (
+    CartNotFound,
+    InsufficientStock,
+    InvalidInput,
+    ProductNotFound,
+    ProductUnavailable,
+)
+from commerce.domain.products import Product
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+
+@dataclasses.dataclass(frozen=True)
+class CartOwner:
+    user_id: str | None = None
+    token: str | None = None
+    request_id: str | None = None
+
+
+def _cart_id(uow: SqlAlchemyUnitOfWork, owner: CartOwner) -> str:
+    if owner.user_id:
+        return uow.carts.for_user(owner.user_id)
+    if owner.token:
+        found = uow.carts.by_token(hash_refresh_token(owner.token))
+        if found:
+            return found
+    raise CartNotFound("no cart: log in or send a valid X-Cart-Token")
+
+
+def _session(owner: CartOwner, cart_id: str) -> str | None:
+    return None if owner.user_id else cart_id
+
+
+def new_anonymous_cart(uow: SqlAlchemyUnitOfWork) -> str:
+    """Create an anonymous cart; returns its secret token (only its hash is stored)."""
+    token, token_hash = new_refresh_token()
+    with uow:
+        uow.carts.create_anonymous(token_hash)
+        uow.commit()
+    return token
+
+
+def view(uow: SqlAlchemyUnitOfWork, owner: CartOwner) -> CartView:
+    with uow:
+        cart_id = _cart_id(uow, owner)
+        lines = uow.carts.lines(cart_id)
+        uow.commit()
+    return CartView(cart_id, owner.user_id, tuple(lines))
+
+
+def _sellable(uow: SqlAlchemyUnitOfWork, sku: str) -> Product:
+    product = uow.products.get(sku)
+    if product is None:
+        raise ProductNotFound(f"no product with sku {sku!r}", {"sku": sku})
+    if not product.is_active:
+        raise ProductUnavailable("the product is no longer sold", {"sku": sku})
+    return product
+
+
+def _check(uow: SqlAlchemyUnitOfWork, cart_id: str, product: Product, quantity: int) -> None:
+    """Quantity, stock and single-currency rules for putting ``quantity`` in the cart."""
+    if quantity > MAX_LINE_QUANTITY:
+        raise InvalidInput(f"at most {MAX_LINE_QUANTITY} of one product", {"field": "quantity"})
+    assert product.id is not None
+    level = uow.inventory.level(product.id)
+    available = level.available if level else 0
+    if quantity > available:
+        raise InsufficientStock({product.sku: available})
+    lines = uow.carts.lines(cart_id)
+    others = [line for line in lines if line.product_id != product.id]
+    if len(others) >= MAX_LINES:
+        raise InvalidInput(f"a cart holds at most {MAX_LINES} products", {"field": "sku"})
+    if others and others[0].currency != product.currency:
+        raise InvalidInput("a cart holds one currency", {"field": "sku"})
+
+
+def add_item(uow: SqlAlchemyUnitOfWork, owner: CartOwner, sku: str, quantity: int) -> CartView:
+    validate_quantity(quantity)
+    with uow:
+        cart_id = _cart_id(uow, owner)
+        product = _sellable(uow, sku)
+        assert product.id is not None
+        total = uow.carts.quantity_of(cart_id, product.id) + quantity
+        _check(uow, cart_id, product, total)
+        uow.carts.set_quantity(cart_id, product.id, total)
+        uow.emit(events.CartItemAdded(
+            user_id=owner.user_id, session_id=_session(owner, cart_id), product_id=sku,
+            request_id=owner.request_id, cart_id=cart_id, quantity=quantity,
+            cart_quantity=total, unit_price=product.price, currency=product.currency,
+        ))  # fmt: skip
+        lines = uow.carts.lines(cart_id)
+        uow.commit()
+    return CartView(cart_id, owner.user_id, tuple(lines))
+
+
+def set_quantity(uow: SqlAlchemyUnitOfWork, owner: CartOwner, sku: str, quantity: int) -> CartView:
+    validate_quantity(quantity)
+    with uow:
+        cart_id = _cart_id(uow, owner)
+        product = _sellable(uow, sku)
+        assert product.id is not None
+        if uow.carts.quantity_of(cart_id, product.id) == 0:
+            raise ProductNotFound("the product is not in the cart", {"sku": sku})
+        _check(uow, cart_id, product, quantity)
+        uow.carts.set_quantity(cart_id, product.id, quantity)
+        uow.emit(events.CartItemUpdated(
+            user_id=owner.user_id, session_id=_session(owner, cart_id), product_id=sku,
+            request_id=owner.request_id, cart_id=cart_id, quantity=quantity,
+        ))  # fmt: skip
+        lines = uow.carts.lines(cart_id)
+        uow.commit()
+    return CartView(cart_id, owner.user_id, tuple(lines))
+
+
+def remove_item(uow: SqlAlchemyUnitOfWork, owner: CartOwner, sku: str) -> CartView:
+    with uow:
+        cart_id = _cart_id(uow, owner)
+        product = uow.products.get(sku)
+        if product is None or product.id is None or not uow.carts.remove(cart_id, product.id):
+            raise ProductNotFound("the product is not in the cart", {"sku": sku})
+        uow.emit(events.CartItemRemoved(
+            user_id=owner.user_id, session_id=_session(owner, cart_id), product_id=sku,
+            request_id=owner.request_id, cart_id=cart_id,
+        ))  # fmt: skip
+        lines = uow.carts.lines(cart_id)
+        uow.commit()
+    return CartView(cart_id, owner.user_id, tuple(lines))
+
+
+def merge_anonymous(uow: SqlAlchemyUnitOfWork, token: str, user_id: str) -> CartView:
+    """Fold an anonymous cart into the user's (at login): quantities add up, capped at the
+    per-line maximum and current stock; the anonymous cart is then deleted."""
+    with uow:
+        cart_id = uow.carts.for_user(user_id)
+        anon_id = uow.carts.by_token(hash_refresh_token(token))
+        if anon_id is not None and anon_id != cart_id:
+            merged = _merge_lines(uow, anon_id, cart_id)
+            uow.carts.delete_cart(anon_id)
+            uow.emit(events.CartMerged(user_id=user_id, session_id=anon_id, cart_id=cart_id,
+                                       from_cart_id=anon_id, lines=merged))  # fmt: skip
+        lines = uow.carts.lines(cart_id)
+        uow.commit()
+    return CartView(cart_id, user_id, tuple(lines))
+
+
+def _merge_lines(uow: SqlAlchemyUnitOfWork, anon_id: str, cart_id: str) -> int:
+    merged = 0
+    for line in uow.carts.lines(anon_id):
+        if not line.active:
+            continue
+        wanted = uow.carts.quantity_of(cart_id, line.product_id) + line.quantity
+        quantity = min(wanted, MAX_LINE_QUANTITY, line.available)
+        if quantity > 0:
+            uow.carts.set_quantity(cart_id, line.product_id, quantity)
+            merged += 1
+    return merged

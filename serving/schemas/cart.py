@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from commerce.domain.cart import MAX_LINE_QUANTITY, CartView
+
+Quantity = Field(
+    ge=1, le=MAX_LINE_QUANTITY, strict=True,
+    description=f"A whole number from 1 to {MAX_LINE_QUANTITY}.",
+)  # fmt: skip
+
+
+class CartItemAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Quantity
+
+
+class CartItemUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: int = Quantity
+
+
+class CartTokenBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    cart_token: str = Field(min_length=1, max_length=256)
+
+
+class CartLinePublic(BaseModel):
+    sku: str
+    name: str
+    unit_price: Decimal
+    quantity: int
+    line_total: Decimal
+    available: int
+
+
+class CartPublic(BaseModel):
+    lines: list[CartLinePublic]
+    currency: str | None
+    item_count: int
+    subtotal: Decimal
+
+    @classmethod
+    def of(cls, cart: CartView) -> CartPublic:
+        lines = [
+            CartLinePublic(
+                sku=line.sku, name=line.name, unit_price=line.unit_price, quantity=line.quantity,
+                line_total=line.line_total, available=line.available,
+            )
+            for line in cart.lines
+        ]  # fmt: skip
+        return cls(
+            lines=lines, currency=cart.currency, item_count=cart.item_count, subtotal=cart.subtotal
+        )
