@@ -67,13 +67,16 @@ QUARANTINE_SCHEMA = T.StructType(
 )
 QUARANTINE_PARTITIONS: tuple[str, ...] = ("date",)
 
-# The typed order line inside an ``OrderPlaced`` payload.
+# An order line inside an ``OrderPlaced`` payload. Read as text and cast afterwards: commerce
+# sends money as decimal strings ("2.55"), replays as numbers; ``sku`` is accepted for
+# ``product_id``.
 ORDER_LINES_SCHEMA = T.ArrayType(
     T.StructType(
         [
             T.StructField("product_id", T.StringType()),
-            T.StructField("quantity", T.DoubleType()),
-            T.StructField("unit_price", T.DoubleType()),
+            T.StructField("sku", T.StringType()),
+            T.StructField("quantity", T.StringType()),
+            T.StructField("unit_price", T.StringType()),
         ]
     )
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from pipelines.transforms.gold import CATALOG_TYPES
@@ -12,32 +12,33 @@ from pipelines.transforms.gold import CATALOG_TYPES
 DAY_S = 86400.0
 
 
-def _days_between(later: object, earlier: str) -> F.Column:
+def _days_between(later: object, earlier: str) -> Column:
     return (F.lit(later).cast("timestamp").cast("double") - F.col(earlier).cast("double")) / DAY_S
 
 
+def _field(name: str, *aliases: str) -> Column:
+    # ProductUpdated carries its new values under ``changes``.
+    paths = [f"$.{n}" for n in (name, *aliases)] + [f"$.changes.{n}" for n in (name, *aliases)]
+    return F.coalesce(*[F.get_json_object("payload", path) for path in paths])
+
+
 def catalog(events: DataFrame) -> DataFrame:
-    """Latest catalog state per product: name, price, category, brand, first time seen."""
-    p = "payload"
-    rows = events.where(
-        F.col("type").isin(*CATALOG_TYPES) & F.col("product_id").isNotNull()
-    ).select(
-        "product_id",
-        "ts",
-        "event_id",
-        F.get_json_object(p, "$.name").alias("name"),
-        F.get_json_object(p, "$.price").cast("double").alias("price"),
-        F.get_json_object(p, "$.category").alias("category"),
-        F.get_json_object(p, "$.brand").alias("brand"),
+    """Latest known catalog values per product: name, price, category, brand, listing time."""
+    rows = events.where(F.col("type").isin(*CATALOG_TYPES) & F.col("product_id").isNotNull())
+    fields = {
+        "name": _field("name"),
+        "price": _field("price").cast("double"),
+        "category": _field("category", "category_path"),
+        "brand": _field("brand"),
+    }
+    w = (
+        Window.partitionBy("product_id")
+        .orderBy("ts", "event_id")
+        .rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     )
-    latest = Window.partitionBy("product_id").orderBy(F.col("ts").desc(), F.col("event_id").desc())
-    first = rows.groupBy("product_id").agg(F.min("ts").alias("listed_ts"))
-    return (
-        rows.withColumn("_n", F.row_number().over(latest))
-        .where("_n = 1")
-        .drop("_n", "ts", "event_id")
-        .join(first, "product_id")
-    )
+    latest = [F.last(col, ignorenulls=True).over(w).alias(name) for name, col in fields.items()]
+    listed = F.min("ts").over(Window.partitionBy("product_id")).alias("listed_ts")
+    return rows.select("product_id", *latest, listed).distinct()
 
 
 def item_features(

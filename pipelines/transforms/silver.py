@@ -96,11 +96,18 @@ def purchase_lines(events: DataFrame) -> DataFrame:
     lines = first.select(
         "order_id", "user_id", "ts", F.explode(F.from_json("_lines", ORDER_LINES_SCHEMA)).alias("l")
     )
+    line = F.col("l")
+    typed = lines.select(
+        "order_id", "user_id", "ts",
+        F.coalesce(line["product_id"], line["sku"]).alias("product_id"),
+        line["quantity"].try_cast("double").alias("quantity"),
+        line["unit_price"].try_cast("double").alias("unit_price"),
+    )  # fmt: skip
     return (
-        lines.groupBy("order_id", "user_id", "ts", F.col("l.product_id").alias("product_id"))
+        typed.groupBy("order_id", "user_id", "ts", "product_id")
         .agg(
-            F.sum("l.quantity").alias("quantity"),
-            F.first("l.unit_price", ignorenulls=True).alias("unit_price"),
+            F.sum("quantity").alias("quantity"),
+            F.first("unit_price", ignorenulls=True).alias("unit_price"),
         )
         .withColumn("amount", F.col("quantity") * F.coalesce(F.col("unit_price"), F.lit(0.0)))
     )

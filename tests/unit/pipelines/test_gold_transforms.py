@@ -85,6 +85,7 @@ def test_user_rfm_and_item_features(spark: SparkSession) -> None:
             price=6.0,
             category="Kitchen",
         ),
+        ev("ProductUpdated", -5 * DAY, None, "a", "commerce", sku="a", changes={"price": "7.5"}),
         ev("product_view", -2 * DAY, "u2", "b"),
     ]
     events, purchases = _signals(spark, rows)
@@ -94,7 +95,7 @@ def test_user_rfm_and_item_features(spark: SparkSession) -> None:
     assert users["u1"].recency_days == pytest.approx(1.0)
     assert users["u2"].frequency == 0 and users["u2"].n_views == 1
     items = {r.product_id: r for r in item_features(events, purchases, signals, T0).collect()}
-    assert (items["a"].price, items["a"].category, items["a"].n_orders) == (6.0, "Kitchen", 2)
+    assert (items["a"].price, items["a"].category, items["a"].n_orders) == (7.5, "Kitchen", 2)
     assert items["a"].age_days == pytest.approx(9.0)
     assert items["b"].price == 1.0 and items["b"].n_views == 1
 

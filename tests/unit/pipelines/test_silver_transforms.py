@@ -48,3 +48,12 @@ def test_purchase_lines_count_each_order_once(spark: SparkSession) -> None:
         for r in purchase_lines(frame(spark, rows)).collect()
     }
     assert out == {("o1", "a"): (3.0, 4.5), ("o1", "b"): (1.0, 4.0), ("o2", "b"): (3.0, 12.0)}
+
+
+def test_purchase_lines_accept_commerce_decimal_strings(spark: SparkSession) -> None:
+    lines = [{"sku": "85123A", "quantity": 2, "unit_price": "2.55"}]
+    rows = [ev("OrderPlaced", 0, "u1", None, "commerce", order_id="o9", lines=lines)]
+    out = purchase_lines(frame(spark, rows)).collect()
+    assert [(r.product_id, r.quantity, r.unit_price, r.amount) for r in out] == [
+        ("85123A", 2.0, 2.55, pytest.approx(5.1))
+    ]

@@ -1,0 +1,114 @@
+"""Batch: bronze → silver (events, purchases) → gold tables the models train on.
+
+Every table is rewritten in full (overwrite), so running the job twice gives the same lake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pipelines.jobs.ingest import read_bronze
+from pipelines.jobs.lake import LakePaths
+from pipelines.transforms import features, gold
+from pipelines.transforms.silver import purchase_lines, silver_events
+
+GOLD_TABLES = (
+    "interactions",
+    "item_popularity",
+    "co_occurrence",
+    "user_features",
+    "item_features",
+    "ranking_training_set",
+)
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """Knobs of the batch job (the CLI maps ``Settings`` and options here)."""
+
+    lake: Path
+    session_gap_minutes: int = 30
+    max_events_per_minute: int = 60
+    weights: gold.InteractionWeights = field(default_factory=gold.InteractionWeights)
+    popularity_window: str = "7 days"
+    popularity_slide: str = "1 day"
+    max_basket: int = 200
+    negatives_per_positive: int = 4
+    as_of: datetime | None = None  # None: the time of the latest event
+
+
+def run_silver(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
+    """Write ``silver/events`` (partitioned by date) and ``silver/purchases``."""
+    lake = LakePaths(settings.lake)
+    events = silver_events(
+        read_bronze(spark, settings.lake),
+        settings.session_gap_minutes,
+        settings.max_events_per_minute,
+    )
+    _write(events, lake.silver("events"), "date")
+    silver = spark.read.parquet(str(lake.silver("events")))
+    _write(purchase_lines(silver), lake.silver("purchases"))
+    return {
+        "silver.events": silver.count(),
+        "silver.purchases": spark.read.parquet(str(lake.silver("purchases"))).count(),
+    }
+
+
+def gold_tables(
+    events: DataFrame, purchases: DataFrame, settings: BatchSettings, as_of: datetime
+) -> dict[str, Callable[[], DataFrame]]:
+    """Each gold table as a lazy builder over the silver frames."""
+    signals = gold.interaction_signals(events, purchases)
+    labels = features.purchase_labels(purchases, settings.negatives_per_positive)
+    return {
+        "interactions": lambda: gold.interactions(signals, settings.weights, as_of),
+        "item_popularity": lambda: gold.item_popularity(
+            signals, settings.popularity_window, settings.popularity_slide
+        ),
+        "co_occurrence": lambda: gold.co_occurrence(purchases, max_basket=settings.max_basket),
+        "user_features": lambda: gold.user_features(purchases, signals, as_of),
+        "item_features": lambda: features.item_features(events, purchases, signals, as_of),
+        "ranking_training_set": lambda: features.ranking_training_set(labels, purchases, signals),
+    }
+
+
+def run_gold(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
+    """Write every gold table from silver; returns their row counts."""
+    lake = LakePaths(settings.lake)
+    events = spark.read.parquet(str(lake.silver("events"))).cache()
+    purchases = spark.read.parquet(str(lake.silver("purchases"))).cache()
+    as_of = settings.as_of or _latest(events)
+    counts: dict[str, int] = {}
+    for name, build in gold_tables(events, purchases, settings, as_of).items():
+        _write(build(), lake.gold(name))
+        counts[f"gold.{name}"] = spark.read.parquet(str(lake.gold(name))).count()
+    events.unpersist()
+    purchases.unpersist()
+    return counts
+
+
+def run_batch(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
+    """Silver then gold; returns the row count of every table written."""
+    return {**run_silver(spark, settings), **run_gold(spark, settings)}
+
+
+def _latest(events: DataFrame) -> datetime:
+    latest = events.agg(F.max("ts")).first()
+    if latest is None or latest[0] is None:
+        raise ValueError("silver has no events: run ingest first")
+    value: datetime = latest[0]
+    # collect() gives naive local time; make it an unambiguous instant.
+    return value.astimezone(UTC)
+
+
+def _write(frame: DataFrame, path: Path, *partitions: str) -> None:
+    writer = frame.write.mode("overwrite")
+    if partitions:
+        writer = writer.partitionBy(*partitions)
+    writer.parquet(str(path))

@@ -1,0 +1,34 @@
+"""Where each table of the lake lives. One bus feeds one lake (one checkpoint per sink)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class LakePaths:
+    """The lake's layout under ``root``.
+
+    Bronze and quarantine are Structured Streaming file-sink outputs: read them through their
+    root directory so Spark uses the sink's ``_spark_metadata`` log (only committed files).
+    """
+
+    root: Path
+
+    @property
+    def bronze(self) -> Path:
+        return self.root / "bronze" / "events"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "bronze" / "quarantine"
+
+    def checkpoint(self, sink: str) -> Path:
+        return self.root / "_checkpoints" / sink
+
+    def silver(self, table: str) -> Path:
+        return self.root / "silver" / table
+
+    def gold(self, table: str) -> Path:
+        return self.root / "gold" / table
