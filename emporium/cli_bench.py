@@ -8,3 +8,11 @@ app = typer.Typer(
     help="Benchmarks: each prints a table and, with --json PATH, JSON.",
     no_args_is_help=True,
 )
+
+from emporium.bench import search  # noqa: E402  (registered where the group is defined)
+
+app.command("search")(search.command)
+
+from emporium.bench import ingest  # noqa: E402
+
+app.command("ingest")(ingest.command)

@@ -36,9 +36,9 @@ class Weights:
     fuzzy: float = 0.3  # typo-tolerant variant of the keyword clause
     partial: float = 0.3  # edge n-grams of name words: "lapt" finds "laptop"
     coverage: float = 1.0  # every query word present (cross-field)
-    exact: float = 0.0  # unstemmed words of the name
-    exact_all: float = 0.0  # every unstemmed query word in the name
-    exact_phrase: float = 0.0  # the words in order, adjacent, in the name
+    exact: float = 1.0  # unstemmed words of the name
+    exact_all: float = 1.0  # every unstemmed query word in the name
+    exact_phrase: float = 3.0  # the words in order, adjacent, in the name
     in_stock: float = 1.5  # multiplier for items that can be bought now
     popularity_factor: float = 0.1  # log10(2 + factor * popularity) multiplier
 

@@ -1,0 +1,93 @@
+"""The Elasticsearch DSL the engines send, pinned as JSON."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from commerce.adapters.search import dsl
+from commerce.domain.search import ProductDoc, QueryProfile, SearchRequest, SortOrder
+
+
+def test_seed_example_is_a_name_match_with_an_inclusive_price_range() -> None:
+    body = dsl.search_body(
+        SearchRequest(text="laptop", min_price=30000, max_price=60000, profile=QueryProfile.BM25)
+    )
+    assert body["query"] == {
+        "bool": {
+            "must": [{"match": {"name.plain": "laptop"}}],
+            "filter": [{"range": {"price": {"gte": 30000, "lte": 60000}}}],
+        }
+    }
+
+
+def test_shipped_query_has_every_clause_and_ranking_multipliers() -> None:
+    body = dsl.search_body(SearchRequest(text="Wireless  Mouse!", categories=("Audio",)))
+    scored = body["query"]["function_score"]
+    should = scored["query"]["bool"]["must"][0]["bool"]["should"]
+    assert should[0] == {
+        "multi_match": {
+            "query": "wireless mouse",
+            "fields": ["name^3.0", "description^1.0", "category.text^1.0", "brand.text^1.0"],
+            "type": "most_fields",
+        }
+    }
+    assert should[1]["multi_match"]["fuzziness"] == "AUTO"
+    assert should[2] == {
+        "match": {"name.autocomplete": {"query": "wireless mouse", "operator": "and", "boost": 0.3}}
+    }
+    assert {"match_phrase": {"name.plain": {"query": "wireless mouse", "boost": 3.0}}} in should
+    assert scored["query"]["bool"]["filter"] == [{"terms": {"category": ["Audio"]}}]
+    assert scored["functions"][0] == {"filter": {"term": {"in_stock": True}}, "weight": 1.5}
+    assert scored["score_mode"] == scored["boost_mode"] == "multiply"
+
+
+def test_empty_text_browses_everything() -> None:
+    body = dsl.search_body(SearchRequest())
+    assert body["query"]["function_score"]["query"]["bool"]["must"] == [{"match_all": {}}]
+
+
+def test_lucene_operators_never_reach_the_query() -> None:
+    text = dsl.search_body(SearchRequest(text='a:b AND (c* OR "d~2")'))["query"]
+    should = text["function_score"]["query"]["bool"]["must"][0]["bool"]["should"]
+    assert should[0]["multi_match"]["query"] == "a b and c or d 2"
+
+
+def test_sort_paging_facets() -> None:
+    body = dsl.search_body(SearchRequest(sort=SortOrder.PRICE_DESC, page=3, size=20))
+    assert body["sort"] == [{"price": "desc"}, {"id": "asc"}]
+    assert (body["from"], body["size"], body["track_total_hits"]) == (40, 20, True)
+    assert set(body["aggs"]) == {"category", "brand"}
+    assert body["aggs"]["brand"]["terms"]["field"] == "brand"
+    assert "aggs" not in dsl.search_body(SearchRequest(facets=False))
+
+
+def test_mapping_has_analysers_synonyms_ngrams_keywords_and_scaled_price() -> None:
+    body = dsl.index_body()
+    analysis = body["settings"]["analysis"]
+    assert analysis["filter"]["english_stemmer"] == {"type": "stemmer", "language": "english"}
+    assert "asciifolding" in analysis["analyzer"]["shop_text"]["filter"]
+    assert "laptop, notebook" in analysis["filter"]["shop_synonyms"]["synonyms"]
+    assert analysis["filter"]["autocomplete_ngram"]["type"] == "edge_ngram"
+    props = body["mappings"]["properties"]
+    assert props["price"] == {"type": "scaled_float", "scaling_factor": 100}
+    assert props["category"]["type"] == props["brand"]["type"] == "keyword"
+    assert {"popularity", "rating", "stock", "in_stock", "created_at"} <= set(props)
+    assert props["name"]["search_analyzer"] == "shop_text_search"
+
+
+def test_document_json() -> None:
+    doc = ProductDoc(
+        "p1", "Café", "d", "C", "B", 12.345, 3, 4.5, 0, datetime(2026, 1, 2, tzinfo=UTC)
+    )
+    assert dsl.document(doc) == {
+        "id": "p1", "name": "Café", "description": "d", "category": "C", "brand": "B",
+        "price": 12.35, "popularity": 3, "rating": 4.5, "stock": 0, "in_stock": False,
+        "created_at": "2026-01-02T00:00:00+00:00",
+    }  # fmt: skip
+
+
+def test_suggest_uses_edge_ngrams_with_every_word() -> None:
+    body = dsl.suggest_body("Gaming lap", 5)
+    match = body["query"]["function_score"]["query"]["match"]["name.autocomplete"]
+    assert match == {"query": "gaming lap", "operator": "and"}
+    assert body["size"] == 15

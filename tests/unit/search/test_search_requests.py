@@ -1,0 +1,72 @@
+"""Request checks, text analysis and engine selection: no engine needed."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from commerce.adapters.search import search_engine_from_url
+from commerce.adapters.search.analysis import auto_fuzziness, edit_distance, expand_synonyms, tokens
+from commerce.adapters.search.embedded import EmbeddedSearchEngine
+from commerce.adapters.search.errors import InvalidSearchRequest, UnknownSearchUrl
+from commerce.adapters.search.lucene import LuceneSearchEngine
+from commerce.adapters.search.port import parse_sort, validate_request
+from commerce.domain.search import SearchRequest, SortOrder
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (SearchRequest(min_price=10, max_price=5), "min_price"),
+        (SearchRequest(min_price=-0.01), "min_price"),
+        (SearchRequest(max_price=math.nan), "max_price"),
+        (SearchRequest(page=0), "page"),
+        (SearchRequest(size=0), "size"),
+        (SearchRequest(size=101), "size"),
+        (SearchRequest(page=11, size=100), "page"),
+    ],
+)
+def test_bad_requests_name_the_field(request_: SearchRequest, field: str) -> None:
+    with pytest.raises(InvalidSearchRequest) as caught:
+        validate_request(request_)
+    assert caught.value.details["field"] == field
+    assert caught.value.code == "search.invalid_request"
+
+
+def test_good_requests_pass() -> None:
+    request = SearchRequest(min_price=5, max_price=5, page=10, size=100)
+    assert validate_request(request) is request
+
+
+def test_sort_names() -> None:
+    assert parse_sort(None) is SortOrder.RELEVANCE
+    assert parse_sort("price_desc") is SortOrder.PRICE_DESC
+    with pytest.raises(InvalidSearchRequest, match="price_asc"):
+        parse_sort("cheapest")
+
+
+def test_tokens_fold_accents_and_drop_operators() -> None:
+    assert tokens('Crème "Brûlée" AND (torch*)') == ["creme", "brulee", "and", "torch"]
+    assert len(tokens("a " * 1000)) == 32
+
+
+def test_synonyms_expand_single_and_multi_word_terms() -> None:
+    assert ("notebook",) in expand_synonyms(["cheap", "laptop"])
+    assert ("smartphone",) in expand_synonyms(["mobile", "phone"])
+    assert expand_synonyms(["mouse"]) == []
+
+
+def test_fuzziness_matches_elasticsearch_auto() -> None:
+    assert [auto_fuzziness(w) for w in ("tv", "mouse", "laptops")] == [0, 1, 2]
+    assert edit_distance("lapptop", "laptop", 2) == 1
+    assert edit_distance("hedaphones", "headphones", 2) == 1  # a swap is one edit
+    assert edit_distance("mouse", "house", 0) == 1
+
+
+def test_factory_maps_urls_to_engines(tmp_path: object) -> None:
+    assert isinstance(search_engine_from_url("embedded://:memory:"), EmbeddedSearchEngine)
+    assert isinstance(search_engine_from_url("opensearch://127.0.0.1:1"), LuceneSearchEngine)
+    assert isinstance(search_engine_from_url("elasticsearch://127.0.0.1:1"), LuceneSearchEngine)
+    with pytest.raises(UnknownSearchUrl):
+        search_engine_from_url("solr://x")
