@@ -121,6 +121,33 @@ class Recommender(ABC):
             idx_out[sl], sc_out[sl] = _top_n(scores, n)
         return self.item_ids_.to_numpy()[idx_out], sc_out
 
+    def score_items(
+        self, user_ids: Sequence[Any], user_items: pd.DataFrame | dict | None = None
+    ) -> np.ndarray:
+        """Raw scores of every item (columns in ``item_ids_`` order) for each user.
+
+        Parameters
+        ----------
+        user_ids : sequence
+            The users; histories come from ``user_items`` as in ``recommend``.
+        user_items : pandas.DataFrame or dict, optional
+            The users' current history (default: the training interactions).
+
+        Returns
+        -------
+        numpy.ndarray
+            (len(user_ids), n_items) float32 scores, nothing filtered.
+        """
+        self._check_fitted()
+        users = pd.Index(list(user_ids))
+        history = self._history_matrix(users, user_items)
+        known = self.user_ids_.get_indexer(users)
+        parts = [
+            np.asarray(self._score(history[i : i + BATCH_USERS], known[i : i + BATCH_USERS]))
+            for i in range(0, len(users), BATCH_USERS)
+        ]
+        return np.vstack(parts).astype(np.float32) if parts else np.zeros((0, len(self.item_ids_)))
+
     def recommend_frame(
         self,
         user_ids: Sequence[Any],

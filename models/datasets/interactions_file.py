@@ -1,0 +1,48 @@
+"""Any interaction table on disk: CSV or Parquet with ``user_id,item_id[,timestamp][,weight]``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from models.columns import ITEM_COL, TIME_COL, USER_COL, WEIGHT_COL
+from models.datasets.errors import DatasetError
+
+
+class BadInteractionFile(DatasetError):
+    """The file is missing, of an unknown type, or lacks the required columns."""
+
+    code = "bad_interaction_file"
+
+
+def load_interactions(path: str | Path) -> pd.DataFrame:
+    """Read an interaction table.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` or ``.parquet`` file with columns ``user_id``, ``item_id`` and optionally
+        ``timestamp`` (numbers or ISO datetimes) and ``weight``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The known columns only, rows with a missing user or item dropped.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise BadInteractionFile(f"interaction file {path} not found")
+    if path.suffix == ".parquet":
+        df = pd.read_parquet(path)
+    elif path.suffix in (".csv", ".gz"):
+        df = pd.read_csv(path)
+    else:
+        raise BadInteractionFile(f"{path}: expected a .csv or .parquet file")
+    missing = {USER_COL, ITEM_COL} - set(df.columns)
+    if missing:
+        raise BadInteractionFile(f"{path} lacks column(s) {sorted(missing)}")
+    if TIME_COL in df.columns and df[TIME_COL].dtype == object:
+        df[TIME_COL] = pd.to_datetime(df[TIME_COL])
+    keep = [c for c in (USER_COL, ITEM_COL, TIME_COL, WEIGHT_COL) if c in df.columns]
+    return df[keep].dropna(subset=[USER_COL, ITEM_COL]).reset_index(drop=True)

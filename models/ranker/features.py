@@ -1,0 +1,157 @@
+"""Features for learning to rank over the union of several recommenders' candidates.
+
+Per (user, candidate item): each source's standardised score, its gap to the user's best
+score and its rank; the item's popularity share, mean weight, age and recency; its popularity around the user's
+own active period; the user's history length; the user's affinity to the item's categories;
+the item's price.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from models.columns import ITEM_COL, USER_COL
+from models.interactions import timestamps_seconds, to_csr, weights_of
+
+DAY = 86_400.0
+WINDOWS_DAYS = (7.0, 60.0)
+_KEY_SPAN = 1e10  # seconds; item codes are spaced this far apart in the time index
+
+
+@dataclass
+class ItemStats:
+    """What the features need from the interactions the sources were trained on."""
+
+    popularity: np.ndarray
+    mean_weight: np.ndarray
+    first_seen: np.ndarray
+    last_seen: np.ndarray
+    t_end: float
+    t_min: float
+    time_keys: np.ndarray | None  # sorted item_code * span + (t - t_min); None without time
+
+    @classmethod
+    def from_interactions(cls, df: pd.DataFrame, items: pd.Index) -> ItemStats:
+        """Statistics per item of ``items`` (unknown items get zeros / NaN)."""
+        codes = items.get_indexer(df[ITEM_COL])
+        ok = codes >= 0
+        codes, w = codes[ok], weights_of(df)[ok]
+        pop = np.bincount(codes, minlength=len(items)).astype(np.float32)
+        mean_w = np.bincount(codes, weights=w, minlength=len(items)) / np.maximum(pop, 1)
+        ts = timestamps_seconds(df)
+        if ts is None:
+            nan = np.full(len(items), np.nan)
+            return cls(pop, mean_w, nan, nan, np.nan, 0.0, None)
+        ts = ts[ok]
+        first = pd.Series(ts).groupby(codes).min().reindex(range(len(items))).to_numpy()
+        last = pd.Series(ts).groupby(codes).max().reindex(range(len(items))).to_numpy()
+        keys = np.sort(codes * _KEY_SPAN + (ts - ts.min()))
+        return cls(pop, mean_w, first, last, float(ts.max()), float(ts.min()), keys)
+
+    def window_counts(self, items: np.ndarray, at: np.ndarray, days: float) -> np.ndarray:
+        """Interactions of each item within ``days`` of the matching time in ``at``."""
+        if self.time_keys is None:
+            return np.full(len(items), np.nan)
+        rel = at - self.t_min
+        lo = items * _KEY_SPAN + np.clip(rel - days * DAY, 0, _KEY_SPAN - 1)
+        hi = items * _KEY_SPAN + np.clip(rel + days * DAY, 0, _KEY_SPAN - 1)
+        return (
+            np.searchsorted(self.time_keys, hi, "right") - np.searchsorted(self.time_keys, lo)
+        ).astype(np.float32)
+
+
+def category_matrix(item_features: pd.DataFrame | None, items: pd.Index) -> sp.csr_matrix | None:
+    """Binary (items x categories) from a ``category`` column ("a|b" or "a b" = several)."""
+    if item_features is None or "category" not in item_features.columns:
+        return None
+    cats = item_features.set_index(ITEM_COL)["category"].reindex(items).fillna("").astype(str)
+    pairs = [(i, c) for i, text in enumerate(cats) for c in text.replace("|", " ").split() if c]
+    if not pairs:
+        return None
+    rows, names = zip(*pairs, strict=True)
+    vocab = pd.Index(sorted(set(names)))
+    cols = vocab.get_indexer(list(names))
+    return sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), (len(items), len(vocab)))
+
+
+def user_frame(history: pd.DataFrame, users: pd.Index) -> pd.DataFrame:
+    """Per user: history length and median event time (NaN without timestamps)."""
+    h = history[history[USER_COL].isin(users)]
+    out = pd.DataFrame(index=users)
+    out["hist_len"] = h.groupby(USER_COL)[ITEM_COL].nunique().reindex(users).fillna(0).to_numpy()
+    ts = timestamps_seconds(h)
+    med = pd.Series(ts, index=h.index).groupby(h[USER_COL]).median() if ts is not None else None
+    out["t_user"] = med.reindex(users).to_numpy() if med is not None else np.nan
+    return out
+
+
+def source_features(
+    scores: dict[str, np.ndarray], seen: sp.csr_matrix, n_candidates: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """Candidate pairs (union of each source's unseen top ``n_candidates``) and their
+    per-source score / gap-to-best / rank columns."""
+    ranks, masked = {}, {}
+    seen_rows, seen_cols = seen.nonzero()
+    for name, sc in scores.items():
+        m = sc.astype(np.float32, copy=True)
+        m[seen_rows, seen_cols] = -np.inf
+        masked[name] = m
+        ranks[name] = np.argsort(np.argsort(-m, axis=1, kind="stable"), axis=1) + 1
+    chosen = np.zeros_like(next(iter(masked.values())), dtype=bool)
+    for name in scores:
+        chosen |= (ranks[name] <= n_candidates) & np.isfinite(masked[name])
+    u, i = np.nonzero(chosen)
+    cols: dict[str, np.ndarray] = {}
+    for name, m in masked.items():
+        # Per-user z-scores: sources are refitted on more data for serving than for training
+        # the ranker, so raw score scales shift; standardised scores and ranks do not.
+        finite = np.where(np.isfinite(m), m, np.nan)
+        mean, std = np.nanmean(finite, axis=1), np.nanstd(finite, axis=1) + 1e-9
+        best = np.nanmax(finite, axis=1)
+        cols[f"{name}_z"] = (m[u, i] - mean[u]) / std[u]
+        cols[f"{name}_gap_z"] = (best[u] - m[u, i]) / std[u]
+        cols[f"{name}_rank"] = ranks[name][u, i].astype(np.float32)
+    return u, i, cols
+
+
+def pair_features(
+    u: np.ndarray,
+    i: np.ndarray,
+    users: pd.DataFrame,
+    stats: ItemStats,
+    history_matrix: sp.csr_matrix,
+    categories: sp.csr_matrix | None,
+    price: np.ndarray | None,
+) -> dict[str, np.ndarray]:
+    """Item, user and user-item features for candidate pairs (u, i are matrix indices)."""
+    total = max(float(stats.popularity.sum()), 1.0)
+    hist_len = users["hist_len"].to_numpy()
+    cols = {
+        "item_pop_share": stats.popularity[i] / total,
+        "item_mean_weight": stats.mean_weight[i],
+        "item_age_days": (stats.t_end - stats.first_seen[i]) / DAY,
+        "item_recency_days": (stats.t_end - stats.last_seen[i]) / DAY,
+        "user_hist_len_rel": hist_len[u] / max(float(hist_len.mean()), 1.0),
+    }
+    t_user = users["t_user"].to_numpy()[u]
+    for days in WINDOWS_DAYS:
+        counts = stats.window_counts(i, t_user, days)
+        cols[f"item_share_{int(days)}d_around_user"] = counts / total
+    if categories is not None:
+        profile = history_matrix.astype(bool).astype(np.float32) @ categories
+        profile = sp.diags(1.0 / np.maximum(profile.sum(axis=1).A.ravel(), 1e-9)) @ profile
+        per_item = np.maximum(categories.sum(axis=1).A.ravel(), 1.0)
+        aff = np.asarray(profile.tocsr()[u].multiply(categories[i]).sum(axis=1)).ravel()
+        cols["category_affinity"] = aff / per_item[i]
+    if price is not None:
+        cols["price"] = price[i]
+    return cols
+
+
+def history_matrix(history: pd.DataFrame, users: pd.Index, items: pd.Index) -> sp.csr_matrix:
+    """The users' histories as a CSR matrix over ``items``."""
+    return to_csr(history[history[USER_COL].isin(users)], users, items)
