@@ -203,19 +203,85 @@ cart_items = Table(
     CheckConstraint("quantity > 0 AND quantity <= 99", name="quantity_range"),
 )
 
-__all__ = [
-    "BigId",
-    "Money",
-    "as_utc",
-    "cart_items",
-    "carts",
-    "dml",
-    "inventory_ledger",
-    "metadata",
-    "outbox",
-    "products",
-    "refresh_tokens",
-    "reservations",
-    "stock_levels",
-    "users",
-]
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(64), ForeignKey("users.id"), nullable=False),
+    Column("status", String(24), nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("subtotal", Money, nullable=False),
+    Column("tax", Money, nullable=False),
+    Column("shipping", Money, nullable=False),
+    Column("total", Money, nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("shipping_address", JSON, nullable=False),
+    Column("carrier", String(64), nullable=True),
+    Column("tracking_number", String(128), nullable=True),
+    # "checkout", or "historical" for orders loaded from a dataset with their original time
+    Column("source", String(16), nullable=False),
+    Column("external_ref", String(64), nullable=True),
+    Column("hold_reason", String(200), nullable=True),
+    _ts("placed_at"),
+    _ts("updated_at"),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("source", "external_ref", name="uq_orders_source_external_ref"),
+)
+Index("ix_orders_user_id_placed_at", orders.c.user_id, orders.c.placed_at)
+Index("ix_orders_status", orders.c.status)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", String(36), ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("product_id", BigId, ForeignKey("products.id"), nullable=False),
+    Column("sku", String(64), nullable=False),
+    Column("name", String(500), nullable=False),
+    Column("unit_price", Money, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    Column("line_total", Money, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(64), primary_key=True),  # the user: keys are per user
+    Column("key", String(128), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # in_progress | done
+    Column("status_code", Integer, nullable=True),
+    Column("response", JSON, nullable=True),
+    _ts("created_at"),
+    _ts("locked_at"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("order_id", String(36), ForeignKey("orders.id"), nullable=False, unique=True),
+    Column("provider", String(32), nullable=False),
+    Column("provider_ref", String(64), nullable=True),
+    # the key sent to the provider: one per order, so a retry can never charge twice
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("currency", CHAR(3), nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("token", String(64), nullable=True),
+    Column("brand", String(16), nullable=True),
+    Column("last4", String(4), nullable=True),
+    Column("exp_month", Integer, nullable=True),
+    Column("exp_year", Integer, nullable=True),
+    Column("failure_code", String(64), nullable=True),
+    Column("refunded_amount", Money, nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    CheckConstraint(
+        "status IN ('pending', 'captured', 'failed', 'unknown', 'refunded', 'held')",
+        name="status",
+    ),
+)
+Index("ix_payments_status", payments.c.status)

@@ -188,3 +188,79 @@ class CartMerged(DomainEvent):
     cart_id: str
     from_cart_id: str
     lines: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class CheckoutStarted(DomainEvent):
+    order_id: str
+    total: Decimal
+    currency: str
+    items: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OrderPlaced(DomainEvent):
+    """The order exists and its stock is reserved; payment follows."""
+
+    order_id: str
+    status: str
+    lines: list[dict[str, Any]]
+    subtotal: Decimal
+    tax: Decimal
+    shipping: Decimal
+    total: Decimal
+    currency: str
+    country: str
+    source: str = "checkout"
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PaymentCaptured(DomainEvent):
+    """Money taken: the purchase signal for the data side (lines: sku, quantity, price)."""
+
+    order_id: str
+    amount: Decimal
+    currency: str
+    method: str
+    lines: list[dict[str, Any]]
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class PaymentFailed(DomainEvent):
+    order_id: str
+    code: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OrderStatusChanged(DomainEvent):
+    order_id: str
+    previous: str
+    status: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OrderHeld(DomainEvent):
+    order_id: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OrderCancelled(DomainEvent):
+    order_id: str
+    previous: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OrderShipped(DomainEvent):
+    order_id: str
+    carrier: str
+    tracking_number: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class OrderRefunded(DomainEvent):
+    order_id: str
+    amount: Decimal
+    currency: str
+    reason: str

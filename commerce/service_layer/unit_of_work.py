@@ -9,7 +9,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.cart_repository import SqlAlchemyCartRepository
 from commerce.adapters.inventory_repository import SqlAlchemyInventoryRepository
+from commerce.adapters.order_repository import SqlAlchemyOrderRepository
 from commerce.adapters.outbox import SqlAlchemyOutbox
+from commerce.adapters.payment_repository import SqlAlchemyPaymentRepository
 from commerce.adapters.product_repository import SqlAlchemyProductRepository
 from commerce.adapters.user_repository import (
     SqlAlchemyRefreshTokenRepository,
@@ -30,6 +32,8 @@ class SqlAlchemyUnitOfWork:
     refresh_tokens: SqlAlchemyRefreshTokenRepository
     inventory: SqlAlchemyInventoryRepository
     carts: SqlAlchemyCartRepository
+    orders: SqlAlchemyOrderRepository
+    payments: SqlAlchemyPaymentRepository
     outbox: SqlAlchemyOutbox
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -53,6 +57,8 @@ class SqlAlchemyUnitOfWork:
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(session)
         self.inventory = SqlAlchemyInventoryRepository(session)
         self.carts = SqlAlchemyCartRepository(session)
+        self.orders = SqlAlchemyOrderRepository(session)
+        self.payments = SqlAlchemyPaymentRepository(session)
         self.outbox = SqlAlchemyOutbox(session)
 
     def __exit__(

@@ -1,0 +1,112 @@
+"""Orders and their lines in SQL; the loader's historical orders keep their original time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from commerce.adapters.orm import as_utc, dml, order_lines, orders
+from commerce.domain.errors import VersionConflict
+from commerce.domain.orders import Order, OrderLine
+
+_FIELDS = (
+    "id", "user_id", "status", "currency", "subtotal", "tax", "shipping", "total", "country",
+    "shipping_address", "carrier", "tracking_number", "source", "external_ref", "hold_reason",
+    "placed_at", "updated_at", "version",
+)  # fmt: skip
+_MUTABLE = ("status", "carrier", "tracking_number", "hold_reason", "updated_at")
+
+
+def _values(order: Order) -> dict[str, Any]:
+    return {name: getattr(order, name) for name in _FIELDS}
+
+
+def _line_rows(order: Order) -> list[dict[str, Any]]:
+    return [
+        {"order_id": order.id, "line_no": n, "product_id": line.product_id, "sku": line.sku,
+         "name": line.name, "unit_price": line.unit_price, "quantity": line.quantity,
+         "line_total": line.line_total}
+        for n, line in enumerate(order.lines, start=1)
+    ]  # fmt: skip
+
+
+class SqlAlchemyOrderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, order: Order) -> None:
+        self.session.execute(insert(orders).values(**_values(order)))
+        self.session.execute(insert(order_lines), _line_rows(order))
+
+    def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        query = select(orders).where(orders.c.id == order_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self.session.execute(query).first()
+        return self._load([row])[0] if row else None
+
+    def save(self, order: Order) -> None:
+        """Write state changes if nobody else changed the order since it was read."""
+        result = dml(
+            self.session,
+            update(orders)
+            .where(orders.c.id == order.id, orders.c.version == order.version)
+            .values(version=order.version + 1, **{k: getattr(order, k) for k in _MUTABLE}),
+        )
+        if result.rowcount != 1:
+            raise VersionConflict("the order changed concurrently", {"order_id": order.id})
+        order.version += 1
+
+    def list_page(
+        self, user_id: str | None, page: int, size: int, status: str | None = None
+    ) -> tuple[list[Order], int]:
+        """Newest first; ``user_id=None`` lists everyone's orders (admins)."""
+        query = select(orders)
+        if user_id is not None:
+            query = query.where(orders.c.user_id == user_id)
+        if status:
+            query = query.where(orders.c.status == status)
+        total = self.session.execute(select(func.count()).select_from(query.subquery()))
+        rows = self.session.execute(
+            query.order_by(orders.c.placed_at.desc(), orders.c.id)
+            .limit(size)
+            .offset((page - 1) * size)
+        ).all()
+        return self._load(rows), int(total.scalar_one())
+
+    def _load(self, rows: Sequence[Any]) -> list[Order]:
+        ids = [row.id for row in rows]
+        lines: dict[str, list[OrderLine]] = {i: [] for i in ids}
+        query = select(order_lines).where(order_lines.c.order_id.in_(ids))
+        for ln in self.session.execute(query.order_by(order_lines.c.line_no)):
+            lines[ln.order_id].append(
+                OrderLine(ln.product_id, ln.sku, ln.name, ln.unit_price, ln.quantity, ln.line_total)
+            )
+        result = []
+        for row in rows:
+            values = {name: getattr(row, name) for name in _FIELDS}
+            values["placed_at"], values["updated_at"] = (
+                as_utc(row.placed_at),
+                as_utc(row.updated_at),
+            )
+            result.append(Order(lines=lines[row.id], **values))
+        return result
+
+    def add_historical(self, items: Sequence[Order]) -> int:
+        """Insert dataset orders (``source="historical"``) keyed by their external ref;
+        existing ones are left alone, so loading twice changes nothing. Returns new orders."""
+        dialect = self.session.get_bind().dialect.name
+        ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(orders)
+        added = 0
+        for order in items:
+            stmt = ins.values(**_values(order)).on_conflict_do_nothing(
+                index_elements=["source", "external_ref"]
+            )
+            if dml(self.session, stmt).rowcount == 1:
+                self.session.execute(insert(order_lines), _line_rows(order))
+                added += 1
+        return added

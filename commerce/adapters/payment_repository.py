@@ -1,0 +1,49 @@
+"""Payment attempts in SQL (one per order), changed only by conditional updates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+from sqlalchemy.orm import Session
+
+from commerce.adapters.orm import dml, payments
+from commerce.domain.events import utcnow
+
+
+class SqlAlchemyPaymentRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, values: dict[str, Any]) -> None:
+        now = utcnow()
+        row = {"refunded_amount": 0, "created_at": now, "updated_at": now, **values}
+        self.session.execute(insert(payments).values(**row))
+
+    def for_order(self, order_id: str) -> Row[Any] | None:
+        query = select(payments).where(payments.c.order_id == order_id)
+        return self.session.execute(query).first()
+
+    def transition(self, order_id: str, from_states: Sequence[str], **values: Any) -> bool:
+        """Change the payment only if it is still in one of ``from_states``."""
+        result = dml(
+            self.session,
+            update(payments)
+            .where(payments.c.order_id == order_id, payments.c.status.in_(list(from_states)))
+            .values(updated_at=utcnow(), **values),
+        )
+        return result.rowcount == 1
+
+    def unresolved(self, older_than: datetime, limit: int = 100) -> list[str]:
+        """Orders whose payment outcome is still unknown (for reconciliation)."""
+        query = (
+            select(payments.c.order_id)
+            .where(
+                payments.c.status.in_(["pending", "unknown"]), payments.c.updated_at <= older_than
+            )
+            .order_by(payments.c.updated_at)
+            .limit(limit)
+        )
+        return [str(r) for r in self.session.execute(query).scalars()]

@@ -1,0 +1,1 @@
+"""Payment providers: the HTTPS sandbox (server and client)."""

@@ -1,0 +1,119 @@
+"""Checkout: re-validate the cart, price it, reserve stock and place the order — one
+transaction. Payment follows in :mod:`commerce.service_layer.payment`."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from commerce.domain import events
+from commerce.domain.cart import CartLine
+from commerce.domain.errors import EmptyCart, InvalidInput, ProductUnavailable
+from commerce.domain.events import utcnow
+from commerce.domain.orders import Order, OrderLine
+from commerce.domain.pricing import DEFAULT_WEIGHT_GRAMS, PricingRules, quote
+from commerce.domain.products import Product
+from commerce.service_layer import inventory
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+_ORDER_NS = uuid.UUID("5d0f5a3c-8f1e-4c55-9a53-6f1b2f0c9e11")
+RESERVATION_TTL = timedelta(minutes=15)
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckoutRequest:
+    user_id: str
+    idempotency_key: str
+    country: str
+    shipping_address: dict[str, Any]
+    expected_total: Decimal | None = None
+    request_id: str | None = None
+
+
+def order_id_for(user_id: str, idempotency_key: str) -> str:
+    """The natural key: one checkout attempt (user + Idempotency-Key) is one order, ever."""
+    return str(uuid.uuid5(_ORDER_NS, f"{user_id}\x00{idempotency_key}"))
+
+
+def place_order(
+    uow: SqlAlchemyUnitOfWork, req: CheckoutRequest, rules: PricingRules,
+    ttl: timedelta = RESERVATION_TTL,
+) -> Order:  # fmt: skip
+    order_id = order_id_for(req.user_id, req.idempotency_key)
+    with uow:
+        existing = uow.orders.get(order_id)
+        if existing is not None:
+            return existing
+        cart_id = uow.carts.for_user(req.user_id)
+        lines = uow.carts.lines(cart_id)
+        products = _validate(uow, lines)
+        order = _build_order(order_id, req, lines, products, rules)
+        inventory.reserve(uow, order_id, [(products[ln.sku], ln.quantity) for ln in lines],
+                          utcnow() + ttl, req.user_id)  # fmt: skip
+        uow.orders.add(order)
+        uow.carts.clear(cart_id)
+        _emit_placed(uow, order, req.request_id)
+        uow.commit()
+    return order
+
+
+def _validate(uow: SqlAlchemyUnitOfWork, lines: list[CartLine]) -> dict[str, Product]:
+    if not lines:
+        raise EmptyCart("the cart is empty")
+    products = uow.products.get_many(ln.sku for ln in lines)
+    for line in lines:
+        product = products.get(line.sku)
+        if product is None or not product.is_active:
+            raise ProductUnavailable("a product is no longer sold", {"sku": line.sku})
+    return products
+
+
+def _build_order(
+    order_id: str, req: CheckoutRequest, lines: list[CartLine],
+    products: dict[str, Product], rules: PricingRules,
+) -> Order:  # fmt: skip
+    order_lines = [
+        OrderLine(ln.product_id, ln.sku, ln.name, products[ln.sku].price, ln.quantity,
+                  ln.line_total)
+        for ln in lines
+    ]  # fmt: skip
+    weight = sum(_weight(products[ln.sku]) * ln.quantity for ln in lines)
+    q = quote(rules, [ln.line_total for ln in order_lines], weight, req.country)
+    if req.expected_total is not None and req.expected_total != q.total:
+        raise InvalidInput(
+            "prices changed since the cart was shown",
+            {"field": "expected_total", "total": str(q.total)},
+        )
+    return Order(
+        id=order_id, user_id=req.user_id, currency=lines[0].currency, lines=order_lines,
+        subtotal=q.subtotal, tax=q.tax, shipping=q.shipping, total=q.total,
+        country=req.country.upper(), shipping_address=req.shipping_address,
+    )  # fmt: skip
+
+
+def _weight(product: Product) -> int:
+    grams = product.attributes.get("weight_grams", DEFAULT_WEIGHT_GRAMS)
+    return grams if isinstance(grams, int) and grams >= 0 else DEFAULT_WEIGHT_GRAMS
+
+
+def order_lines_payload(order: Order) -> list[dict[str, Any]]:
+    return [
+        {"sku": ln.sku, "quantity": ln.quantity, "unit_price": str(ln.unit_price)}
+        for ln in order.lines
+    ]
+
+
+def _emit_placed(uow: SqlAlchemyUnitOfWork, order: Order, request_id: str | None) -> None:
+    common: dict[str, Any] = {
+        "user_id": order.user_id, "request_id": request_id, "order_id": order.id,
+    }  # fmt: skip
+    uow.emit(
+        events.CheckoutStarted(**common, total=order.total, currency=order.currency,
+                               items=sum(ln.quantity for ln in order.lines)),
+        events.OrderPlaced(**common, status=order.status, lines=order_lines_payload(order),
+                           subtotal=order.subtotal, tax=order.tax, shipping=order.shipping,
+                           total=order.total, currency=order.currency, country=order.country),
+    )  # fmt: skip

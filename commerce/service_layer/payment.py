@@ -1,0 +1,162 @@
+"""Paying for an order. The provider is called outside any database transaction, with an
+idempotency key fixed per order, so retries and reconciliation can never charge twice."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from commerce.domain import events
+from commerce.domain.errors import OrderNotFound
+from commerce.domain.orders import Order
+from commerce.domain.payments import (
+    CAPTURED,
+    ChargeResult,
+    PaymentOutcomeUnknown,
+    PaymentProvider,
+)
+from commerce.service_layer import inventory
+from commerce.service_layer.checkout import order_lines_payload
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+UowFactory = Callable[[], SqlAlchemyUnitOfWork]
+OPEN = ("pending", "unknown")
+RECONCILE_AFTER = timedelta(seconds=60)
+
+
+def payment_key(order_id: str) -> str:
+    return f"pay-{order_id}"
+
+
+def pay_order(
+    uow_factory: UowFactory, provider: PaymentProvider, order_id: str, method: str, source: str
+) -> tuple[Order, str]:
+    """Charge the order once. Returns the order and the payment status
+    (captured | failed | unknown | held)."""
+    start = _start(uow_factory(), provider, order_id, method, source)
+    if start is not None:
+        return start
+    with uow_factory() as uow:
+        order = _order(uow, order_id)
+    try:
+        result = provider.charge(amount=order.total, currency=order.currency, method=method,
+                                 source=source, idempotency_key=payment_key(order_id))  # fmt: skip
+    except PaymentOutcomeUnknown:
+        return _mark_unknown(uow_factory(), order_id)
+    return record_outcome(uow_factory, provider, order_id, result)
+
+
+def _start(
+    uow: SqlAlchemyUnitOfWork, provider: PaymentProvider, order_id: str, method: str, source: str
+) -> tuple[Order, str] | None:
+    """Create the payment row; or, if one exists, return its settled state."""
+    with uow:
+        order = _order(uow, order_id)
+        existing = uow.payments.for_order(order_id)
+        if existing is not None and existing.status not in OPEN:
+            return order, str(existing.status)
+        if existing is None:
+            if not order.can("pay"):
+                return order, "held" if order.status == "on_hold" else order.status
+            uow.payments.add({
+                "id": payment_key(order_id), "order_id": order_id, "provider": provider.name,
+                "idempotency_key": payment_key(order_id), "status": "pending",
+                "amount": order.total, "currency": order.currency, "method": method,
+                "token": source if method == "card" else None,
+            })  # fmt: skip
+            uow.commit()
+    return None
+
+
+def _mark_unknown(uow: SqlAlchemyUnitOfWork, order_id: str) -> tuple[Order, str]:
+    with uow:
+        uow.payments.transition(order_id, OPEN, status="unknown")
+        order = _order(uow, order_id)
+        uow.commit()
+    return order, "unknown"
+
+
+def record_outcome(
+    uow_factory: UowFactory, provider: PaymentProvider, order_id: str, result: ChargeResult
+) -> tuple[Order, str]:
+    with uow_factory() as uow:
+        order = _order(uow, order_id)
+        card = {"brand": result.brand, "last4": result.last4, "exp_month": result.exp_month,
+                "exp_year": result.exp_year, "provider_ref": result.provider_ref}  # fmt: skip
+        if result.status == CAPTURED:
+            status = _captured(uow, order, card)
+        else:
+            status = _failed(uow, order, card, result.code or "declined")
+        uow.commit()
+    if status == "refund_needed":
+        return _refund_orphan(uow_factory, provider, order_id, result)
+    return order, status
+
+
+def _captured(uow: SqlAlchemyUnitOfWork, order: Order, card: dict[str, Any]) -> str:
+    if not uow.payments.transition(order.id, OPEN, status="captured", **card):
+        row = uow.payments.for_order(order.id)
+        return str(row.status) if row else "unknown"
+    if not order.can("pay"):
+        return "refund_needed"  # e.g. the reservation expired and the order was cancelled
+    previous = order.apply("pay")
+    uow.orders.save(order)
+    inventory.commit_sale(uow, order.id)
+    row = uow.payments.for_order(order.id)
+    uow.emit(
+        events.PaymentCaptured(user_id=order.user_id, order_id=order.id, amount=order.total,
+                               currency=order.currency, method=str(row.method) if row else "",
+                               lines=order_lines_payload(order)),
+        events.OrderStatusChanged(user_id=order.user_id, order_id=order.id, previous=previous,
+                                  status=order.status),
+    )  # fmt: skip
+    return "captured"
+
+
+def _failed(uow: SqlAlchemyUnitOfWork, order: Order, card: dict[str, Any], code: str) -> str:
+    if not uow.payments.transition(order.id, OPEN, status="failed", failure_code=code, **card):
+        row = uow.payments.for_order(order.id)
+        return str(row.status) if row else "unknown"
+    if order.can("fail_payment"):
+        previous = order.apply("fail_payment")
+        uow.orders.save(order)
+        inventory.release(uow, order.id, "payment_failed")
+        uow.emit(events.OrderStatusChanged(user_id=order.user_id, order_id=order.id,
+                                           previous=previous, status=order.status))  # fmt: skip
+    uow.emit(events.PaymentFailed(user_id=order.user_id, order_id=order.id, code=code))
+    return "failed"
+
+
+def _refund_orphan(
+    uow_factory: UowFactory, provider: PaymentProvider, order_id: str, result: ChargeResult
+) -> tuple[Order, str]:
+    """Money arrived for an order that can no longer be paid: give it back."""
+    with uow_factory() as uow:
+        order = _order(uow, order_id)
+    if result.provider_ref:
+        provider.refund(provider_ref=result.provider_ref, amount=order.total,
+                        idempotency_key=f"refund-{order_id}")  # fmt: skip
+    with uow_factory() as uow:
+        uow.payments.transition(order_id, ["captured"], status="refunded",
+                                refunded_amount=order.total)  # fmt: skip
+        uow.emit(events.OrderRefunded(user_id=order.user_id, order_id=order_id,
+                                      amount=order.total, currency=order.currency,
+                                      reason="paid_after_cancel"))  # fmt: skip
+        uow.commit()
+    return order, "refunded"
+
+
+def reconcile(uow_factory: UowFactory, provider: PaymentProvider, order_id: str) -> str:
+    """Settle an unknown outcome by asking the provider (never by charging again)."""
+    result = provider.find_charge(payment_key(order_id))
+    if result is None:
+        result = ChargeResult(status="declined", provider_ref=None, code="not_received")
+    return record_outcome(uow_factory, provider, order_id, result)[1]
+
+
+def _order(uow: SqlAlchemyUnitOfWork, order_id: str) -> Order:
+    order = uow.orders.get(order_id)
+    if order is None:
+        raise OrderNotFound("no such order", {"order_id": order_id})
+    return order
