@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated
 
 import typer
@@ -79,13 +80,17 @@ def down(only: OnlyOption = None) -> None:
     services = _services(only)
     failed = False
     for service in reversed(services):
+        began = time.monotonic()
         try:
             stopped = service.stop()
         except ServiceError as exc:
             typer.echo(f"ERROR [{exc.code}] {exc}", err=True)
             failed = True
             continue
-        typer.echo(f"{service.name}: {'stopped' if stopped else 'not running'}")
+        took = time.monotonic() - began
+        typer.echo(
+            f"{service.name}: stopped in {took:.1f}s" if stopped else f"{service.name}: not running"
+        )
     if failed:
         raise typer.Exit(1)
 

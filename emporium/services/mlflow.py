@@ -65,7 +65,13 @@ class MlflowService(ManagedService):
 
     def prepare(self) -> Launch:
         self.artifacts_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true"}
+        # Job execution (GenAI judges, prompt optimisation) spawns seven huey consumers;
+        # tracking and the model registry do not need them.
+        env = {
+            **os.environ,
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+        }
         return Launch(self.launch_argv(), env=env, cwd=self.dir)
 
     def health(self) -> Health:

@@ -8,6 +8,7 @@ the kernel has since handed to someone else is never signalled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -50,15 +51,41 @@ def is_alive(pid: int) -> bool:
     return fields is not None and fields[0] != "Z"
 
 
-def group_members(pgid: int) -> list[int]:
-    """Live processes whose process group is ``pgid``."""
-    members = []
+def _live_processes() -> dict[int, list[str]]:
+    """Every live process's stat fields, by pid."""
+    table = {}
     for entry in _PROC.iterdir():
         if entry.name.isdigit():
             fields = _stat_fields(int(entry.name))
-            if fields and fields[0] != "Z" and int(fields[2]) == pgid:
-                members.append(int(entry.name))
-    return members
+            if fields and fields[0] != "Z":
+                table[int(entry.name)] = fields
+    return table
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes whose process group is ``pgid``."""
+    return [pid for pid, fields in _live_processes().items() if int(fields[2]) == pgid]
+
+
+def family(pgid: int) -> dict[int, int]:
+    """Our group plus all descendants of its members, as pid -> start ticks.
+
+    PostgreSQL's children call setsid(), so they leave the group we started; following
+    parent links still finds them.
+    """
+    table = _live_processes()
+    found = {pid for pid, fields in table.items() if int(fields[2]) == pgid}
+    grew = True
+    while grew:
+        children = {pid for pid, fields in table.items() if int(fields[1]) in found}
+        grew = not children <= found
+        found |= children
+    return {pid: int(table[pid][19]) for pid in found}
+
+
+def _still_running(processes: dict[int, int]) -> dict[int, int]:
+    """The subset of ``processes`` still alive with the same start time (not reused)."""
+    return {pid: t for pid, t in processes.items() if is_alive(pid) and start_ticks(pid) == t}
 
 
 def write_pid(path: Path, pid: int) -> None:
@@ -113,18 +140,20 @@ def spawn(
 
 
 def kill_group(pgid: int, sig: signal.Signals, term_wait: float = 20.0) -> bool:
-    """Send ``sig`` to the group, then SIGKILL whatever is left after ``term_wait`` seconds.
+    """Send ``sig`` to the group, then SIGKILL whatever of its family is left.
 
-    Returns True when no member of the group remains.
+    The family (group and descendants) is taken before signalling, and SIGKILL goes only to
+    those same processes after ``term_wait`` seconds. Returns True when none remains.
     """
-    for current, wait in ((sig, term_wait), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(pgid, current)
-        except ProcessLookupError:
-            return True
-        if wait_until(lambda: not group_members(pgid), wait, interval=0.2):
-            return True
-    return not group_members(pgid)
+    targets = family(pgid)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
+    if wait_until(lambda: not _still_running(targets), term_wait, interval=0.2):
+        return True
+    for pid in _still_running(targets):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return wait_until(lambda: not _still_running(targets), 5.0, interval=0.1)
 
 
 def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.5) -> bool:

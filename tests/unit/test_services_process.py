@@ -26,6 +26,16 @@ def test_killing_the_group_also_stops_forked_children(tmp_path: Path):
     assert process.owned_group(tmp_path / "x.pid") is None
 
 
+def test_children_that_left_the_group_with_setsid_are_stopped_too(tmp_path: Path):
+    # PostgreSQL's backends do this: they are in a session of their own.
+    pid = _start(tmp_path, "setsid sleep 61 & setsid sleep 62 & wait")
+    assert process.wait_until(lambda: len(process.family(pid)) >= 3, 10, 0.05)
+    escaped = set(process.family(pid)) - {pid}
+    assert escaped and not set(process.group_members(pid)) & escaped
+    assert process.kill_group(pid, signal.SIGTERM, term_wait=1)
+    assert not [child for child in escaped if process.is_alive(child)]
+
+
 def test_a_process_ignoring_sigterm_gets_sigkill_after_the_bounded_wait(tmp_path: Path):
     pid = _start(tmp_path, "trap '' TERM; echo ready; while :; do sleep 1; done")
     assert process.wait_until(lambda: "ready" in process.tail(tmp_path / "x.log"), 10, 0.05)
