@@ -2,15 +2,17 @@
 
 Producing: ``acks=all`` with the idempotent producer (kafka-python enables it whenever the
 broker supports it), key ``Event.key()`` so one visitor's events share a partition and keep
-their order, value the event's JSON, record timestamp the event time. ``publish`` returns
-only after every record was acknowledged.
+their order, value the event's JSON. ``publish`` returns only after every record was
+acknowledged.
 
 Consuming: one group member per ``(group, topic)``, auto-commit off, explicit commits of
 ``offset + 1`` per partition. A new group starts at the earliest offset, like the disk log.
 
-Caveat: record timestamps are event times (capped at now), so replaying old data into a
-topic with time-based retention lets Kafka delete it as soon as a segment rolls; give replay
-topics ``retention.ms=-1``.
+Record timestamps are publish times, not ``Event.ts``: Kafka's time-based retention and
+segment rolling go by record time, so replaying a 2011 dataset with event-time stamps would
+have it deleted minutes later. Hence ``seek_to_time`` here finds the first event *published*
+at or after ``ts`` (the same thing as event time for live traffic); the disk log seeks by
+``Event.ts``.
 """
 
 from __future__ import annotations
@@ -19,26 +21,21 @@ import logging
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.errors import KafkaError, KafkaTimeoutError
+from kafka.errors import CommitFailedError, KafkaError, KafkaTimeoutError
 from kafka.structs import TopicPartition
 
 from pipelines.events.bus import ConsumedEvent
 from pipelines.events.checks import check_name, encode_events
 from pipelines.events.envelope import Event
-from pipelines.events.errors import EventBusError, PublishFailed, UnsupportedBusUrl
+from pipelines.events.errors import CommitFailed, EventBusError, PublishFailed, UnsupportedBusUrl
 from pipelines.events.kafka_group import GroupMember, kafka_error, next_offsets, offsets_at
 
 log = logging.getLogger(__name__)
-
-
-def _record_timestamp_ms(event: Event) -> int:
-    # Brokers reject timestamps far in the future; a client's skewed clock must not.
-    return int(min(event.ts, datetime.now(UTC)).timestamp() * 1000)
 
 
 class KafkaEventBus:
@@ -144,7 +141,6 @@ class KafkaEventBus:
                 topic,
                 value=line.encode("utf-8"),
                 key=event.key().encode("utf-8"),
-                timestamp_ms=_record_timestamp_ms(event),
             )
             for event, line in zip(batch, lines, strict=True)
         ]
@@ -222,7 +218,7 @@ class KafkaEventBus:
             consumer.close(autocommit=False, timeout_ms=self.request_timeout_ms)
 
     def seek_to_time(self, topic: str, group: str, ts: datetime) -> None:
-        """Commit, for every partition, the first offset whose record time is ``ts`` or later.
+        """Commit, for every partition, the first offset published at ``ts`` or later.
 
         This instance's members of ``group`` leave it first: Kafka accepts a reset only for a
         group without live members, so stop the group's consumers elsewhere before seeking.
@@ -243,6 +239,9 @@ class KafkaEventBus:
             with self._standalone(group) as consumer:
                 offsets = offsets_at(consumer, partitions, ts, self.request_timeout_ms)
                 consumer.commit(offsets, timeout_ms=self.request_timeout_ms)
+        except CommitFailedError as e:
+            message = f"cannot seek group {group!r}: it has live consumers elsewhere; stop them"
+            raise CommitFailed(f"{message} ({e})", group=group, topic=topic) from e
         except KafkaError as e:
             raise kafka_error(f"seeking {group} on {topic}", e, group=group, topic=topic) from e
 

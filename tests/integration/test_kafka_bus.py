@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ from kafka import KafkaAdminClient
 
 from pipelines.events.bus import ConsumedEvent
 from pipelines.events.envelope import Event
-from pipelines.events.errors import PublishFailed
+from pipelines.events.errors import CommitFailed, PublishFailed
 from pipelines.events.kafka import KafkaEventBus
 
 pytestmark = pytest.mark.kafka
@@ -125,27 +126,44 @@ def test_each_users_events_keep_their_order(
         assert [c.event.payload["seq"] for c in own] == list(range(10))
 
 
-def test_seek_to_time_replays_from_that_moment(
+def test_seek_to_time_replays_what_was_published_from_that_moment(
     kafka_url: str, topic: str, unique: str, open_bus: list[KafkaEventBus]
 ) -> None:
     group = f"g-{unique}"
-    now = datetime.now(UTC).replace(microsecond=0)
     producer = new_bus(open_bus, kafka_url)
-    older = clicks(users=3, per_user=3, ts=now - timedelta(hours=2))
-    newer = clicks(users=3, per_user=2, ts=now - timedelta(hours=1))
+    older, newer = clicks(users=3, per_user=3), clicks(users=3, per_user=2)
     producer.publish(topic, older)
+    between = datetime.now(UTC) + timedelta(milliseconds=5)  # record times are milliseconds
+    time.sleep(0.05)  # so the next batch is stamped strictly after ``between``
     producer.publish(topic, newer)
     reader = new_bus(open_bus, kafka_url)
     reader.commit(group, drain(reader, topic, group, expected=15))
 
-    reader.seek_to_time(topic, group, now - timedelta(minutes=90))
+    reader.seek_to_time(topic, group, between)
     replaying = new_bus(open_bus, kafka_url)
     replayed = drain(replaying, topic, group, expected=6)
     assert {c.event.event_id for c in replayed} == {e.event_id for e in newer}
     replaying.close()  # Kafka resets offsets only for a group without live members
 
-    reader.seek_to_time(topic, group, now + timedelta(minutes=5))
-    assert list(new_bus(open_bus, kafka_url).consume(topic, group, timeout_s=3)) == []
+    reader.seek_to_time(topic, group, datetime.now(UTC) + timedelta(minutes=5))
+    at_the_end = new_bus(open_bus, kafka_url)
+    assert list(at_the_end.consume(topic, group, timeout_s=3)) == []
+    at_the_end.close()
+
+    reader.seek_to_time(topic, group, datetime.now(UTC) - timedelta(days=1))
+    everything = drain(new_bus(open_bus, kafka_url), topic, group, expected=15)
+    assert len({c.event.event_id for c in everything}) == 15
+
+
+def test_seeking_a_group_with_a_live_consumer_elsewhere_is_refused_clearly(
+    kafka_url: str, topic: str, unique: str, open_bus: list[KafkaEventBus]
+) -> None:
+    group = f"g-{unique}"
+    new_bus(open_bus, kafka_url).publish(topic, clicks(users=2, per_user=2))
+    live = new_bus(open_bus, kafka_url)
+    assert len(drain(live, topic, group, expected=4)) == 4
+    with pytest.raises(CommitFailed, match="live consumers"):
+        new_bus(open_bus, kafka_url).seek_to_time(topic, group, datetime.now(UTC))
 
 
 def test_health_reports_the_cluster(kafka_url: str) -> None:
