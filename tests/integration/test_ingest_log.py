@@ -1,0 +1,56 @@
+"""Streaming ingest from the on-disk log: killed mid-stream, restarted, every event once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ingest_support import (
+    Producer,
+    assert_exactly_once,
+    ingest_env,
+    kill_after_first_commit,
+    start_ingest_process,
+)
+from pyspark.sql import SparkSession
+
+from pipelines.events.disklog import DiskLogEventBus
+from pipelines.jobs.ingest import IngestSettings, read_quarantine, run_ingest
+from pipelines.spark import build_spark
+
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
+TOPICS = ("clickstream", "commerce")
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    session = build_spark("local[2]", "emporium-it-ingest", "1g", 2, kafka=True)
+    yield session
+
+
+def test_killed_ingest_resumes_and_lands_every_event_once(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    root, state = tmp_path / "events", tmp_path / "state"
+    producer = Producer(DiskLogEventBus(root), TOPICS)
+    producer.start()
+    env = ingest_env(state, f"log://{root}", TOPICS)
+    proc = start_ingest_process(env, tmp_path / "ingest-1.log")
+    kill_after_first_commit(proc, state / "lake", timeout_s=300)
+    assert producer.is_alive(), "the kill must happen while producers are still writing"
+    n_at_kill = len(producer.ids)
+    while len(producer.ids) < n_at_kill + 200:  # keep writing after the crash too
+        producer.join(0.1)
+    producer.stop.set()
+    producer.join()
+    assert producer.error is None
+    bad = root / "clickstream" / f"seg-{10**15:020d}.jsonl"
+    bad.write_text('{"type": "page_view"}\nnot json\n')
+
+    settings = IngestSettings(f"log://{root}", TOPICS, state / "lake", available_now=True)
+    run_ingest(spark, settings)
+
+    assert_exactly_once(spark, state / "lake", producer.ids)
+    reasons = sorted(r.reason for r in read_quarantine(spark, state / "lake").collect())
+    assert reasons == ["missing event_id", "not a JSON object"]
