@@ -155,7 +155,8 @@ class PostgresService(ManagedService):
         with self._connect_admin() as conn:
             role = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (ROLE,)).fetchone()
             verb = "ALTER" if role else "CREATE"
-            conn.execute(f"{verb} ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'")
+            # CREATEDB: test suites make a database per run so runs never collide.
+            conn.execute(f"{verb} ROLE {ROLE} LOGIN CREATEDB PASSWORD '{PASSWORD}'")
             for database in DATABASES:
                 exists = conn.execute(
                     "SELECT 1 FROM pg_database WHERE datname = %s", (database,)

@@ -1,0 +1,63 @@
+"""A wrong or unreachable engine URL fails at start-up, naming the setting and what was tried."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from emporium.cli import app
+from emporium.settings import Settings
+from emporium.wiring import EngineUnavailable, build_container, redact
+
+
+@pytest.fixture
+def settings_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("DATABASE__URL", "EVENTS__URL", "SEARCH__URL", "CACHE__URL"):
+        monkeypatch.delenv(f"EMPORIUM_{var}", raising=False)
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("variable", "url"),
+    [
+        ("EMPORIUM_DATABASE__URL", "postgresql+psycopg://u:secret@127.0.0.1:1/db"),
+        ("EMPORIUM_EVENTS__URL", "nats://127.0.0.1:4222"),
+        ("EMPORIUM_CACHE__URL", "redis://127.0.0.1:1/0"),
+        ("EMPORIUM_CACHE__URL", "memcached://127.0.0.1:11211"),
+    ],
+)
+def test_unusable_engine_names_the_setting(
+    settings_env: None, monkeypatch: pytest.MonkeyPatch, variable: str, url: str
+) -> None:
+    monkeypatch.setenv(variable, url)
+    with pytest.raises(EngineUnavailable) as caught:
+        build_container(Settings())
+    message = str(caught.value)
+    assert message.startswith(f"{variable}=")
+    assert "secret" not in message  # passwords never reach a message
+
+
+def test_serve_exits_non_zero_with_the_message(
+    settings_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMPORIUM_CACHE__URL", "redis://127.0.0.1:1/0")
+    result = CliRunner().invoke(app, ["serve", "--port", "18999"])
+    assert result.exit_code == 2
+    assert "EMPORIUM_CACHE__URL=redis://127.0.0.1:1/0" in result.output
+
+
+def test_embedded_defaults_build_and_report_healthy(settings_env: None) -> None:
+    container = build_container(Settings())
+    try:
+        assert all(engine["healthy"] for engine in container.health().values())
+    finally:
+        container.close()
+
+
+def test_redact_hides_only_the_password() -> None:
+    assert redact("postgresql+psycopg://emporium:pw@127.0.0.1:5432/db") == (
+        "postgresql+psycopg://emporium:***@127.0.0.1:5432/db"
+    )
+    assert redact("kafka://127.0.0.1:9092") == "kafka://127.0.0.1:9092"
