@@ -15,6 +15,9 @@ from serving.routers import admin_inventory as commerce_admin_inventory
 from serving.routers import admin_products as commerce_admin_products
 from serving.routers import auth as commerce_auth
 from serving.routers import cart as commerce_cart
+from serving.routers import checkout as commerce_checkout
+from serving.routers import orders as commerce_orders
+from serving.routers import admin_orders as commerce_admin_orders
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: no legitimate request of this API is larger
 
@@ -40,6 +43,9 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
     app.include_router(commerce_admin_products.router)
     app.include_router(commerce_admin_inventory.router)
     app.include_router(commerce_cart.router)
+    app.include_router(commerce_checkout.router)
+    app.include_router(commerce_orders.router)
+    app.include_router(commerce_admin_orders.router)
     return app
 
 

@@ -106,7 +106,7 @@ class SqlAlchemyOrderRepository:
             stmt = ins.values(**_values(order)).on_conflict_do_nothing(
                 index_elements=["source", "external_ref"]
             )
-            if dml(self.session, stmt).rowcount == 1:
+            if self.session.execute(stmt.returning(orders.c.id)).first() is not None:
                 self.session.execute(insert(order_lines), _line_rows(order))
                 added += 1
         return added

@@ -83,6 +83,10 @@ class IdempotencyConflict(CommerceError):
     code = "idempotency_conflict"
 
 
+class IdempotencyKeyRequired(CommerceError):
+    code = "idempotency_key_required"
+
+
 class IdempotencyInProgress(CommerceError):
     code = "idempotency_in_progress"
 
@@ -118,6 +122,10 @@ class PaymentFailed(CommerceError):
     code = "payment_failed"
 
 
+class PaymentsUnavailable(CommerceError):
+    code = "payments_unavailable"
+
+
 class DuplicateReview(CommerceError):
     code = "review_exists"
 
@@ -146,4 +154,6 @@ SUGGESTED_STATUS: dict[str, int] = {
     "payment_declined": 402,
     "payment_failed": 502,
     "review_exists": 409,
+    "payments_unavailable": 503,
+    "idempotency_key_required": 400,
 }

@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.cart_repository import SqlAlchemyCartRepository
+from commerce.adapters.idempotency_repository import SqlAlchemyIdempotencyRepository
 from commerce.adapters.inventory_repository import SqlAlchemyInventoryRepository
 from commerce.adapters.order_repository import SqlAlchemyOrderRepository
 from commerce.adapters.outbox import SqlAlchemyOutbox
@@ -34,6 +35,7 @@ class SqlAlchemyUnitOfWork:
     carts: SqlAlchemyCartRepository
     orders: SqlAlchemyOrderRepository
     payments: SqlAlchemyPaymentRepository
+    idempotency: SqlAlchemyIdempotencyRepository
     outbox: SqlAlchemyOutbox
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -59,6 +61,7 @@ class SqlAlchemyUnitOfWork:
         self.carts = SqlAlchemyCartRepository(session)
         self.orders = SqlAlchemyOrderRepository(session)
         self.payments = SqlAlchemyPaymentRepository(session)
+        self.idempotency = SqlAlchemyIdempotencyRepository(session)
         self.outbox = SqlAlchemyOutbox(session)
 
     def __exit__(

@@ -8,7 +8,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from commerce.adapters.security import AccessClaims, JwtTokens, PasswordHasher
-from commerce.domain.errors import InvalidToken, PermissionDenied
+from commerce.domain.errors import InvalidToken, PaymentsUnavailable, PermissionDenied
+from commerce.domain.payments import PaymentProvider
 from commerce.service_layer.auth import AuthConfig
 from commerce.service_layer.rate_limit import LoginRateLimiter
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -38,6 +39,18 @@ def auth_config(request: Request) -> AuthConfig:
         tokens = JwtTokens(c.jwt_secret, c.jwt_issuer, c.jwt_audience, c.access_token_minutes)
         state.commerce_auth = AuthConfig(tokens, _HASHER, c.refresh_token_days)
     result: AuthConfig = state.commerce_auth
+    return result
+
+
+def payment_provider(request: Request) -> PaymentProvider:
+    """The container's provider (``payment_provider`` attribute or ``extras`` entry)."""
+    c = container(request)
+    provider = getattr(c, "payment_provider", None)
+    if provider is None:
+        provider = getattr(c, "extras", {}).get("payment_provider")
+    if provider is None:
+        raise PaymentsUnavailable("no payment provider is configured")
+    result: PaymentProvider = provider
     return result
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +24,7 @@ from commerce.adapters.db import (
     make_session_factory,
     upgrade,
 )
+from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
 from commerce.adapters.security import PasswordHasher
 from commerce.service_layer.auth import create_admin
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -84,9 +89,31 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
 
 
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxPaymentProvider]:
+    """The payments sandbox as its own HTTPS process, verified against its generated CA."""
+    state = tmp_path_factory.mktemp("payments-sandbox")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "commerce.adapters.payments.sandbox_server", "--port", "0",
+         "--state-dir", str(state)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"listening on (https://\S+) ca=(\S+)", line)
+    assert match, f"sandbox did not start: {line!r}"
+    provider = SandboxPaymentProvider(match.group(1), Path(match.group(2)), timeout_s=2.0)
+    yield provider
+    provider.close()
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
 @pytest.fixture
-def container(session_factory: sessionmaker[Session]) -> CommerceTestContainer:
-    return CommerceTestContainer(session_factory)
+def container(
+    session_factory: sessionmaker[Session], sandbox: SandboxPaymentProvider
+) -> CommerceTestContainer:
+    return CommerceTestContainer(session_factory, extras={"payment_provider": sandbox})
 
 
 @pytest.fixture
@@ -165,3 +192,9 @@ def stocked(
         return s
 
     return make
+
+
+@pytest.fixture
+def card(sandbox: SandboxPaymentProvider) -> Callable[[str], str]:
+    """``card("4242424242424242")`` -> a sandbox token, as a browser would obtain it."""
+    return lambda number: str(sandbox.tokenize(number, 12, 2031, "123")["token"])

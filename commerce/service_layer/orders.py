@@ -1,0 +1,118 @@
+"""Order lifecycle after checkout: fulfilment, cancellation, returns and refunds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from commerce.domain import events
+from commerce.domain.errors import OrderNotFound
+from commerce.domain.orders import PACKED, PAID, STOCK_RESERVED_STATES, Order
+from commerce.domain.payments import PaymentProvider
+from commerce.domain.products import Product
+from commerce.service_layer import inventory
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+UowFactory = Callable[[], SqlAlchemyUnitOfWork]
+OWNER_ACTIONS = frozenset({"cancel", "request_return"})
+
+
+def load(uow: SqlAlchemyUnitOfWork, order_id: str, user_id: str | None) -> Order:
+    """The order if ``user_id`` owns it (None = an admin); others get 404, not 403, so ids
+    of other people's orders cannot be probed."""
+    order = uow.orders.get(order_id)
+    if order is None or (user_id is not None and order.user_id != user_id):
+        raise OrderNotFound("no such order", {"order_id": order_id})
+    return order
+
+
+def _changed(uow: SqlAlchemyUnitOfWork, order: Order, previous: str) -> None:
+    uow.orders.save(order)
+    uow.emit(events.OrderStatusChanged(user_id=order.user_id, order_id=order.id,
+                                       previous=previous, status=order.status))  # fmt: skip
+
+
+def advance(uow: SqlAlchemyUnitOfWork, order_id: str, action: str, user_id: str | None) -> Order:
+    """pack, deliver, request_return (owner), approve a held order."""
+    with uow:
+        order = load(uow, order_id, user_id)
+        previous = order.apply(action)
+        _changed(uow, order, previous)
+        uow.commit()
+    return order
+
+
+def ship(uow: SqlAlchemyUnitOfWork, order_id: str, carrier: str, tracking_number: str) -> Order:
+    with uow:
+        order = load(uow, order_id, None)
+        order.ship(carrier, tracking_number)
+        _changed(uow, order, PACKED)
+        uow.emit(events.OrderShipped(user_id=order.user_id, order_id=order.id, carrier=carrier,
+                                     tracking_number=tracking_number))  # fmt: skip
+        uow.commit()
+    return order
+
+
+def _lines(uow: SqlAlchemyUnitOfWork, order: Order) -> list[tuple[Product, int]]:
+    products = uow.products.get_many(line.sku for line in order.lines)
+    return [(products[line.sku], line.quantity) for line in order.lines if line.sku in products]
+
+
+def cancel(
+    uow_factory: UowFactory, provider: PaymentProvider | None, order_id: str,
+    user_id: str | None, reason: str = "customer_request",
+) -> Order:  # fmt: skip
+    """Cancel before shipping: reserved stock is released, sold stock restocked, money
+    refunded."""
+    with uow_factory() as uow:
+        order = load(uow, order_id, user_id)
+        previous = order.apply("cancel")
+        _changed(uow, order, previous)
+        if previous in STOCK_RESERVED_STATES:
+            inventory.release(uow, order_id, "cancelled")
+        elif previous in (PAID, PACKED):
+            inventory.restock(uow, order_id, _lines(uow, order))
+        uow.emit(events.OrderCancelled(user_id=order.user_id, order_id=order_id,
+                                       previous=previous, reason=reason))  # fmt: skip
+        uow.commit()
+    if previous in (PAID, PACKED):
+        refund_payment(uow_factory, provider, order, "cancelled")
+    return order
+
+
+def receive_return(uow: SqlAlchemyUnitOfWork, order_id: str) -> Order:
+    with uow:
+        order = load(uow, order_id, None)
+        previous = order.apply("receive_return")
+        _changed(uow, order, previous)
+        inventory.restock(uow, order_id, _lines(uow, order))
+        uow.commit()
+    return order
+
+
+def refund(uow_factory: UowFactory, provider: PaymentProvider | None, order_id: str) -> Order:
+    with uow_factory() as uow:
+        order = load(uow, order_id, None)
+        previous = order.apply("refund")
+        _changed(uow, order, previous)
+        uow.commit()
+    refund_payment(uow_factory, provider, order, "returned")
+    return order
+
+
+def refund_payment(
+    uow_factory: UowFactory, provider: PaymentProvider | None, order: Order, reason: str
+) -> None:
+    """Give the money back once (the provider call carries a per-order key)."""
+    with uow_factory() as uow:
+        payment = uow.payments.for_order(order.id)
+    if payment is None or payment.status != "captured" or provider is None:
+        return
+    provider.refund(provider_ref=str(payment.provider_ref), amount=order.total,
+                    idempotency_key=f"refund-{order.id}")  # fmt: skip
+    with uow_factory() as uow:
+        if uow.payments.transition(order.id, ["captured"], status="refunded",
+                                   refunded_amount=order.total):  # fmt: skip
+            uow.emit(events.OrderRefunded(user_id=order.user_id, order_id=order.id,
+                                          amount=order.total, currency=order.currency,
+                                          reason=reason))  # fmt: skip
+        uow.commit()
