@@ -16,6 +16,8 @@ from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
 
 Code = Callable[[Any], str]
 Headers = dict[str, str]
+Customer = Callable[[], Headers]
+Stocked = Callable[..., str]
 ADDRESS = {"name": "Seán O'Brien", "line1": "1 High St", "city": "York", "postcode": "YO1 7HH"}
 OK, DECLINE, NO_FUNDS, SLOW = (
     "4242424242424242", "4000000000000002", "4000000000009995", "4000000000000119",
@@ -44,7 +46,7 @@ def _stock(client: TestClient, admin: Headers, sku: str) -> tuple[int, int]:
 
 
 def test_checkout_pays_sells_stock_and_emits_events(
-    client: TestClient, admin: Headers, customer: Callable[[], Headers], stocked: Callable[..., str],
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
     card: Callable[[str], str], session_factory: sessionmaker[Session],
 ) -> None:  # fmt: skip
     me, sku = customer(), stocked("10.00", stock=5)
@@ -75,7 +77,7 @@ def test_checkout_pays_sells_stock_and_emits_events(
 
 
 def test_declined_payment_releases_stock(
-    client: TestClient, admin: Headers, customer: Callable[[], Headers], stocked: Callable[..., str],
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
     card: Callable[[str], str], code: Code,
 ) -> None:  # fmt: skip
     for number, reason in ((DECLINE, "card_declined"), (NO_FUNDS, "insufficient_funds")):
@@ -88,7 +90,7 @@ def test_declined_payment_releases_stock(
 
 
 def test_same_key_same_body_replays_different_body_conflicts(
-    client: TestClient, customer: Callable[[], Headers], stocked: Callable[..., str],
+    client: TestClient, customer: Customer, stocked: Stocked,
     card: Callable[[str], str], code: Code,
 ) -> None:  # fmt: skip
     me, sku, token = customer(), stocked(), card(OK)
@@ -105,7 +107,7 @@ def test_same_key_same_body_replays_different_body_conflicts(
 
 
 def test_retry_storm_charges_exactly_once(
-    client: TestClient, customer: Callable[[], Headers], stocked: Callable[..., str],
+    client: TestClient, customer: Customer, stocked: Stocked,
     card: Callable[[str], str], sandbox: SandboxPaymentProvider,
 ) -> None:  # fmt: skip
     me, sku, token = customer(), stocked(), card(OK)
@@ -123,7 +125,7 @@ def test_retry_storm_charges_exactly_once(
 
 
 def test_card_numbers_are_never_accepted_or_echoed(
-    client: TestClient, customer: Callable[[], Headers], stocked: Callable[..., str],
+    client: TestClient, customer: Customer, stocked: Stocked,
 ) -> None:  # fmt: skip
     me, sku = customer(), stocked()
     _fill(client, me, sku)
@@ -134,7 +136,7 @@ def test_card_numbers_are_never_accepted_or_echoed(
 
 
 def test_unknown_outcome_is_reconciled_without_a_second_charge(
-    client: TestClient, customer: Callable[[], Headers], stocked: Callable[..., str],
+    client: TestClient, customer: Customer, stocked: Stocked,
     card: Callable[[str], str], sandbox: SandboxPaymentProvider,
 ) -> None:  # fmt: skip
     me, sku = customer(), stocked()
