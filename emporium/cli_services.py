@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 
 from emporium.services import REGISTRY, ServiceContext, ServiceError, build, process, resolve
-from emporium.services.base import ManagedService
+from emporium.services.base import ManagedService, UpResult
 from emporium.services.envfiles import write_env_files
 from emporium.services.install import Installer
+from emporium.services.registry import bring_up
 from emporium.settings import get_settings
 
 app = typer.Typer(
@@ -38,6 +39,20 @@ def _services(only: list[str] | None, allow_install: bool = True) -> list[Manage
     return build(ctx, names)
 
 
+def _report(result: UpResult) -> None:
+    if result.already_running:
+        typer.echo(f"{result.name}: already running ({result.version})")
+    else:
+        typer.echo(
+            f"{result.name}: healthy ({result.version}) - install/check "
+            f"{result.install_seconds:.1f}s, start {result.start_seconds:.1f}s"
+        )
+
+
+def _report_error(exc: ServiceError) -> None:
+    typer.echo(f"ERROR [{exc.code}] {exc}", err=True)
+
+
 @app.command()
 def up(
     only: OnlyOption = None,
@@ -54,20 +69,8 @@ def up(
             "connection may occasionally take one",
             err=True,
         )
-    for service in services:
-        typer.echo(f"{service.name}: starting on 127.0.0.1:{service.port} ...")
-        try:
-            result = service.up()
-        except ServiceError as exc:
-            typer.echo(f"ERROR [{exc.code}] {exc}", err=True)
-            raise typer.Exit(1) from exc
-        if result.already_running:
-            typer.echo(f"{service.name}: already running ({result.version})")
-        else:
-            typer.echo(
-                f"{service.name}: healthy ({result.version}) - install/check "
-                f"{result.install_seconds:.1f}s, start {result.start_seconds:.1f}s"
-            )
+    if not bring_up(services, _report, _report_error):
+        raise typer.Exit(1)
     everything = _services(None)
     running = [service for service in everything if service.health().healthy]
     for path in write_env_files(services[0].ctx.state_dir, running):

@@ -70,6 +70,7 @@ class ManagedService(ABC):
 
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
+        self._began = self._installed = time.monotonic()
 
     # --- what each engine provides -------------------------------------------------------
 
@@ -123,23 +124,36 @@ class ManagedService(ABC):
 
     def up(self) -> UpResult:
         """Install, start and wait for health; a running healthy engine is left alone."""
-        if self.running_group() is not None and self.health().healthy:
-            return UpResult(self.name, True, 0.0, 0.0, self.health().version)
-        began = time.monotonic()
+        return self.launch() or self.finish()
+
+    def launch(self) -> UpResult | None:
+        """First half of `up`: install and spawn without waiting (a result if already up)."""
+        if self.running_group() is not None:
+            health = self.health()
+            if health.healthy:
+                return UpResult(self.name, True, 0.0, 0.0, health.version)
+        self._began = time.monotonic()
         if self.running_group() is None:
             self.pid_file.unlink(missing_ok=True)
             self.check_ports()
             self.install()
-        installed = time.monotonic()
+        self._installed = time.monotonic()
         if self.running_group() is None:
-            self._spawn(self.prepare())
+            launch = self.prepare()
+            self.ctx.echo(f"{self.name}: starting on {HOST}:{self.port} ...")
+            self._spawn(launch)
+        return None
+
+    def finish(self) -> UpResult:
+        """Second half of `up`: wait until ready, run ``after_start``, confirm health."""
         self.wait_ready()
         self.after_start()
         health = self.health()
         if not health.healthy:
             raise NotHealthyError(self.name, f"{health.detail}\n{self._log_tail()}")
-        done = time.monotonic()
-        return UpResult(self.name, False, installed - began, done - installed, health.version)
+        install_seconds = self._installed - self._began
+        start_seconds = time.monotonic() - self._installed
+        return UpResult(self.name, False, install_seconds, start_seconds, health.version)
 
     def _spawn(self, launch: Launch) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from emporium.services.base import ManagedService, ServiceContext
+from emporium.services.base import ManagedService, ServiceContext, UpResult
+from emporium.services.errors import ServiceError
 from emporium.services.kafka import KafkaService
 from emporium.services.mlflow import MlflowService
 from emporium.services.postgres import PostgresService
@@ -39,3 +40,45 @@ def resolve(names: Iterable[str] | None = None) -> list[str]:
 
 def build(ctx: ServiceContext, names: Sequence[str]) -> list[ManagedService]:
     return [REGISTRY[name](ctx) for name in names]
+
+
+def bring_up(
+    services: Sequence[ManagedService],
+    on_result: Callable[[UpResult], None],
+    on_error: Callable[[ServiceError], None],
+) -> bool:
+    """Start every engine, waiting for one only when a later engine depends on it.
+
+    Independent engines start side by side (the JVMs take the longest), so the total is
+    close to the slowest engine rather than the sum. Returns True when all are healthy.
+    """
+    pending: list[ManagedService] = []
+    failed: set[str] = set()
+
+    def finish(service: ManagedService) -> None:
+        pending.remove(service)
+        try:
+            on_result(service.finish())
+        except ServiceError as exc:
+            failed.add(service.name)
+            on_error(exc)
+
+    for service in services:
+        for waiting in [p for p in pending if p.name in service.depends_on]:
+            finish(waiting)
+        blocked = failed.intersection(service.depends_on)
+        try:
+            if blocked:
+                raise ServiceError(service.name, f"not started: {', '.join(blocked)} failed")
+            result = service.launch()
+        except ServiceError as exc:
+            failed.add(service.name)
+            on_error(exc)
+            continue
+        if result is None:
+            pending.append(service)
+        else:
+            on_result(result)
+    for service in list(pending):
+        finish(service)
+    return not failed
