@@ -203,7 +203,9 @@ class TopicLog:
         if self._cached is None or self._cached[0] != name:
             # Segments are immutable, so the last one read can be kept for the next batch.
             text = (self.directory / name).read_text(encoding="utf-8")
-            self._cached = (name, text.splitlines())
+            # Split on "\n" only: str.splitlines() also breaks at U+2028, U+0085 and others,
+            # which JSON leaves unescaped inside strings.
+            self._cached = (name, text.split("\n")[:-1])
         return self._cached[1]
 
     def read(self, offset: int, limit: int) -> list[tuple[int, str]]:

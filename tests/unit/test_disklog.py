@@ -66,6 +66,14 @@ def test_layout_is_what_the_spark_job_reads(root: Path) -> None:
     assert json.loads((root / "_offsets" / "g1" / f"{TOPIC}.json").read_text())["offset"] == 5
 
 
+def test_text_with_unicode_line_separators_survives(root: Path) -> None:
+    bus = DiskLogEventBus(root)
+    text = "one\u2028two\u0085three\x1cfour\r\nfive"
+    bus.publish(TOPIC, [Event(type="review", user_id="u1", payload={"text": text})])
+    (consumed,) = bus.consume(TOPIC, "g1", timeout_s=0)
+    assert consumed.event.payload["text"] == text
+
+
 def test_restarted_consumer_gets_nothing_again_and_loses_nothing(root: Path) -> None:
     DiskLogEventBus(root).publish(TOPIC, views(10))
     first = DiskLogEventBus(root)
