@@ -8,8 +8,8 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-
 import race_worker
+
 from commerce.domain.products import Product
 from commerce.domain.users import User
 from commerce.service_layer import inventory
@@ -27,7 +27,7 @@ def _setup(uow_factory: Callable[[], SqlAlchemyUnitOfWork]) -> tuple[Product, li
                 name="Last units",
                 price=Decimal("5"),
                 currency="GBP",
-            )  # fmt: skip
+            )
         )
         uow.users.upsert_many(users)
         uow.commit()
