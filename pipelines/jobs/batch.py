@@ -15,7 +15,7 @@ from pyspark.sql import functions as F
 
 from pipelines.jobs.ingest import read_bronze
 from pipelines.jobs.lake import LakePaths
-from pipelines.transforms import features, gold
+from pipelines.transforms import features, gold, training
 from pipelines.transforms.silver import purchase_lines, silver_events
 
 GOLD_TABLES = (
@@ -65,7 +65,7 @@ def gold_tables(
 ) -> dict[str, Callable[[], DataFrame]]:
     """Each gold table as a lazy builder over the silver frames."""
     signals = gold.interaction_signals(events, purchases)
-    labels = features.purchase_labels(purchases, settings.negatives_per_positive)
+    labels = training.purchase_labels(purchases, settings.negatives_per_positive)
     return {
         "interactions": lambda: gold.interactions(signals, settings.weights, as_of),
         "item_popularity": lambda: gold.item_popularity(
@@ -74,7 +74,7 @@ def gold_tables(
         "co_occurrence": lambda: gold.co_occurrence(purchases, max_basket=settings.max_basket),
         "user_features": lambda: gold.user_features(purchases, signals, as_of),
         "item_features": lambda: features.item_features(events, purchases, signals, as_of),
-        "ranking_training_set": lambda: features.ranking_training_set(labels, purchases, signals),
+        "ranking_training_set": lambda: training.ranking_training_set(labels, purchases, signals),
     }
 
 

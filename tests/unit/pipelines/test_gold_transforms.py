@@ -6,7 +6,7 @@ import pytest
 from pipeline_frames import T0, ev, frame, order
 from pyspark.sql import DataFrame, SparkSession
 
-from pipelines.transforms.features import item_features, purchase_labels, ranking_training_set
+from pipelines.transforms.features import item_features
 from pipelines.transforms.gold import (
     InteractionWeights,
     co_occurrence,
@@ -16,6 +16,7 @@ from pipelines.transforms.gold import (
     user_features,
 )
 from pipelines.transforms.silver import purchase_lines
+from pipelines.transforms.training import purchase_labels, ranking_training_set
 
 pytestmark = pytest.mark.spark
 DAY = 24 * 60
@@ -105,11 +106,12 @@ def test_training_set_uses_only_earlier_events(spark: SparkSession) -> None:
         order(0, "u1", "o1", [("a", 1, 2.0)]),
         order(60, "u1", "o2", [("a", 1, 2.0), ("b", 1, 3.0)]),
         order(30, "u2", "o3", [("a", 1, 2.0)]),
+        order(90, "u3", "o4", [(p, 1, 1.0) for p in "cdefg"]),
         ev("product_view", 59, "u1", "b"),
         ev("product_view", 61, "u1", "b"),  # after the label: must not leak
     ]
     events, purchases = _signals(spark, rows)
-    labels = purchase_labels(purchases, negatives_per_positive=1)
+    labels = purchase_labels(purchases, negatives_per_positive=3)
     train = ranking_training_set(labels, purchases, interaction_signals(events, purchases))
     got = {(r.user_id, r.product_id, r.label_ts): r for r in train.where("label = 1").collect()}
     second = (T0 + timedelta(minutes=60)).replace(tzinfo=None)
@@ -117,6 +119,8 @@ def test_training_set_uses_only_earlier_events(spark: SparkSession) -> None:
     assert (a2.user_orders, a2.user_spend, a2.user_item_purchases) == (1, 2.0, 1)
     assert a2.item_orders == 2 and a2.item_buyers == 2
     assert (b2.user_item_views, b2.user_item_purchases, b2.item_orders) == (1, 0, 0)
+    assert a2.days_since_last_order == pytest.approx(60 / DAY)
     first = got[("u1", "a", T0.replace(tzinfo=None))]
     assert (first.user_orders, first.item_orders) == (0, 0)
-    assert train.where("label = 0").count() >= 1
+    negatives = train.where("label = 0").collect()
+    assert negatives and all(r.product_id not in ("a",) for r in negatives if r.order_id == "o1")
