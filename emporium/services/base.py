@@ -171,7 +171,9 @@ class ManagedService(ABC):
             if time.monotonic() > deadline:
                 raise NotHealthyError(
                     self.name,
-                    f"not healthy after {self.start_timeout:.0f}s\n{self._log_tail()}",
+                    f"not healthy after {self.start_timeout:.0f}s (it is left running for a "
+                    f"look; `emporium services down --only {self.name}` stops it)\n"
+                    f"{self._log_tail()}",
                 )
             time.sleep(0.5)
 

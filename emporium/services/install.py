@@ -101,12 +101,15 @@ def java_candidates() -> list[Path]:
 
 
 def find_java(
-    minimum: int, need_javac: bool, candidates: Sequence[Path] | None = None
+    minimum: int,
+    need_javac: bool,
+    candidates: Sequence[Path] | None = None,
+    maximum: int | None = None,
 ) -> JavaHome | None:
-    """The first candidate with at least Java ``minimum`` (and javac when asked)."""
+    """The first candidate with Java ``minimum``..``maximum`` (and javac when asked)."""
     for home in candidates if candidates is not None else java_candidates():
         major = java_major(home)
-        if major is None or major < minimum:
+        if major is None or major < minimum or (maximum is not None and major > maximum):
             continue
         if need_javac and not (home / "bin" / "javac").exists():
             continue
@@ -156,17 +159,20 @@ class Installer:
             env=env,
         )
 
-    def java(self, service: str, minimum: int = 17, need_javac: bool = False) -> JavaHome:
-        """A Java of at least ``minimum``; installs Debian's OpenJDK 17 when none is found."""
-        found = find_java(minimum, need_javac, self.java_candidates)
+    def java(
+        self, service: str, minimum: int = 17, need_javac: bool = False, maximum: int | None = None
+    ) -> JavaHome:
+        """A Java in ``minimum``..``maximum``; installs Debian's OpenJDK 17 when none is found."""
+        found = find_java(minimum, need_javac, self.java_candidates, maximum)
         if found is None and self.allow_install and minimum <= 17:
             self.apt_install(service, [JAVA_PACKAGE], missing=f"Java >= {minimum}")
-            found = find_java(minimum, need_javac, self.java_candidates)
+            found = find_java(minimum, need_javac, self.java_candidates, maximum)
         if found is None:
             kind = "JDK (with javac)" if need_javac else "Java runtime"
+            wanted = f"{minimum}..{maximum}" if maximum else f">= {minimum}"
             raise JavaNotFoundError(
                 service,
-                f"needs a {kind} >= {minimum}: none found in JAVA_HOME or {JVM_ROOT}; "
+                f"needs a {kind} {wanted}: none found in JAVA_HOME or {JVM_ROOT}; "
                 f"install it with `apt-get install -y {JAVA_PACKAGE}` or set JAVA_HOME",
             )
         return found

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -190,9 +191,9 @@ def port_owner(port: int) -> str:
         ).stdout.strip()
     except (OSError, subprocess.TimeoutExpired):
         out = ""
-    if "pid=" in out:
-        users = out.split("users:(", 1)[1].rstrip(")")
-        return f"another process ({users})"
+    owners = re.findall(r'\("([^"]*)",pid=(\d+)', out)
+    if owners:
+        return ", ".join(f"{name} (pid {pid})" for name, pid in dict.fromkeys(owners))
     return "another process"
 
 

@@ -21,6 +21,9 @@ from emporium.services.install import JAVAC_TIMEOUT, JavaHome, run_bounded
 RUNNER_VERSION = "2.19.1.0"
 TRANSPORT_PORT = 59300
 HEAP = "1g"
+# OpenSearch 2.19 is built and tested for Java 11-21; a JAVA_HOME pointing at Java 25 is
+# skipped in favour of Debian's 17.
+MAX_JAVA = 21
 JAVA_SOURCE = Path(__file__).parent / "java" / "SearchNode.java"
 
 
@@ -57,7 +60,7 @@ class SearchService(ManagedService):
         return f"opensearch://{HOST}:{self.port}"
 
     def install(self) -> None:
-        self._java = self.ctx.installer.java(self.name, minimum=17, need_javac=True)
+        self._java = self.ctx.installer.java(self.name, 17, need_javac=True, maximum=MAX_JAVA)
         self._libs = self.ctx.installer.maven_jars(self.name, "opensearch", pom(), self._java)
         self._classes = self._compile(self._java, self._libs)
 

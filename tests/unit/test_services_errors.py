@@ -117,7 +117,9 @@ class ScriptService(ManagedService):
 def test_engine_that_never_gets_healthy_times_out_with_its_log_tail(ctx):
     service = ScriptService(ctx)
     try:
-        with pytest.raises(NotHealthyError, match=r"not healthy after 2s[\s\S]*started"):
+        with pytest.raises(
+            NotHealthyError, match=r"not healthy after 2s[\s\S]*down --only script[\s\S]*started"
+        ):
             service.up()
     finally:
         service.stop()
@@ -162,3 +164,10 @@ def test_down_is_safe_when_nothing_of_ours_runs(tmp_path, monkeypatch):
     result = CliRunner().invoke(app, ["down"])
     assert result.exit_code == 0
     assert result.stdout.count("not running") == 5
+
+
+def test_java_newer_than_an_engine_supports_is_skipped(tmp_path: Path):
+    new = _fake_jdk(tmp_path / "jdk25", "25.0.3")
+    old = _fake_jdk(tmp_path / "jdk17", "17.0.15")
+    assert find_java(17, need_javac=True, candidates=[new, old], maximum=21).home == old
+    assert find_java(17, need_javac=True, candidates=[new], maximum=21) is None
