@@ -58,3 +58,9 @@ class CommitFailed(EventBusError):
     """Consumer-group offsets could not be stored; the events will be delivered again."""
 
     code = "commit_failed"
+
+
+class UnknownTopic(EventBusError):
+    """The topic does not exist on the bus (Kafka topics are created explicitly)."""
+
+    code = "unknown_topic"

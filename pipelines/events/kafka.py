@@ -32,7 +32,7 @@ from kafka.structs import TopicPartition
 from pipelines.events.bus import ConsumedEvent
 from pipelines.events.checks import check_name, encode_events
 from pipelines.events.envelope import Event
-from pipelines.events.errors import CommitFailed, EventBusError, PublishFailed, UnsupportedBusUrl
+from pipelines.events.errors import CommitFailed, PublishFailed, UnknownTopic, UnsupportedBusUrl
 from pipelines.events.kafka_group import GroupMember, kafka_error, next_offsets, offsets_at
 
 log = logging.getLogger(__name__)
@@ -171,10 +171,13 @@ class KafkaEventBus:
                     )
                     # Load the topic's partitions before joining: kafka-python may otherwise
                     # assign from metadata lacking them and stay with no partitions.
-                    consumer.partitions_for_topic(topic)
+                    known = consumer.partitions_for_topic(topic)
                     consumer.subscribe([topic])
                 except KafkaError as e:
                     raise kafka_error(f"joining {group}", e, group=group, topic=topic) from e
+                if not known:
+                    consumer.close(autocommit=False, timeout_ms=self.request_timeout_ms)
+                    raise UnknownTopic(f"Kafka topic {topic!r} does not exist", topic=topic)
                 self._members[key] = GroupMember(consumer, self.join_timeout_s)
             return self._members[key]
 
@@ -253,7 +256,7 @@ class KafkaEventBus:
         finally:
             admin.close()
         if described.get("error_code", 0) != 0 or not described.get("partitions"):
-            raise EventBusError(f"Kafka topic {topic!r} does not exist", topic=topic)
+            raise UnknownTopic(f"Kafka topic {topic!r} does not exist", topic=topic)
         indexes = sorted(p["partition_index"] for p in described["partitions"])
         return [TopicPartition(topic, index) for index in indexes]
 

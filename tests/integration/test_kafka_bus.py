@@ -11,7 +11,7 @@ from kafka import KafkaAdminClient
 
 from pipelines.events.bus import ConsumedEvent
 from pipelines.events.envelope import Event
-from pipelines.events.errors import CommitFailed, PublishFailed
+from pipelines.events.errors import CommitFailed, PublishFailed, UnknownTopic
 from pipelines.events.kafka import KafkaEventBus
 
 pytestmark = pytest.mark.kafka
@@ -24,14 +24,19 @@ def topic(kafka_url: str, unique: str) -> Iterator[str]:
     """A fresh three-partition topic per test, so runs against a shared broker never collide."""
     name = f"test-events-{unique}"
     admin = KafkaAdminClient(
-        bootstrap_servers=kafka_url.removeprefix("kafka://").split(","), request_timeout_ms=15000
+        bootstrap_servers=kafka_url.removeprefix("kafka://").split(","),
+        request_timeout_ms=30000,  # the shared test machine can be very busy
+        bootstrap_timeout_ms=30000,
     )
-    admin.create_topics(
-        {name: {"num_partitions": PARTITIONS, "replication_factor": 1}}, wait_for_metadata=True
-    )
-    yield name
-    admin.delete_topics([name])
-    admin.close()
+    try:
+        admin.create_topics(
+            {name: {"num_partitions": PARTITIONS, "replication_factor": 1}},
+            wait_for_metadata=True,
+        )
+        yield name
+        admin.delete_topics([name])
+    finally:
+        admin.close()
 
 
 @pytest.fixture
@@ -164,6 +169,15 @@ def test_seeking_a_group_with_a_live_consumer_elsewhere_is_refused_clearly(
     assert len(drain(live, topic, group, expected=4)) == 4
     with pytest.raises(CommitFailed, match="live consumers"):
         new_bus(open_bus, kafka_url).seek_to_time(topic, group, datetime.now(UTC))
+
+
+def test_consuming_a_missing_topic_says_so(kafka_url: str, unique: str) -> None:
+    bus = KafkaEventBus.from_url(kafka_url)
+    try:
+        with pytest.raises(UnknownTopic, match=f"no-such-topic-{unique}"):
+            list(bus.consume(f"no-such-topic-{unique}", f"g-{unique}", timeout_s=1))
+    finally:
+        bus.close()
 
 
 def test_health_reports_the_cluster(kafka_url: str) -> None:
