@@ -153,7 +153,16 @@ class Installer:
             self._apt_updated = True
         self.echo(f"  apt-get install {wanted}")
         run_bounded(
-            ["apt-get", "install", "-y", "-q", "--no-install-recommends", *packages],
+            [
+                "apt-get",
+                "install",
+                "-y",
+                "-q",
+                "-o",
+                "DPkg::Lock::Timeout=120",
+                "--no-install-recommends",
+                *packages,
+            ],
             service,
             APT_TIMEOUT,
             env=env,
