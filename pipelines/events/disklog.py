@@ -190,6 +190,8 @@ class DiskLogEventBus:
     def health(self) -> dict[str, object]:
         """``{"healthy": bool, "engine": "disklog", "root": ..., "end_offsets": {...}}``."""
         healthy = self.root.is_dir() and os.access(self.root, os.W_OK)
+        if not healthy:
+            return {"healthy": False, "engine": "disklog", "root": str(self.root)}
         names = sorted(p.name for p in self.root.iterdir() if p.is_dir() and is_valid_name(p.name))
         with self._mutex:
             ends = {name: self._topic(name).end_offset() for name in names}

@@ -148,11 +148,12 @@ class TopicLog:
         """Write one new segment holding ``lines`` (the JSON of ``events``) under the lock."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with file_lock(self.directory / LOCK_FILE, self.lock_timeout_s):
-            self._recover_locked()
+            self._repair_index_locked()
             entry = IndexEntry.for_events(self.end_offset(), events)
             final = self.directory / entry.segment
             if final.exists():  # never overwrite a completed segment
                 raise EventBusError(f"segment {final} exists but is not indexed", path=str(final))
+            # A crashed writer's debris has this very name, so it is overwritten here.
             temp = self.directory / f".{entry.segment}.tmp"
             write_durably(temp, "".join(lines).encode("utf-8"))
             os.rename(temp, final)
@@ -168,9 +169,12 @@ class TopicLog:
             self._recover_locked()
 
     def _recover_locked(self) -> None:
-        # Under the lock no writer is active, so temp files and a torn index tail are debris.
+        # Under the lock no writer is active, so temp files are a crashed writer's debris.
         for stale in self.directory.glob(".seg-*.tmp"):
             stale.unlink(missing_ok=True)
+        self._repair_index_locked()
+
+    def _repair_index_locked(self) -> None:
         self._truncate_torn_index()
         next_offset = self.end_offset()
         # A crash between rename and index append leaves segments the index does not list.
@@ -180,12 +184,20 @@ class TopicLog:
             next_offset = entry.end_offset
 
     def _truncate_torn_index(self) -> None:
+        # Only a crash mid-append leaves a last line without its newline; check just that byte.
         try:
-            data = self._index_path.read_bytes()
+            with open(self._index_path, "rb") as handle:
+                size = handle.seek(0, os.SEEK_END)
+                if size == 0:
+                    return
+                handle.seek(size - 1)
+                if handle.read(1) == b"\n":
+                    return
+                handle.seek(0)
+                data = handle.read()
         except FileNotFoundError:
             return
-        if data and not data.endswith(b"\n"):
-            os.truncate(self._index_path, data.rfind(b"\n") + 1)
+        os.truncate(self._index_path, data.rfind(b"\n") + 1)
 
     def _entry_from_segment(self, base_offset: int) -> IndexEntry:
         lines = self._segment_lines(segment_name(base_offset))
