@@ -1,0 +1,104 @@
+"""The platform's jobs as plain functions of ``Settings``.
+
+The CLI, ``make demo`` and the Airflow DAGs all call these, so "the emporium CLI running the same
+steps" as Airflow is literally true. Heavy imports (Spark, MLflow) happen inside each step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from emporium.settings import Settings
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+
+def topic_names(settings: Settings) -> tuple[str, str]:
+    """The (clickstream, commerce) topic names in use."""
+    return settings.events.clickstream_topic, settings.events.commerce_topic
+
+
+@contextmanager
+def spark_session(settings: Settings, app_name: str, kafka: bool) -> Iterator[SparkSession]:
+    """A SparkSession on the configured master, stopped when the block ends."""
+    from pipelines.spark import build_spark
+
+    spark = build_spark(
+        master=settings.spark.master,
+        app_name=app_name,
+        driver_memory=settings.spark.driver_memory,
+        shuffle_partitions=settings.spark.shuffle_partitions,
+        kafka=kafka,
+    )
+    try:
+        yield spark
+    finally:
+        spark.stop()
+
+
+def replay(
+    settings: Settings,
+    dataset: str,
+    speedup: float | None = None,
+    limit: int | None = None,
+    batch_size: int = 5000,
+) -> dict[str, int]:
+    """Publish a dataset from the data directory as events; returns events per topic."""
+    from pipelines.events import CLICKSTREAM, COMMERCE
+    from pipelines.events.factory import event_bus_from_url
+    from pipelines.replay import REPLAYS
+    from pipelines.replay.common import TopicEvent
+    from pipelines.replay.runner import replay as run_replay
+
+    if dataset not in REPLAYS:
+        raise ValueError(f"unknown dataset {dataset!r}; one of {', '.join(REPLAYS)}")
+    names = dict(zip((CLICKSTREAM, COMMERCE), topic_names(settings), strict=True))
+    stream = (TopicEvent(names[t], e) for t, e in REPLAYS[dataset](settings.data_dir))
+    bus = event_bus_from_url(settings.events_url)
+    try:
+        stats = run_replay(stream, bus, speedup=speedup, limit=limit, batch_size=batch_size)
+    finally:
+        bus.close()
+    return dict(stats.published)
+
+
+def ingest(
+    settings: Settings,
+    follow: bool = False,
+    timeout_s: float | None = None,
+    interval: str = "5 seconds",
+    max_files: int = 50,
+) -> dict[str, Any]:
+    """Stream both topics into the bronze lake (exactly once); stops when caught up."""
+    from pipelines.jobs.ingest import IngestSettings, run_ingest
+
+    job = IngestSettings(
+        events_url=settings.events_url,
+        topics=topic_names(settings),
+        lake=settings.lake_path,
+        available_now=not follow,
+        trigger_interval=interval,
+        max_files_per_trigger=max_files,
+    )
+    with spark_session(
+        settings, "emporium-ingest", settings.events_url.startswith("kafka://")
+    ) as spark:
+        run_ingest(spark, job, timeout_s=timeout_s)
+    return {"lake": str(settings.lake_path), "follow": follow}
+
+
+def batch(
+    settings: Settings, as_of: datetime | None = None, half_life_days: float | None = 30.0
+) -> dict[str, int]:
+    """Build the silver and gold tables from bronze; returns row counts per table."""
+    from pipelines.jobs.batch import BatchSettings, run_batch
+    from pipelines.transforms.gold import InteractionWeights
+
+    weights = InteractionWeights(half_life_days=half_life_days or None)
+    job = BatchSettings(lake=settings.lake_path, weights=weights, as_of=as_of)
+    with spark_session(settings, "emporium-batch", kafka=False) as spark:
+        return run_batch(spark, job)
