@@ -131,6 +131,7 @@ class ManagedService(ABC):
         if self.running_group() is not None:
             health = self.health()
             if health.healthy:
+                self._set_up()  # converge: recreate a topic or database someone dropped
                 return UpResult(self.name, True, 0.0, 0.0, health.version)
         self._began = time.monotonic()
         if self.running_group() is None:
@@ -147,13 +148,19 @@ class ManagedService(ABC):
     def finish(self) -> UpResult:
         """Second half of `up`: wait until ready, run ``after_start``, confirm health."""
         self.wait_ready()
-        self.after_start()
+        self._set_up()
         health = self.health()
         if not health.healthy:
             raise NotHealthyError(self.name, f"{health.detail}\n{self._log_tail()}")
         install_seconds = self._installed - self._began
         start_seconds = time.monotonic() - self._installed
         return UpResult(self.name, False, install_seconds, start_seconds, health.version)
+
+    def _set_up(self) -> None:
+        try:
+            self.after_start()
+        except Exception as exc:  # client errors of any library: the set-up failed
+            raise NotHealthyError(self.name, f"set-up after start failed: {exc!r}") from exc
 
     def _spawn(self, launch: Launch) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

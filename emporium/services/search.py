@@ -97,6 +97,18 @@ class SearchService(ManagedService):
         (self.dir / "tmp").mkdir(parents=True, exist_ok=True)
         return Launch(self.launch_argv(), env=java_env(self._java.home), cwd=self.dir)
 
+    def after_start(self) -> None:
+        """New indices get no replica: one node can never hold one, so they stay yellow."""
+        body = json.dumps({"persistent": {"cluster.default_number_of_replicas": 0}}).encode()
+        request = urllib.request.Request(
+            f"http://{HOST}:{self.port}/_cluster/settings",
+            data=body,
+            method="PUT",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            response.read()
+
     def health(self) -> Health:
         base = f"http://{HOST}:{self.port}"
         try:

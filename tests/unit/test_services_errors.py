@@ -171,3 +171,19 @@ def test_java_newer_than_an_engine_supports_is_skipped(tmp_path: Path):
     old = _fake_jdk(tmp_path / "jdk17", "17.0.15")
     assert find_java(17, need_javac=True, candidates=[new, old], maximum=21).home == old
     assert find_java(17, need_javac=True, candidates=[new], maximum=21) is None
+
+
+def test_a_failing_set_up_after_start_is_reported_not_a_traceback(ctx):
+    class Healthy(ScriptService):
+        def health(self) -> Health:
+            return Health(True, version="1")
+
+        def after_start(self) -> None:
+            raise ConnectionResetError("topic creation refused")
+
+    service = Healthy(ctx)
+    try:
+        with pytest.raises(NotHealthyError, match=r"set-up after start failed.*topic creation"):
+            service.up()
+    finally:
+        service.stop()
