@@ -16,3 +16,7 @@ app.command("search")(search.command)
 from emporium.bench import ingest  # noqa: E402
 
 app.command("ingest")(ingest.command)
+
+from emporium.bench import checkout  # noqa: E402
+
+app.command("checkout")(checkout.command)

@@ -60,7 +60,7 @@ def _start(
             if not order.can("pay"):
                 return order, "held" if order.status == "on_hold" else order.status
             uow.payments.add({
-                "id": payment_key(order_id), "order_id": order_id, "provider": provider.name,
+                "id": order_id, "order_id": order_id, "provider": provider.name,
                 "idempotency_key": payment_key(order_id), "status": "pending",
                 "amount": order.total, "currency": order.currency, "method": method,
                 "token": source if method == "card" else None,

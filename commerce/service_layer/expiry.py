@@ -1,0 +1,48 @@
+"""Expire reservations whose time-to-live has passed (run by ``emporium worker``).
+
+An order with an open payment is first reconciled with the provider: if the money arrived,
+the order is paid and its reservations become sales; only otherwise is it cancelled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from commerce.domain import events
+from commerce.domain.events import utcnow
+from commerce.domain.orders import STOCK_RESERVED_STATES
+from commerce.domain.payments import PaymentProvider
+from commerce.service_layer import inventory, payment
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+UowFactory = Callable[[], SqlAlchemyUnitOfWork]
+
+
+def expire_due(
+    uow_factory: UowFactory, provider: PaymentProvider | None,
+    now: datetime | None = None, limit: int = 100,
+) -> int:  # fmt: skip
+    """Expire up to ``limit`` orders' reservations; returns how many orders were handled."""
+    with uow_factory() as uow:
+        order_ids = uow.inventory.orders_with_expired_reservations(now or utcnow(), limit)
+    for order_id in order_ids:
+        expire_order(uow_factory, provider, order_id)
+    return len(order_ids)
+
+
+def expire_order(uow_factory: UowFactory, provider: PaymentProvider | None, order_id: str) -> None:
+    with uow_factory() as uow:
+        row = uow.payments.for_order(order_id)
+    open_payment = row is not None and row.status in payment.OPEN and provider is not None
+    if open_payment and payment.reconcile(uow_factory, provider, order_id) == "captured":  # type: ignore[arg-type]
+        return
+    with uow_factory() as uow:
+        order = uow.orders.get(order_id)
+        if order is not None and order.status in STOCK_RESERVED_STATES:
+            previous = order.apply("cancel")
+            uow.orders.save(order)
+            uow.emit(events.OrderCancelled(user_id=order.user_id, order_id=order_id,
+                                           previous=previous, reason="expired"))  # fmt: skip
+        inventory.release(uow, order_id, "expired")
+        uow.commit()

@@ -1,0 +1,77 @@
+"""``emporium worker``: relays the commerce outbox to the event bus and expires stock
+reservations. Run one or more; both jobs are safe to run concurrently."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from commerce.adapters.db import make_engine, make_session_factory, upgrade
+from commerce.adapters.outbox import SqlAlchemyOutboxSource
+from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
+from commerce.domain.payments import PaymentProvider
+from commerce.service_layer.expiry import expire_due
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from emporium.settings import get_settings
+from emporium.wiring import redact
+from pipelines.events import Event
+from pipelines.events.factory import event_bus_from_url
+from pipelines.events.relay import run_relay
+
+log = logging.getLogger(__name__)
+
+
+def _expiry_loop(
+    uow_factory: Callable[[], SqlAlchemyUnitOfWork],
+    provider: PaymentProvider | None,
+    stop: threading.Event,
+    every_s: float,
+) -> None:
+    while not stop.is_set():
+        try:
+            expire_due(uow_factory, provider)
+        except Exception:  # a worker must outlive database blips; it retries next round
+            log.exception("reservation expiry pass failed")
+        stop.wait(every_s)
+
+
+def worker_command(
+    expiry_interval: float = typer.Option(5.0, min=0.1, help="Seconds between expiry passes."),
+    payments_url: str = typer.Option("", envvar="EMPORIUM_PAYMENTS__URL",
+                                     help="Payments sandbox URL (reconciles unknown payments)."),
+    payments_ca: Path = typer.Option(None, envvar="EMPORIUM_PAYMENTS__CA_FILE",
+                                     help="CA certificate the sandbox's TLS is verified with."),
+) -> None:  # fmt: skip
+    """Relay the outbox to the event bus and expire reservations until interrupted."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    bus = event_bus_from_url(settings.events_url)
+    provider = SandboxPaymentProvider(payments_url, payments_ca) if payments_url else None
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    expiry = threading.Thread(
+        target=_expiry_loop,
+        args=(lambda: SqlAlchemyUnitOfWork(sessions), provider, stop, expiry_interval),
+        daemon=True,
+    )
+    expiry.start()
+    typer.echo(f"worker: outbox of {redact(settings.database_url)} -> {settings.events_url}")
+    source = SqlAlchemyOutboxSource(sessions, parse=Event.model_validate)
+    total = run_relay(source, bus, stop)
+    expiry.join(timeout=expiry_interval + 5)
+    bus.close()
+    engine.dispose()
+    typer.echo(f"worker stopped; relayed {total} events")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("worker")(worker_command)

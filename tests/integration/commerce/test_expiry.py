@@ -1,0 +1,53 @@
+"""Reservations past their time-to-live are released and their orders cancelled."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+
+from commerce.domain.pricing import PricingRules
+from commerce.domain.products import Product
+from commerce.domain.users import User
+from commerce.service_layer import inventory
+from commerce.service_layer.checkout import CheckoutRequest, place_order
+from commerce.service_layer.expiry import expire_due
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+UowFactory = Callable[[], SqlAlchemyUnitOfWork]
+ADDRESS = {"name": "N", "line1": "1", "city": "C", "postcode": "P"}
+
+
+def _order(uow_factory: UowFactory, ttl: timedelta) -> tuple[Product, str]:
+    sku = f"EXP-{uuid.uuid4().hex[:8]}"
+    user = User(f"exp-{uuid.uuid4().hex}", None, None)
+    with uow_factory() as uow:
+        product = uow.products.add(Product(sku=sku, name="n", price=Decimal("3"), currency="GBP"))
+        uow.users.upsert_many([user])
+        uow.commit()
+    inventory.receive_stock(uow_factory(), sku, 4)
+    with uow_factory() as uow:
+        assert product.id is not None
+        uow.carts.set_quantity(uow.carts.for_user(user.id), product.id, 3)
+        uow.commit()
+    order = place_order(uow_factory(), CheckoutRequest(user.id, "k", "GB", ADDRESS),
+                        PricingRules(), ttl=ttl)  # fmt: skip
+    return product, order.id
+
+
+def test_expired_reservation_is_released_and_order_cancelled(uow_factory: UowFactory) -> None:
+    product, order_id = _order(uow_factory, ttl=timedelta(seconds=-1))
+    live_product, live_order = _order(uow_factory, ttl=timedelta(minutes=15))
+    assert expire_due(uow_factory, provider=None, limit=10_000) >= 1
+    with uow_factory() as uow:
+        assert product.id is not None and live_product.id is not None
+        expired, live = uow.orders.get(order_id), uow.orders.get(live_order)
+        level = uow.inventory.level(product.id)
+        live_level = uow.inventory.level(live_product.id)
+        assert uow.inventory.ledger_sums(product.id) == (4, 0)
+    assert expired is not None and expired.status == "cancelled"
+    assert live is not None and live.status == "pending_payment"
+    assert level is not None and (level.available, level.reserved) == (4, 0)
+    assert live_level is not None and (live_level.available, live_level.reserved) == (1, 3)
+    assert expire_due(uow_factory, provider=None, limit=10_000) == 0  # nothing left to expire
