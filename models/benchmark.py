@@ -1,0 +1,195 @@
+"""Honest offline benchmarking: tune on a validation split carved from train, test once.
+
+``run_benchmark`` takes a (train, test) pair. It carves (fit, valid) out of *train* only,
+picks every model's hyperparameters on it, builds the ranker over the tuned sources, then
+refits each chosen configuration on all of train and scores the test split exactly once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from models.columns import USER_COL
+from models.evaluation.metrics import ranking_metrics
+from models.ranker import CandidateRanker
+from models.recommenders import ALS, BPR, EASE, ItemKNN, Recommender, TimeDecayedPopularity
+
+Splitter = Callable[[pd.DataFrame], tuple[pd.DataFrame, pd.DataFrame]]
+Log = Callable[[str], None]
+
+
+@dataclass
+class Candidate:
+    """A model family and the hyperparameter grid searched on validation."""
+
+    name: str
+    cls: type[Recommender]
+    grid: list[dict[str, Any]]
+
+
+@dataclass
+class Result:
+    """One benchmark row: test metrics of the configuration chosen on validation."""
+
+    model: str
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    train_seconds: float
+    valid_ndcg: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def row(self, k: int = 10) -> dict[str, Any]:
+        """The JSON object of this row (``--json`` format)."""
+        keys = (f"ndcg@{k}", "map", f"precision@{k}", f"recall@{k}")
+        return {"model": self.model, **{m: self.metrics[m] for m in keys}} | {
+            "train_seconds": self.train_seconds,
+            "valid_ndcg@10": self.valid_ndcg,
+            "params": {p: _plain(v) for p, v in self.params.items()},
+        }
+
+
+def default_candidates(timestamps: bool) -> list[Candidate]:
+    """The baseline families and their (small, CPU-friendly) grids."""
+    half_lives = [None, 30.0, 180.0] if timestamps else [None]
+    return [
+        Candidate("popularity", TimeDecayedPopularity, [{"half_life_days": h} for h in half_lives]),
+        Candidate("ease", EASE, [{"l2": v} for v in (100.0, 200.0, 350.0, 500.0, 800.0)]),
+        Candidate(
+            "itemknn",
+            ItemKNN,
+            [{"similarity": s, "k": k} for s in ("cosine", "bm25") for k in (50, 200)],
+        ),
+        Candidate(
+            "als",
+            ALS,
+            [
+                {"factors": f, "regularization": r, "alpha": a, "iterations": 15}
+                for f in (64, 128)
+                for r in (0.1, 1.0)
+                for a in (1.0, 4.0)
+            ],
+        ),
+        Candidate(
+            "bpr",
+            BPR,
+            [
+                {"factors": f, "learning_rate": lr, "iterations": 100}
+                for f in (64, 128)
+                for lr in (0.01, 0.05)
+            ],
+        ),
+    ]
+
+
+def score(
+    model: Recommender, train: pd.DataFrame, truth: pd.DataFrame, k: int = 10
+) -> dict[str, float]:
+    """Fit-free evaluation: top-k for every truth user, seen (train) items removed."""
+    users = truth[USER_COL].unique()
+    recs = model.recommend_frame(users, user_items=train, n=k, filter_seen=True)
+    return ranking_metrics(truth, recs, k)
+
+
+def tune(
+    cand: Candidate, fit: pd.DataFrame, valid: pd.DataFrame, k: int, log: Log
+) -> tuple[dict[str, Any], float]:
+    """The grid point with the best validation nDCG@k, and that nDCG."""
+    best: tuple[dict[str, Any], float] = ({}, -1.0)
+    for params in cand.grid:
+        ndcg = score(cand.cls(**params).fit(fit), fit, valid, k)[f"ndcg@{k}"]
+        log(f"  valid {cand.name} {params}: ndcg@{k}={ndcg:.4f}")
+        if ndcg > best[1]:
+            best = (params, ndcg)
+    return best
+
+
+def fit_and_test(
+    name: str, make: Callable[[], Recommender], train: pd.DataFrame, test: pd.DataFrame, k: int
+) -> tuple[dict[str, float], float]:
+    """Fit on all of train (timed) and score the test split once."""
+    start = time.perf_counter()
+    model = make().fit(train)
+    seconds = time.perf_counter() - start
+    return score(model, train, test, k), seconds
+
+
+def ranker_sources(chosen: dict[str, dict[str, Any]], cands: list[Candidate]) -> dict:
+    """Candidate sources of the ranker: every tuned family."""
+    classes = {c.name: c.cls for c in cands}
+    return {name: (classes[name], params) for name, params in chosen.items()}
+
+
+def run_benchmark(
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    valid_split: Splitter,
+    item_features: pd.DataFrame | None = None,
+    candidates: list[Candidate] | None = None,
+    ranker_grid: list[dict[str, Any]] | None = None,
+    k: int = 10,
+    log: Log = print,
+) -> list[Result]:
+    """Tune every family and the ranker on (fit, valid) = ``valid_split(train)``; report test.
+
+    Parameters
+    ----------
+    train, test : pandas.DataFrame
+        The outer split. ``test`` is used once per reported model, after all choices.
+    valid_split : callable
+        Carves (fit, valid) out of ``train``; the ranker uses the same scheme inside.
+    item_features : pandas.DataFrame, optional
+        ``item_id`` with ``price`` / ``category`` for the ranker.
+    candidates : list of Candidate, optional
+        Families and grids (default: ``default_candidates``).
+    ranker_grid : list of dict, optional
+        Ranker settings tried on validation (``n_candidates``, ``booster_params``).
+    k : int
+        Cut-off.
+    log : callable
+        Progress messages.
+
+    Returns
+    -------
+    list of Result
+        One row per family plus the ranker, in that order.
+    """
+    fit, valid = valid_split(train)
+    cands = candidates or default_candidates("timestamp" in train.columns)
+    chosen, valid_ndcg = {}, {}
+    for cand in cands:
+        chosen[cand.name], valid_ndcg[cand.name] = tune(cand, fit, valid, k, log)
+        log(f"chosen {cand.name}: {chosen[cand.name]} (valid ndcg@{k}={valid_ndcg[cand.name]:.4f})")
+    grid = ranker_grid or [{"n_candidates": 50}]
+    sources = ranker_sources(chosen, cands)
+
+    def make_ranker(p: dict[str, Any]) -> Callable[[], Recommender]:
+        return lambda: CandidateRanker(
+            sources, inner_split=valid_split, item_features=item_features, **p
+        )
+
+    ranker_params, ranker_valid = ({}, -1.0)
+    for p in grid:
+        ndcg = score(make_ranker(p)().fit(fit), fit, valid, k)[f"ndcg@{k}"]
+        log(f"  valid ranker {p}: ndcg@{k}={ndcg:.4f}")
+        if ndcg > ranker_valid:
+            ranker_params, ranker_valid = p, ndcg
+    results = []
+    for cand in cands:
+        params = chosen[cand.name]
+        metrics, secs = fit_and_test(cand.name, lambda c=cand, p=params: c.cls(**p), train, test, k)
+        results.append(Result(cand.name, params, metrics, secs, valid_ndcg[cand.name]))
+    metrics, secs = fit_and_test("ranker", make_ranker(ranker_params), train, test, k)
+    extra = {"sources": {n: p for n, p in chosen.items()}}
+    results.append(Result("ranker", ranker_params, metrics, secs, ranker_valid, extra))
+    return results
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value if isinstance(value, (int, float, str, bool, type(None))) else repr(value)

@@ -1,0 +1,1 @@
+"""MLflow glue: run logging, pyfunc packaging, the promotion gate."""

@@ -1,0 +1,186 @@
+"""The promotion gate and rollback, on MLflow registry aliases (no stages).
+
+A challenger version takes the ``champion`` alias only if it beats the current champion, on
+the same evaluation split, by at least ``margin``. The decision and both numbers are logged to
+the challenger's run and its model version. Every promotion is appended to the registered
+model's ``champion_history`` tag, which ``rollback`` walks back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import mlflow
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from models.errors import ModelError
+from models.tracking.runs import _safe
+
+CHAMPION = "champion"
+HISTORY_TAG = "champion_history"
+
+
+class NoChampion(ModelError):
+    """Rollback was asked for a model with no earlier champion."""
+
+    code = "no_previous_champion"
+
+
+@dataclass(frozen=True)
+class PromotionDecision:
+    """What the gate decided, with the numbers it compared."""
+
+    promoted: bool
+    name: str
+    challenger_version: str
+    champion_version: str | None
+    metric: str
+    challenger_value: float
+    champion_value: float | None
+    margin: float
+    reason: str
+
+
+def champion_version(client: MlflowClient, name: str) -> str | None:
+    """The version holding the ``champion`` alias, or ``None``."""
+    try:
+        return str(client.get_model_version_by_alias(name, CHAMPION).version)
+    except MlflowException:
+        return None
+
+
+def version_metric(client: MlflowClient, name: str, version: str, metric: str) -> tuple[float, str]:
+    """A version's logged ``metric`` and the evaluation split it was measured on."""
+    mv = client.get_model_version(name, version)
+    run = client.get_run(mv.run_id)
+    value = run.data.metrics.get(_safe(metric))
+    if value is None:
+        raise ModelError(f"{name} v{version} has no metric {metric!r}")
+    return float(value), run.data.tags.get("eval_split", "")
+
+
+def promote_if_better(
+    client: MlflowClient,
+    name: str,
+    version: str,
+    metric: str = "ndcg@10",
+    margin: float = 0.0,
+    champion_value: float | None = None,
+) -> PromotionDecision:
+    """Give ``version`` the champion alias if it beats the champion by ``margin``.
+
+    Parameters
+    ----------
+    client : mlflow.MlflowClient
+        Registry client.
+    name, version : str
+        The challenger.
+    metric : str
+        Metric compared (higher is better), as logged.
+    margin : float
+        Required absolute improvement.
+    champion_value : float, optional
+        The champion re-evaluated on the challenger's split. Without it the champion's logged
+        value is used, and only if it was measured on the same split.
+
+    Returns
+    -------
+    PromotionDecision
+    """
+    value, split = version_metric(client, name, version, metric)
+    current = champion_version(client, name)
+    decision = _decide(client, name, version, current, metric, value, split, margin, champion_value)
+    if decision.promoted:
+        _set_champion(client, name, version)
+    _record(client, decision)
+    return decision
+
+
+def _decide(client, name, version, current, metric, value, split, margin, champion_value):
+    if current is None:
+        return PromotionDecision(
+            True, name, version, None, metric, value, None, margin, "no champion yet"
+        )
+    if current == version:
+        return PromotionDecision(
+            False, name, version, current, metric, value, value, margin, "already champion"
+        )
+    if champion_value is None:
+        logged, champ_split = version_metric(client, name, current, metric)
+        if champ_split != split:
+            reason = f"champion was evaluated on split {champ_split!r}, challenger on {split!r}"
+            return PromotionDecision(
+                False, name, version, current, metric, value, None, margin, reason
+            )
+        champion_value = logged
+    wins = value >= champion_value + margin
+    verdict = "beats" if wins else "does not beat"
+    reason = f"{metric} {value:.4f} {verdict} champion {champion_value:.4f} + margin {margin}"
+    return PromotionDecision(
+        wins, name, version, current, metric, value, champion_value, margin, reason
+    )
+
+
+def _set_champion(client: MlflowClient, name: str, version: str) -> None:
+    client.set_registered_model_alias(name, CHAMPION, version)
+    history = _history(client, name)
+    client.set_registered_model_tag(name, HISTORY_TAG, ",".join([*history, version]))
+
+
+def _history(client: MlflowClient, name: str) -> list[str]:
+    tag = client.get_registered_model(name).tags.get(HISTORY_TAG, "")
+    return [v for v in tag.split(",") if v]
+
+
+def _record(client: MlflowClient, d: PromotionDecision) -> None:
+    run_id = client.get_model_version(d.name, d.challenger_version).run_id
+    client.log_metric(run_id, "gate_challenger_value", d.challenger_value)
+    if d.champion_value is not None:
+        client.log_metric(run_id, "gate_champion_value", d.champion_value)
+    tags = {
+        "gate_decision": "promoted" if d.promoted else "rejected",
+        "gate_reason": d.reason,
+        "gate_champion_version": d.champion_version or "",
+        "gate_margin": str(d.margin),
+    }
+    for key, val in tags.items():
+        client.set_tag(run_id, key, val)
+        client.set_model_version_tag(d.name, d.challenger_version, key, val)
+
+
+def rollback(client: MlflowClient, name: str) -> str:
+    """Give the champion alias back to the previous champion; returns that version."""
+    history = _history(client, name)
+    if len(history) < 2:
+        raise NoChampion(f"{name} has no earlier champion to roll back to")
+    previous = history[-2]
+    client.set_registered_model_alias(name, CHAMPION, previous)
+    client.set_registered_model_tag(name, HISTORY_TAG, ",".join(history[:-1]))
+    client.set_model_version_tag(name, history[-1], "rolled_back", "true")
+    return previous
+
+
+def list_models(client: MlflowClient) -> list[dict]:
+    """Every registered model version with its aliases and headline metric."""
+    rows = []
+    for rm in client.search_registered_models():
+        for mv in client.search_model_versions(f"name='{rm.name}'"):
+            run = client.get_run(mv.run_id) if mv.run_id else None
+            metrics = run.data.metrics if run else {}
+            rows.append(
+                {
+                    "name": rm.name,
+                    "version": str(mv.version),
+                    "aliases": ",".join(getattr(mv, "aliases", []) or []),
+                    "ndcg@10": metrics.get("ndcg_at_10"),
+                    "map": metrics.get("map"),
+                    "run_id": mv.run_id,
+                }
+            )
+    return sorted(rows, key=lambda r: (r["name"], int(r["version"])))
+
+
+def load_champion(name: str):
+    """The champion as an MLflow pyfunc (``models:/name@champion``)."""
+    return mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
