@@ -2,56 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from urllib.parse import urlsplit
-
-from commerce.adapters.search.errors import SearchError, UnknownSearchUrl
+from commerce.adapters.search.errors import SearchError
+from commerce.adapters.search.factory import search_engine_from_url
 from commerce.adapters.search.port import SearchEngine, new_index_name
 
 __all__ = ["SearchEngine", "SearchError", "new_index_name", "search_engine_from_url"]
-
-
-def _embedded(url: str, alias: str) -> SearchEngine:
-    from commerce.adapters.search.embedded import EmbeddedSearchEngine
-
-    path = url.removeprefix("embedded://") or ":memory:"
-    return EmbeddedSearchEngine(path, alias)
-
-
-def _opensearch(url: str, alias: str) -> SearchEngine:
-    from commerce.adapters.search.opensearch import opensearch_engine
-
-    host, port = _host_port(url, 9200)
-    return opensearch_engine(host, port, alias)
-
-
-def _elasticsearch(url: str, alias: str) -> SearchEngine:
-    from commerce.adapters.search.elasticsearch import elasticsearch_engine
-
-    host, port = _host_port(url, 9200)
-    return elasticsearch_engine(host, port, alias)
-
-
-# The one name -> engine map; clients are imported and built only when chosen.
-ENGINES: dict[str, Callable[[str, str], SearchEngine]] = {
-    "embedded": _embedded,
-    "opensearch": _opensearch,
-    "elasticsearch": _elasticsearch,
-}
-
-
-def search_engine_from_url(url: str, alias: str = "products") -> SearchEngine:
-    """The engine named by ``url``.
-
-    ``embedded:///abs/path/search.db`` (or ``embedded://:memory:``), ``opensearch://host:port``
-    or ``elasticsearch://host:port``.
-    """
-    scheme = urlsplit(url).scheme
-    if scheme not in ENGINES:
-        raise UnknownSearchUrl(f"unknown search URL {url!r}; use one of {sorted(ENGINES)}://…")
-    return ENGINES[scheme](url, alias)
-
-
-def _host_port(url: str, default_port: int) -> tuple[str, int]:
-    parts = urlsplit(url)
-    return parts.hostname or "127.0.0.1", parts.port or default_port

@@ -19,6 +19,8 @@ Json = dict[str, Any]
 class ElasticsearchClient:
     """The REST calls of ``LuceneClient`` through elasticsearch-py 9."""
 
+    name = "elasticsearch"
+
     def __init__(self, url: str, timeout_s: float = 30.0) -> None:
         self._client = Elasticsearch(url, request_timeout=timeout_s)
 

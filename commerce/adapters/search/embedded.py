@@ -43,7 +43,7 @@ _DOC_COLUMNS = (
 
 
 def _tables(index: str) -> dict[str, str]:
-    return {k: f'"{index}__{k}"' for k in ("docs", "fts", "plain", "vocab")}
+    return {k: f'"{index}__{k}"' for k in ("docs", "fts", "plain", "words", "vocab")}
 
 
 class EmbeddedSearchEngine:
@@ -113,12 +113,15 @@ class EmbeddedSearchEngine:
                 f"CREATE VIRTUAL TABLE {t['fts']} USING fts5(name, description, category, brand, "
                 f"tokenize='{_TOKENIZE_STEMMED}')"
             )
-            # Unstemmed words: plain BM25 on the name, and the vocabulary for typo tolerance.
+            # Unstemmed: the name alone for plain BM25, every word for typo tolerance.
             conn.execute(
-                f"CREATE VIRTUAL TABLE {t['plain']} USING fts5(name, other, "
-                f"tokenize='{_TOKENIZE_PLAIN}')"
+                f"CREATE VIRTUAL TABLE {t['plain']} USING fts5(name, tokenize='{_TOKENIZE_PLAIN}')"
             )
-            conn.execute(f"CREATE VIRTUAL TABLE {t['vocab']} USING fts5vocab({t['plain']}, 'row')")
+            conn.execute(
+                f"CREATE VIRTUAL TABLE {t['words']} USING fts5(text, "
+                f"tokenize='{_TOKENIZE_PLAIN}', detail=none, columnsize=0)"
+            )
+            conn.execute(f"CREATE VIRTUAL TABLE {t['vocab']} USING fts5vocab({t['words']}, 'row')")
 
     def drop_index(self, index: str) -> None:
         with self._write() as conn:
@@ -154,6 +157,13 @@ class EmbeddedSearchEngine:
     def refresh(self) -> None:
         """Writes are visible on commit."""
 
+    def health(self) -> dict[str, object]:
+        try:
+            index = self.current_index()
+        except sqlite3.Error as e:
+            return {"healthy": False, "engine": "embedded", "error": str(e)}
+        return {"healthy": True, "engine": "embedded", "alias": self.alias, "index": index}
+
     def close(self) -> None:
         conn = self._shared or getattr(self._local, "conn", None)
         if conn is not None:
@@ -184,18 +194,16 @@ class EmbeddedSearchEngine:
              round(doc.price * PRICE_SCALE), doc.popularity, doc.rating, doc.stock,
              doc.created_at.isoformat()),
         ).fetchone()  # fmt: skip
-        for table in (t["fts"], t["plain"]):
+        for table in (t["fts"], t["plain"], t["words"]):
             conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))
         conn.execute(
             f"INSERT INTO {t['fts']} (rowid, name, description, category, brand) "
             "VALUES (?,?,?,?,?)",
             (rowid, doc.name, doc.description, doc.category, doc.brand),
         )
-        other = f"{doc.description} {doc.category} {doc.brand}"
-        conn.execute(
-            f"INSERT INTO {t['plain']} (rowid, name, other) VALUES (?,?,?)",
-            (rowid, doc.name, other),
-        )
+        conn.execute(f"INSERT INTO {t['plain']} (rowid, name) VALUES (?,?)", (rowid, doc.name))
+        words = f"{doc.name} {doc.description} {doc.category} {doc.brand}"
+        conn.execute(f"INSERT INTO {t['words']} (rowid, text) VALUES (?,?)", (rowid, words))
 
     def update_fields(self, product_id: str, fields: Mapping[str, float | int]) -> bool:
         check_update(fields)
@@ -221,7 +229,7 @@ class EmbeddedSearchEngine:
                 ).fetchone()
                 if row is not None:
                     removed += 1
-                    for table in (t["fts"], t["plain"]):
+                    for table in (t["fts"], t["plain"], t["words"]):
                         conn.execute(f"DELETE FROM {table} WHERE rowid = ?", row)
         return removed
 

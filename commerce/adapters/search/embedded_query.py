@@ -86,7 +86,7 @@ def _clause(query: CompiledQuery, table: str, boost: float, weights: str, match:
 
 
 def _bm25(query: CompiledQuery, words: list[str]) -> None:
-    _clause(query, "plain", 1.0, "1.0, 0.0", "{name} : (" + " OR ".join(map(quote, words)) + ")")
+    _clause(query, "plain", 1.0, "1.0", "{name} : (" + " OR ".join(map(quote, words)) + ")")
     query.score = "sc.s"
 
 
@@ -107,7 +107,7 @@ def _shipped(query: CompiledQuery, words: list[str], fuzzy: FuzzyLookup, w: Weig
     # A zero boost drops a clause, except the three that decide what matches at all.
     for i, (table, boost, match) in enumerate(clauses):
         if boost or i < 3:
-            _clause(query, table, boost, cols if table == "fts" else "1.0, 0.0", match)
+            _clause(query, table, boost, cols if table == "fts" else "1.0", match)
     query.score = "sc.s"
 
 

@@ -8,7 +8,7 @@ from typing import Any
 class SearchError(Exception):
     """Base of every search error."""
 
-    code = "search.error"
+    code = "search_error"
 
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
@@ -19,22 +19,22 @@ class SearchError(Exception):
 class InvalidSearchRequest(SearchError):
     """The request cannot be answered as asked (bad price range, unknown sort, too deep)."""
 
-    code = "search.invalid_request"
+    code = "invalid_search_request"
 
 
 class IndexNotFound(SearchError):
     """No index stands behind the alias yet: run a full reindex first."""
 
-    code = "search.index_not_found"
+    code = "search_index_not_found"
 
 
 class SearchUnavailable(SearchError):
     """The search engine could not be reached or failed."""
 
-    code = "search.unavailable"
+    code = "search_unavailable"
 
 
 class UnknownSearchUrl(SearchError):
     """The configured search URL names no known engine."""
 
-    code = "search.unknown_url"
+    code = "unknown_search_url"

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from commerce.adapters.search import dsl
-from commerce.adapters.search.errors import IndexNotFound
+from commerce.adapters.search.errors import IndexNotFound, SearchError
 from commerce.adapters.search.port import check_update, validate_request
 from commerce.domain.search import FacetBucket, ProductDoc, SearchHit, SearchRequest, SearchResult
 
@@ -20,6 +20,8 @@ _BULK_CHUNK = 500
 
 class LuceneClient(Protocol):
     """The handful of REST calls the engine needs; adapters translate library errors."""
+
+    name: str
 
     def create_index(self, index: str, body: Json) -> None: ...
     def delete_index(self, index: str) -> None: ...
@@ -112,6 +114,13 @@ class LuceneSearchEngine:
 
     def close(self) -> None:
         self.client.close()
+
+    def health(self) -> dict[str, object]:
+        try:
+            index = self.current_index()
+        except SearchError as e:
+            return {"healthy": False, "engine": self.client.name, "error": e.message}
+        return {"healthy": True, "engine": self.client.name, "alias": self.alias, "index": index}
 
     def search(self, request: SearchRequest) -> SearchResult:
         validate_request(request)

@@ -16,6 +16,8 @@ Json = dict[str, Any]
 class OpenSearchClient:
     """The REST calls of ``LuceneClient`` through opensearch-py."""
 
+    name = "opensearch"
+
     def __init__(self, host: str, port: int, timeout_s: float = 30.0) -> None:
         self._client = OpenSearch(hosts=[{"host": host, "port": port}], timeout=timeout_s)
 

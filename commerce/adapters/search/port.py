@@ -68,6 +68,10 @@ class SearchEngine(Protocol):
         """Product names completing what the shopper has typed so far."""
         ...
 
+    def health(self) -> dict[str, object]:
+        """``{"healthy": bool, ...}`` for status pages."""
+        ...
+
     def close(self) -> None: ...
 
 

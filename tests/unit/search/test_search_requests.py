@@ -31,7 +31,7 @@ def test_bad_requests_name_the_field(request_: SearchRequest, field: str) -> Non
     with pytest.raises(InvalidSearchRequest) as caught:
         validate_request(request_)
     assert caught.value.details["field"] == field
-    assert caught.value.code == "search.invalid_request"
+    assert caught.value.code == "invalid_search_request"
 
 
 def test_good_requests_pass() -> None:

@@ -1,0 +1,142 @@
+"""Search indexing jobs: full reindex behind the alias, and incremental updates from events.
+
+A full reindex builds a new versioned index, fills it, then swaps the alias in one step, so
+searches never see a half-built index (zero downtime). Between reindexes, the commerce events
+keep the index current: catalog changes re-read the product, price and stock changes patch
+the indexed document.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from commerce.adapters.search.port import SearchEngine, new_index_name
+from commerce.domain.products import Product
+from commerce.domain.search import ProductDoc
+from pipelines.events import COMMERCE, Event, EventBus
+
+log = logging.getLogger(__name__)
+
+# Re-reads one product from the catalog of record (None when it no longer exists).
+ProductLookup = Callable[[str], ProductDoc | None]
+CONSUMER_GROUP = "search-indexer"
+_STOCK_EVENTS = {"StockReceived", "StockAdjusted", "StockReserved", "StockChanged", "StockLow"}
+
+
+@dataclass(frozen=True)
+class ReindexReport:
+    index: str
+    previous: str | None
+    documents: int
+
+
+def product_doc(
+    product: Product, stock: int = 0, popularity: float = 0.0, rating: float = 0.0
+) -> ProductDoc:
+    """The search document of a catalog product; the category facet is its top-level path."""
+    return ProductDoc(
+        product_id=product.sku,
+        name=product.name,
+        description=product.description,
+        category=product.category_path.strip("/").split("/")[0] if product.category_path else "",
+        brand=product.brand or "",
+        price=float(product.price),
+        popularity=popularity,
+        rating=rating,
+        stock=stock,
+        created_at=product.created_at,
+    )
+
+
+def full_reindex(engine: SearchEngine, docs: Iterable[ProductDoc]) -> ReindexReport:
+    """Index ``docs`` into a new versioned index, then point the alias at it.
+
+    The old index keeps answering until the swap; if indexing fails, the new index is
+    dropped and the alias is untouched.
+    """
+    index = new_index_name(engine.alias)
+    engine.create_index(index)
+    try:
+        count = engine.bulk_index(docs, index)
+    except BaseException:
+        engine.drop_index(index)
+        raise
+    previous = engine.swap_alias(index)
+    log.info("search: %s now serves %s (%d documents)", engine.alias, index, count)
+    return ReindexReport(index, previous, count)
+
+
+def apply_event(engine: SearchEngine, event: Event, lookup: ProductLookup | None = None) -> str:
+    """Apply one commerce event to the index; returns what was done (for counting)."""
+    pid = event.product_id or _str(event.payload.get("sku"))
+    if pid is None:
+        return "ignored"
+    kind, payload = event.type, event.payload
+    if kind in ("ProductArchived", "ProductDeleted"):
+        engine.delete([pid])
+        return "deleted"
+    if kind == "PriceChanged" or (kind == "ProductUpdated" and set(_changes(payload)) == {"price"}):
+        price = payload.get("price", _changes(payload).get("price", 0))
+        return "price" if engine.update_fields(pid, {"price": float(price)}) else "missing"
+    if kind in _STOCK_EVENTS and "available" in payload:
+        return (
+            "stock"
+            if engine.update_fields(pid, {"stock": int(payload["available"])})
+            else "missing"
+        )
+    if kind in ("ProductCreated", "ProductUpdated"):
+        return _upsert(engine, pid, payload, lookup)
+    return "ignored"
+
+
+def _upsert(
+    engine: SearchEngine, pid: str, payload: dict[str, Any], lookup: ProductLookup | None
+) -> str:
+    doc = lookup(pid) if lookup is not None else None
+    if doc is None and "name" in payload:  # no catalog to ask: index what the event says
+        doc = ProductDoc(
+            product_id=pid,
+            name=str(payload["name"]),
+            category=str(payload.get("category_path", "")).strip("/").split("/")[0],
+            price=float(payload.get("price", 0)),
+        )
+    if doc is None:
+        return "missing"
+    engine.bulk_index([doc])
+    return "upserted"
+
+
+def _changes(payload: dict[str, Any]) -> dict[str, Any]:
+    changes = payload.get("changes")
+    return changes if isinstance(changes, dict) else {}
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def apply_events(
+    engine: SearchEngine, events: Iterable[Event], lookup: ProductLookup | None = None
+) -> Counter[str]:
+    """Apply events in order; returns how many of each action were taken."""
+    return Counter(apply_event(engine, event, lookup) for event in events)
+
+
+def run_incremental(
+    bus: EventBus,
+    engine: SearchEngine,
+    lookup: ProductLookup | None = None,
+    group: str = CONSUMER_GROUP,
+    max_events: int = 1000,
+) -> Counter[str]:
+    """Consume one batch of commerce events, apply them, commit (at-least-once; idempotent)."""
+    consumed = list(bus.consume(COMMERCE, group, max_events=max_events))
+    actions = apply_events(engine, (c.event for c in consumed), lookup)
+    if consumed:
+        engine.refresh()
+        bus.commit(group, consumed)
+    return actions

@@ -1,0 +1,105 @@
+"""Indexing jobs and the result cache, on the in-memory embedded engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from search_catalog import catalog
+
+from commerce.adapters.cache import InProcessCache
+from commerce.adapters.search import SearchEngine, search_engine_from_url
+from commerce.adapters.search.cached import CachedSearchEngine
+from commerce.domain.products import Product
+from commerce.domain.search import ProductDoc, SearchRequest
+from pipelines.events import Event
+from pipelines.indexing import apply_events, full_reindex, product_doc
+
+
+@pytest.fixture
+def engine() -> Iterator[SearchEngine]:
+    built = search_engine_from_url("embedded://:memory:", alias="products")
+    full_reindex(built, catalog())
+    yield built
+    built.close()
+
+
+def test_full_reindex_swaps_to_a_new_version_and_drops_the_old(engine: SearchEngine) -> None:
+    first = engine.current_index()
+    report = full_reindex(engine, catalog()[:3])
+    assert report.previous == first and report.index != first and report.documents == 3
+    assert engine.current_index() == report.index
+    assert engine.search(SearchRequest()).total == 3
+
+
+def test_a_failed_reindex_leaves_the_alias_alone(engine: SearchEngine) -> None:
+    before = engine.current_index()
+
+    def broken() -> Iterator[ProductDoc]:
+        yield catalog()[0]
+        raise RuntimeError("catalog read failed")
+
+    with pytest.raises(RuntimeError):
+        full_reindex(engine, broken())
+    assert engine.current_index() == before
+    assert engine.search(SearchRequest()).total == len(catalog())
+
+
+def test_commerce_events_update_the_index(engine: SearchEngine) -> None:
+    radio = {
+        "sku": "new-1",
+        "name": "Retro Radio",
+        "price": "42.50",
+        "currency": "GBP",
+        "category_path": "Audio/Radios",
+    }
+    stock = {"quantity": 4, "available": 4, "reason": "count"}
+    events = [
+        Event(type="ProductUpdated", product_id="mouse-wl", payload={"changes": {"price": "350"}}),
+        Event(type="StockAdjusted", product_id="hp-kids", payload=stock),
+        Event(type="ProductCreated", product_id="new-1", payload=radio),
+        Event(type="ProductArchived", product_id="tv-43", payload={"sku": "tv-43"}),
+        Event(type="CartItemAdded", product_id="tv-55", payload={}),
+    ]
+    actions = apply_events(engine, events)
+    assert actions == {"price": 1, "stock": 1, "upserted": 1, "deleted": 1, "ignored": 1}
+    assert engine.search(SearchRequest(text="wireless mouse", max_price=400)).ids[0] == "mouse-wl"
+    assert engine.search(SearchRequest(text="kids headphones")).hits[0].in_stock
+    hit = engine.search(SearchRequest(text="radio")).hits[0]
+    assert (hit.product_id, hit.price, hit.category) == ("new-1", 42.5, "Audio")
+    assert "tv-43" not in engine.search(SearchRequest(text="television")).ids
+
+
+def test_catalog_products_become_search_documents() -> None:
+    product = Product(
+        sku="85123A",
+        name="White Hanging Heart",
+        price=Decimal("2.55"),
+        currency="GBP",
+        category_path="Home/Decor",
+    )
+    doc = product_doc(product, stock=3, popularity=7)
+    assert (doc.product_id, doc.category, doc.brand, doc.price, doc.in_stock) == (
+        "85123A",
+        "Home",
+        "",
+        2.55,
+        True,
+    )
+
+
+def test_cache_answers_repeats_and_forgets_on_price_change_and_reindex(
+    engine: SearchEngine,
+) -> None:
+    cache = InProcessCache()
+    cached = CachedSearchEngine(engine, cache)
+    request = SearchRequest(text="wireless mouse", max_price=1000)
+    assert "mouse-wl" not in cached.search(request).ids
+    engine.update_fields("mouse-wl", {"price": 999})  # behind the cache's back
+    assert "mouse-wl" not in cached.search(request).ids  # still the cached page
+    cached.update_fields("mouse-wl", {"price": 998})
+    assert "mouse-wl" in cached.search(request).ids
+    full_reindex(cached, catalog())  # price back to 1200
+    assert "mouse-wl" not in cached.search(request).ids
+    assert cached.suggest("gaming") == engine.suggest("gaming")
