@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -53,6 +56,24 @@ def _report_error(exc: ServiceError) -> None:
     typer.echo(f"ERROR [{exc.code}] {exc}", err=True)
 
 
+LOCK_TIMEOUT = 900.0
+
+
+@contextlib.contextmanager
+def _locked(state_dir: Path) -> Iterator[None]:
+    """One `up` or `down` at a time per state dir; a second one waits (bounded)."""
+
+    def waiting() -> None:
+        typer.echo("waiting for another `emporium services` command to finish ...", err=True)
+
+    try:
+        with process.exclusive(state_dir / "services.lock", LOCK_TIMEOUT, waiting):
+            yield
+    except TimeoutError as exc:
+        typer.echo(f"ERROR [lock_timeout] {exc}", err=True)
+        raise typer.Exit(1) from exc
+
+
 @app.command()
 def up(
     only: OnlyOption = None,
@@ -69,7 +90,9 @@ def up(
             "connection may occasionally take one",
             err=True,
         )
-    if not bring_up(services, _report, _report_error):
+    with _locked(services[0].ctx.state_dir):
+        ok = bring_up(services, _report, _report_error)
+    if not ok:
         raise typer.Exit(1)
     everything = _services(None)
     running = [service for service in everything if service.health().healthy]
@@ -81,6 +104,14 @@ def up(
 def down(only: OnlyOption = None) -> None:
     """Stop exactly the processes `up` started (reverse order). Safe when nothing runs."""
     services = _services(only)
+    with _locked(services[0].ctx.state_dir):
+        failed = _stop_all(services)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _stop_all(services: list[ManagedService]) -> bool:
+    """Stop in reverse start order; True if any engine could not be stopped."""
     failed = False
     for service in reversed(services):
         began = time.monotonic()
@@ -94,8 +125,7 @@ def down(only: OnlyOption = None) -> None:
         typer.echo(
             f"{service.name}: stopped in {took:.1f}s" if stopped else f"{service.name}: not running"
         )
-    if failed:
-        raise typer.Exit(1)
+    return failed
 
 
 @app.command()

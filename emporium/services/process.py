@@ -9,6 +9,7 @@ the kernel has since handed to someone else is never signalled.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import re
@@ -17,7 +18,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -233,5 +234,31 @@ def reserve_ports(ports: Sequence[int], path: Path = RESERVED_PORTS) -> bool:
         if missing:
             path.write_text(",".join(filter(None, [current, *missing])) + "\n")
     except OSError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def exclusive(lock_path: Path, timeout: float, on_wait: Callable[[], None]) -> Iterator[None]:
+    """Hold an exclusive lock so two `up`/`down` runs never race for the same engines.
+
+    Waits at most ``timeout`` seconds (calling ``on_wait`` once), then raises TimeoutError.
+    """
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as handle:
+        if not _try_lock(handle.fileno()):
+            on_wait()
+            if not wait_until(lambda: _try_lock(handle.fileno()), timeout, interval=1.0):
+                raise TimeoutError(f"{lock_path} still held after {timeout:.0f}s")
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _try_lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
         return False
     return True

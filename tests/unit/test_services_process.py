@@ -8,6 +8,8 @@ import signal
 import socket
 from pathlib import Path
 
+import pytest
+
 from emporium.services import process
 
 
@@ -82,3 +84,17 @@ def test_reserving_ports_merges_with_what_is_reserved_already(tmp_path: Path):
 
 def test_reserving_ports_reports_failure_instead_of_raising(tmp_path: Path):
     assert not process.reserve_ports([59200], tmp_path / "missing" / "setting")
+
+
+def test_a_second_up_or_down_waits_for_the_lock_and_gives_up_in_bounded_time(tmp_path: Path):
+    lock, waited = tmp_path / "services.lock", []
+    with (
+        process.exclusive(lock, 1.0, lambda: None),
+        pytest.raises(TimeoutError, match="still held"),
+        process.exclusive(lock, 0.5, lambda: waited.append(True)),
+    ):
+        pass
+    assert waited == [True]
+    with process.exclusive(lock, 0.5, lambda: waited.append(False)):
+        pass
+    assert waited == [True]
