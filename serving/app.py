@@ -18,6 +18,7 @@ from serving.routers import cart as commerce_cart
 from serving.routers import checkout as commerce_checkout
 from serving.routers import orders as commerce_orders
 from serving.routers import admin_orders as commerce_admin_orders
+from serving.routers import reviews as commerce_reviews
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: no legitimate request of this API is larger
 
@@ -46,6 +47,7 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
     app.include_router(commerce_checkout.router)
     app.include_router(commerce_orders.router)
     app.include_router(commerce_admin_orders.router)
+    app.include_router(commerce_reviews.router)
     return app
 
 

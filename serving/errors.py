@@ -51,6 +51,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "payment_failed": 502,
     "payment_pending": 202,
     "review_exists": 409,
+    "review_not_found": 404,
     "payments_unavailable": 503,
 }
 

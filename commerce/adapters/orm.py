@@ -285,3 +285,19 @@ payments = Table(
     ),
 )
 Index("ix_payments_status", payments.c.status)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("product_id", BigId, ForeignKey("products.id"), nullable=False),
+    Column("user_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("verified_purchase", Boolean, nullable=False),
+    _ts("created_at"),
+    _ts("updated_at"),
+    UniqueConstraint("product_id", "user_id", name="uq_reviews_product_id_user_id"),
+    CheckConstraint("rating BETWEEN 1 AND 5", name="rating_range"),
+)

@@ -154,6 +154,7 @@ SUGGESTED_STATUS: dict[str, int] = {
     "payment_declined": 402,
     "payment_failed": 502,
     "review_exists": 409,
+    "review_not_found": 404,
     "payments_unavailable": 503,
     "idempotency_key_required": 400,
 }

@@ -264,3 +264,17 @@ class OrderRefunded(DomainEvent):
     amount: Decimal
     currency: str
     reason: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ProductRated(DomainEvent):
+    """A customer's star rating (new or changed): explicit feedback for the models."""
+
+    rating: int
+    verified_purchase: bool
+    previous_rating: int | None = None
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ReviewDeleted(DomainEvent):
+    rating: int

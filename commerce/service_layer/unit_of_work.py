@@ -14,6 +14,7 @@ from commerce.adapters.order_repository import SqlAlchemyOrderRepository
 from commerce.adapters.outbox import SqlAlchemyOutbox
 from commerce.adapters.payment_repository import SqlAlchemyPaymentRepository
 from commerce.adapters.product_repository import SqlAlchemyProductRepository
+from commerce.adapters.review_repository import SqlAlchemyReviewRepository
 from commerce.adapters.user_repository import (
     SqlAlchemyRefreshTokenRepository,
     SqlAlchemyUserRepository,
@@ -36,6 +37,7 @@ class SqlAlchemyUnitOfWork:
     orders: SqlAlchemyOrderRepository
     payments: SqlAlchemyPaymentRepository
     idempotency: SqlAlchemyIdempotencyRepository
+    reviews: SqlAlchemyReviewRepository
     outbox: SqlAlchemyOutbox
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
@@ -62,6 +64,7 @@ class SqlAlchemyUnitOfWork:
         self.orders = SqlAlchemyOrderRepository(session)
         self.payments = SqlAlchemyPaymentRepository(session)
         self.idempotency = SqlAlchemyIdempotencyRepository(session)
+        self.reviews = SqlAlchemyReviewRepository(session)
         self.outbox = SqlAlchemyOutbox(session)
 
     def __exit__(
