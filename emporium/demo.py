@@ -33,9 +33,17 @@ def _load_catalog(settings: Settings) -> str:
     return f"{count} Online Retail products in the catalog"
 
 
+def _index_search(settings: Settings) -> str:
+    from emporium.search_indexing import reindex_catalog
+
+    report = reindex_catalog(settings)
+    return f"{report.documents} products searchable in {report.index}"
+
+
 STEPS: list[tuple[str, Callable[[Settings], str]]] = [
     ("migrate the database", _migrate),
     ("load the Online Retail catalog", _load_catalog),
+    ("index the catalog for search", _index_search),
 ]
 
 
