@@ -15,7 +15,7 @@ from emporium.services import REGISTRY, ServiceContext, ServiceError, build, pro
 from emporium.services.base import ManagedService, UpResult
 from emporium.services.envfiles import write_env_files
 from emporium.services.install import Installer
-from emporium.services.registry import bring_up
+from emporium.services.registry import bring_up, with_dependents
 from emporium.settings import get_settings
 
 app = typer.Typer(
@@ -32,11 +32,17 @@ def _echo(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _services(only: list[str] | None, allow_install: bool = True) -> list[ManagedService]:
+def _services(
+    only: list[str] | None, allow_install: bool = True, for_stop: bool = False
+) -> list[ManagedService]:
     try:
         names = resolve(only)
     except KeyError as exc:
         raise typer.BadParameter(f"unknown engine {exc.args[0]!r}", param_hint="--only") from exc
+    if for_stop:
+        # Stopping an engine also stops what needs it (MLflow without PostgreSQL is useless),
+        # but not its prerequisites.
+        names = with_dependents(only or names)
     state_dir = get_settings().state_path / "services"
     ctx = ServiceContext(state_dir, Installer(allow_install=allow_install, echo=_echo), _echo)
     return build(ctx, names)
@@ -103,7 +109,7 @@ def up(
 @app.command()
 def down(only: OnlyOption = None) -> None:
     """Stop exactly the processes `up` started (reverse order). Safe when nothing runs."""
-    services = _services(only)
+    services = _services(only, for_stop=True)
     with _locked(services[0].ctx.state_dir):
         failed = _stop_all(services)
     if failed:

@@ -38,6 +38,17 @@ def resolve(names: Iterable[str] | None = None) -> list[str]:
     return [name for name in REGISTRY if name in closure]
 
 
+def with_dependents(names: Iterable[str]) -> list[str]:
+    """``names`` plus every engine that needs one of them, in start order (for `down`)."""
+    chosen = set(names)
+    grew = True
+    while grew:
+        extra = {name for name, cls in REGISTRY.items() if chosen.intersection(cls.depends_on)}
+        grew = not extra <= chosen
+        chosen |= extra
+    return [name for name in REGISTRY if name in chosen]
+
+
 def build(ctx: ServiceContext, names: Sequence[str]) -> list[ManagedService]:
     return [REGISTRY[name](ctx) for name in names]
 

@@ -15,7 +15,7 @@ from emporium.services.kafka import KafkaService, pom, random_cluster_id, server
 from emporium.services.mlflow import MlflowService
 from emporium.services.postgres import PostgresService, cluster_base
 from emporium.services.redis import RedisService
-from emporium.services.registry import REGISTRY, build
+from emporium.services.registry import REGISTRY, build, with_dependents
 from emporium.services.search import SearchService
 
 
@@ -102,6 +102,12 @@ def test_mlflow_uses_the_postgres_mlflow_database_and_serves_artifacts(ctx: Serv
     assert argv[argv.index("--host") + 1] == "127.0.0.1"
     assert argv[argv.index("--port") + 1] == "55000"
     assert "--serve-artifacts" in argv
+
+
+def test_stopping_an_engine_takes_its_dependents_along_not_its_prerequisites():
+    assert with_dependents(["postgres"]) == ["postgres", "mlflow"]
+    assert with_dependents(["mlflow"]) == ["mlflow"]
+    assert with_dependents(["redis"]) == ["redis"]
 
 
 def test_resolve_adds_prerequisites_in_start_order():
