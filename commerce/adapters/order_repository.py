@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -14,10 +16,26 @@ from commerce.domain.errors import VersionConflict
 from commerce.domain.orders import Order, OrderLine
 
 _FIELDS = (
-    "id", "user_id", "status", "currency", "subtotal", "tax", "shipping", "total", "country",
-    "shipping_address", "carrier", "tracking_number", "source", "external_ref", "hold_reason",
-    "placed_at", "updated_at", "version",
-)  # fmt: skip
+    "id",
+    "user_id",
+    "status",
+    "currency",
+    "subtotal",
+    "tax",
+    "shipping",
+    "total",
+    "country",
+    "shipping_address",
+    "carrier",
+    "tracking_number",
+    "source",
+    "external_ref",
+    "hold_reason",
+    "placed_at",
+    "updated_at",
+    "version",
+)
+PAID_STATES = ("paid", "packed", "shipped", "delivered", "return_requested")
 _MUTABLE = ("status", "carrier", "tracking_number", "hold_reason", "updated_at")
 
 
@@ -27,11 +45,18 @@ def _values(order: Order) -> dict[str, Any]:
 
 def _line_rows(order: Order) -> list[dict[str, Any]]:
     return [
-        {"order_id": order.id, "line_no": n, "product_id": line.product_id, "sku": line.sku,
-         "name": line.name, "unit_price": line.unit_price, "quantity": line.quantity,
-         "line_total": line.line_total}
+        {
+            "order_id": order.id,
+            "line_no": n,
+            "product_id": line.product_id,
+            "sku": line.sku,
+            "name": line.name,
+            "unit_price": line.unit_price,
+            "quantity": line.quantity,
+            "line_total": line.line_total,
+        }
         for n, line in enumerate(order.lines, start=1)
-    ]  # fmt: skip
+    ]
 
 
 class SqlAlchemyOrderRepository:
@@ -110,3 +135,46 @@ class SqlAlchemyOrderRepository:
                 self.session.execute(insert(order_lines), _line_rows(order))
                 added += 1
         return added
+
+    # --- fraud signals ------------------------------------------------------------------
+
+    def count_since(
+        self, since: datetime, user_id: str | None = None, address: tuple[str, str] | None = None
+    ) -> int:
+        """Checkout orders placed since ``since`` by a user, or to an address (line1, postcode)."""
+        query = select(func.count()).where(
+            orders.c.placed_at >= since, orders.c.source == "checkout"
+        )
+        if user_id is not None:
+            query = query.where(orders.c.user_id == user_id)
+        if address is not None:
+            line1, postcode = address
+            query = query.where(
+                orders.c.shipping_address["line1"].as_string() == line1,
+                orders.c.shipping_address["postcode"].as_string() == postcode,
+            )
+        return int(self.session.execute(query).scalar_one())
+
+    def paid_history(self, user_id: str) -> tuple[int, Decimal | None]:
+        """(number of paid orders, their average total) — dataset history included."""
+        query = select(func.count(), func.avg(orders.c.total)).where(
+            orders.c.user_id == user_id, orders.c.status.in_(PAID_STATES)
+        )
+        count, average = self.session.execute(query).one()
+        return int(count), (Decimal(str(average)) if average is not None else None)
+
+    def training_rows(self, limit: int = 50_000) -> list[tuple[Decimal, int, datetime]]:
+        """(total, items, placed_at) of paid orders, newest first, to train the fraud model."""
+        items = (
+            select(order_lines.c.order_id, func.sum(order_lines.c.quantity).label("n"))
+            .group_by(order_lines.c.order_id)
+            .subquery()
+        )
+        query = (
+            select(orders.c.total, items.c.n, orders.c.placed_at)
+            .join(items, items.c.order_id == orders.c.id)
+            .where(orders.c.status.in_(PAID_STATES))
+            .order_by(orders.c.placed_at.desc())
+            .limit(limit)
+        )
+        return [(r.total, int(r.n), as_utc(r.placed_at)) for r in self.session.execute(query)]

@@ -13,14 +13,16 @@ from commerce.domain import events
 from commerce.domain.cart import CartLine
 from commerce.domain.errors import EmptyCart, InvalidInput, ProductUnavailable
 from commerce.domain.events import utcnow
-from commerce.domain.orders import Order, OrderLine
+from commerce.domain.orders import ON_HOLD, Order, OrderLine
 from commerce.domain.pricing import DEFAULT_WEIGHT_GRAMS, PricingRules, quote
 from commerce.domain.products import Product
 from commerce.service_layer import inventory
+from commerce.service_layer.fraud import FraudScreen, screen
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 _ORDER_NS = uuid.UUID("5d0f5a3c-8f1e-4c55-9a53-6f1b2f0c9e11")
 RESERVATION_TTL = timedelta(minutes=15)
+HELD_TTL = timedelta(hours=24)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,8 +42,10 @@ def order_id_for(user_id: str, idempotency_key: str) -> str:
 
 def place_order(
     uow: SqlAlchemyUnitOfWork, req: CheckoutRequest, rules: PricingRules,
-    ttl: timedelta = RESERVATION_TTL,
+    ttl: timedelta = RESERVATION_TTL, fraud_screen: FraudScreen | None = None,
 ) -> Order:  # fmt: skip
+    """Reserve stock and create the order (pending payment, or on hold when the fraud
+    screen says so — held stock is kept for HELD_TTL while someone reviews it)."""
     order_id = order_id_for(req.user_id, req.idempotency_key)
     with uow:
         existing = uow.orders.get(order_id)
@@ -51,6 +55,8 @@ def place_order(
         lines = uow.carts.lines(cart_id)
         products = _validate(uow, lines)
         order = _build_order(order_id, req, lines, products, rules)
+        if fraud_screen is not None:
+            ttl = _screen(uow, order, fraud_screen, ttl, req.request_id)
         inventory.reserve(uow, order_id, [(products[ln.sku], ln.quantity) for ln in lines],
                           utcnow() + ttl, req.user_id)  # fmt: skip
         uow.orders.add(order)
@@ -58,6 +64,20 @@ def place_order(
         _emit_placed(uow, order, req.request_id)
         uow.commit()
     return order
+
+
+def _screen(
+    uow: SqlAlchemyUnitOfWork, order: Order, config: FraudScreen, ttl: timedelta,
+    request_id: str | None,
+) -> timedelta:  # fmt: skip
+    risk = screen(uow, order, config)
+    if not risk.hold:
+        return ttl
+    order.status = ON_HOLD
+    order.hold_reason = ",".join(risk.reasons)[:200] or "risk_score"
+    uow.emit(events.OrderHeld(user_id=order.user_id, request_id=request_id, order_id=order.id,
+                              reason=order.hold_reason))  # fmt: skip
+    return HELD_TTL
 
 
 def _validate(uow: SqlAlchemyUnitOfWork, lines: list[CartLine]) -> dict[str, Product]:

@@ -57,15 +57,19 @@ def _start(
         if existing is not None and existing.status not in OPEN:
             return order, str(existing.status)
         if existing is None:
-            if not order.can("pay"):
-                return order, "held" if order.status == "on_hold" else order.status
+            held = order.status == "on_hold"
+            if not held and not order.can("pay"):
+                return order, order.status
+            # A held order keeps its payment source so an approval can charge it later.
             uow.payments.add({
                 "id": order_id, "order_id": order_id, "provider": provider.name,
-                "idempotency_key": payment_key(order_id), "status": "pending",
+                "idempotency_key": payment_key(order_id), "status": "held" if held else "pending",
                 "amount": order.total, "currency": order.currency, "method": method,
-                "token": source if method == "card" else None,
+                "token": source,
             })  # fmt: skip
             uow.commit()
+            if held:
+                return order, "held"
     return None
 
 
@@ -160,3 +164,21 @@ def _order(uow: SqlAlchemyUnitOfWork, order_id: str) -> Order:
     if order is None:
         raise OrderNotFound("no such order", {"order_id": order_id})
     return order
+
+
+def approve_held(
+    uow_factory: UowFactory, provider: PaymentProvider, order_id: str
+) -> tuple[Order, str]:
+    """A reviewer cleared a held order: it returns to pending payment and is charged with
+    the payment source given at checkout."""
+    with uow_factory() as uow:
+        order = _order(uow, order_id)
+        previous = order.apply("approve")
+        uow.orders.save(order)
+        uow.payments.transition(order_id, ["held"], status="pending")
+        row = uow.payments.for_order(order_id)
+        uow.emit(events.OrderStatusChanged(user_id=order.user_id, order_id=order_id,
+                                           previous=previous, status=order.status))  # fmt: skip
+        uow.commit()
+    method, source = (str(row.method), str(row.token)) if row else ("card", "")
+    return pay_order(uow_factory, provider, order_id, method, source)

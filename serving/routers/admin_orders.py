@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from commerce.service_layer import orders
+from commerce.service_layer import orders, payment
 from serving.routers.deps import AdminClaims, new_uow, payment_provider
 from serving.schemas.orders import OrderPage, OrderPublic, ShipmentIn
 
@@ -30,6 +30,15 @@ def all_orders(
 def get_order(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
     with new_uow(request) as uow:
         return OrderPublic.of(orders.load(uow, order_id, None))
+
+
+@router.post("/{order_id}/approve", response_model=OrderPublic)
+def approve(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
+    """Clear an order held by the fraud screen: it is charged now (reject = cancel)."""
+    order, status = payment.approve_held(
+        lambda: new_uow(request), payment_provider(request), order_id
+    )
+    return OrderPublic.of(order, status)
 
 
 @router.post("/{order_id}/pack", response_model=OrderPublic)

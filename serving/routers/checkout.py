@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from commerce.domain.errors import CommerceError
 from commerce.domain.pricing import PricingRules
 from commerce.service_layer import checkout, idempotency, payment
+from commerce.service_layer.fraud import FraudScreen
 from commerce.service_layer.idempotency import StoredResponse
 from serving.errors import STATUS_BY_CODE, error_body
 from serving.routers.deps import Claims, container, new_uow, payment_provider, request_id
@@ -18,6 +19,15 @@ from serving.schemas.orders import CheckoutCreate, OrderPublic
 
 router = APIRouter(tags=["checkout"])
 STATUS_BY_PAYMENT = {"captured": 201, "failed": 402, "unknown": 202, "held": 202}
+
+
+def _fraud(request: Request) -> FraudScreen:
+    """Rules always; the anomaly model when the container provides a trained one."""
+    c = container(request)
+    configured = getattr(c, "extras", {}).get("fraud_screen")
+    if isinstance(configured, FraudScreen):
+        return configured
+    return FraudScreen(model=getattr(c, "extras", {}).get("fraud_model"))
 
 
 def _rules(request: Request) -> PricingRules:
@@ -49,7 +59,9 @@ def checkout_and_pay(
 
     def work() -> StoredResponse:
         try:
-            order = checkout.place_order(new_uow(request), req, _rules(request))
+            order = checkout.place_order(
+                new_uow(request), req, _rules(request), fraud_screen=_fraud(request)
+            )
             order, status = payment.pay_order(lambda: new_uow(request), provider, order.id,
                                               body.payment.method, body.payment.token)  # fmt: skip
         except CommerceError as e:

@@ -25,7 +25,8 @@ OK, DECLINE, NO_FUNDS, SLOW = (
 
 
 def _body(token: str, **kw: Any) -> dict[str, Any]:
-    return {"country": "GB", "shipping_address": ADDRESS,
+    address = {**ADDRESS, "line1": f"{uuid.uuid4().hex[:6]} High St"}  # one home per shopper
+    return {"country": "GB", "shipping_address": address,
             "payment": {"method": "card", "token": token}, **kw}  # fmt: skip
 
 
@@ -95,14 +96,14 @@ def test_same_key_same_body_replays_different_body_conflicts(
 ) -> None:  # fmt: skip
     me, sku, token = customer(), stocked(), card(OK)
     _fill(client, me, sku)
-    headers = {**me, **_key()}
-    first = client.post("/checkout", headers=headers, json=_body(token))
-    again = client.post("/checkout", headers=headers, json=_body(token))
+    headers, body = {**me, **_key()}, _body(token)
+    first = client.post("/checkout", headers=headers, json=body)
+    again = client.post("/checkout", headers=headers, json=body)
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again.headers.get("Idempotent-Replayed") == "true"
-    other = client.post("/checkout", headers=headers, json=_body(token, country="DE"))
+    other = client.post("/checkout", headers=headers, json={**body, "country": "DE"})
     assert other.status_code == 409 and code(other) == "idempotency_conflict"
-    missing = client.post("/checkout", headers=me, json=_body(token))
+    missing = client.post("/checkout", headers=me, json=body)
     assert missing.status_code == 400 and code(missing) == "idempotency_key_required"
 
 
@@ -112,10 +113,10 @@ def test_retry_storm_charges_exactly_once(
 ) -> None:  # fmt: skip
     me, sku, token = customer(), stocked(), card(OK)
     _fill(client, me, sku)
-    headers = {**me, **_key()}
+    headers, body = {**me, **_key()}, _body(token)  # the very same request, 20 times at once
     with ThreadPoolExecutor(20) as pool:
         responses = list(pool.map(lambda _: client.post("/checkout", headers=headers,
-                                                        json=_body(token)), range(20)))  # fmt: skip
+                                                        json=body), range(20)))  # fmt: skip
     assert {r.status_code for r in responses} == {201}
     order_ids = {r.json()["id"] for r in responses}
     assert len(order_ids) == 1

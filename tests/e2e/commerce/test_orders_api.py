@@ -24,7 +24,7 @@ def _paid_order(client: TestClient, me: Headers, sku: str, token: str, qty: int 
     )
     body = {
         "country": "GB",
-        "shipping_address": ADDRESS,
+        "shipping_address": {**ADDRESS, "line1": f"{uuid.uuid4().hex[:6]} Road"},
         "payment": {"method": "card", "token": token},
     }
     response = client.post(
@@ -108,3 +108,22 @@ def test_users_only_see_their_own_orders(
     assert order_id in {o["id"] for o in listed["items"]}
     assert client.get("/admin/orders", headers=bob).status_code == 403
     assert client.get("/orders/does-not-exist", headers=alice).status_code == 404
+
+
+def test_fraud_velocity_holds_the_order_until_approved(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], sandbox: SandboxPaymentProvider,
+) -> None:  # fmt: skip
+    me, sku, token = customer(), stocked(stock=20), card("4242424242424242")
+    for _ in range(5):  # the sixth order within an hour trips the per-user velocity rule
+        _paid_order(client, me, sku, token)
+    client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1})
+    body = {"country": "GB", "shipping_address": ADDRESS,
+            "payment": {"method": "card", "token": token}}  # fmt: skip
+    held = client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex}, json=body)
+    assert held.status_code == 202 and held.json()["status"] == "on_hold"
+    order_id = held.json()["id"]
+    assert not [c for c in sandbox.ledger()["charges"] if c["idempotency_key"] == f"pay-{order_id}"]
+    assert _available(client, admin, sku) == 14  # its stock stays reserved during review
+    approved = client.post(f"/admin/orders/{order_id}/approve", headers=admin).json()
+    assert approved["status"] == "paid" and approved["payment_status"] == "captured"

@@ -23,7 +23,7 @@ def _buy(client: TestClient, me: Headers, sku: str, token: str) -> None:
     client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1})
     body = {
         "country": "GB",
-        "shipping_address": ADDRESS,
+        "shipping_address": {**ADDRESS, "line1": f"{uuid.uuid4().hex[:6]} Road"},
         "payment": {"method": "card", "token": token},
     }
     key = {"Idempotency-Key": uuid.uuid4().hex}
