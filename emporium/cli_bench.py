@@ -20,3 +20,11 @@ app.command("ingest")(ingest.command)
 from emporium.bench import checkout  # noqa: E402
 
 app.command("checkout")(checkout.command)
+
+from emporium.bench import recs  # noqa: E402
+
+app.command("recs")(recs.command)
+
+from emporium.bench import train  # noqa: E402
+
+app.command("train")(train.command)

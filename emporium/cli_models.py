@@ -2,8 +2,125 @@
 
 from __future__ import annotations
 
+import json
+import os
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(
-    help="Train, list, promote and roll back models.", no_args_is_help=True
-)
+from emporium.settings import REPO_ROOT, get_settings
+
+app = typer.Typer(help="Train, list, promote and roll back models.", no_args_is_help=True)
+
+DEFAULT_NAME = "emporium-recommender"
+
+
+def _client():
+    """Point MLflow at the configured tracking URI and return a registry client."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from mlflow import MlflowClient
+
+    from models.tracking.runs import configure
+
+    settings = get_settings()
+    settings.state_path.mkdir(parents=True, exist_ok=True)
+    configure(
+        settings.mlflow_tracking_uri, settings.mlflow.experiment, settings.mlflow_artifact_root
+    )
+    return MlflowClient()
+
+
+def _params(pairs: list[str]) -> dict:
+    """``key=value`` pairs; values parsed as JSON when possible (numbers, true, null)."""
+    out = {}
+    for pair in pairs:
+        key, _, raw = pair.partition("=")
+        try:
+            out[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            out[key] = raw
+    return out
+
+
+@app.command("train")
+def train(
+    dataset: Annotated[
+        str, typer.Option(help="online-retail | movielens-100k | interactions:PATH")
+    ] = "online-retail",
+    protocol: Annotated[str, typer.Option(help="temporal | msr")] = "temporal",
+    cut: Annotated[str | None, typer.Option(help="temporal cut")] = None,
+    model: Annotated[str, typer.Option(help="ease | als | bpr | itemknn | popularity")] = "ease",
+    param: Annotated[list[str] | None, typer.Option(help="hyperparameter key=value")] = None,
+    name: Annotated[str, typer.Option(help="registered model name")] = DEFAULT_NAME,
+    metric: Annotated[str, typer.Option(help="gate metric")] = "ndcg@10",
+    margin: Annotated[float, typer.Option(help="required improvement over the champion")] = 0.0,
+) -> None:
+    """Train, evaluate, log to MLflow, register, and run the promotion gate."""
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from emporium.bench.recs import load, splits
+    from models.tracking.fingerprint import git_commit
+    from models.training import train_and_register
+
+    client = _client()
+    if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:
+        cut = "2011-10-01"
+    df, _ = load(dataset, get_settings().data_dir)
+    train_df, test_df, _ = splits(df, protocol, cut)
+    out = train_and_register(
+        model, _params(param or []), train_df, test_df, name, git_commit(REPO_ROOT), metric, margin
+    )
+    d = out.decision
+    typer.echo(
+        f"{name} v{out.version} (run {out.run_id}): "
+        + ", ".join(f"{k}={v:.4f}" for k, v in out.metrics.items())
+    )
+    typer.echo(f"gate: {'PROMOTED' if d.promoted else 'rejected'} - {d.reason}")
+    del client
+
+
+@app.command("list")
+def list_(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """Every registered model version with its aliases and headline metrics."""
+    from models.tracking.promotion import list_models
+
+    rows = list_models(_client())
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    typer.echo(f"{'name':<28}{'version':>8}  {'aliases':<20}{'ndcg@10':>9}{'map':>9}")
+    for r in rows:
+        ndcg = f"{r['ndcg@10']:.4f}" if r["ndcg@10"] is not None else "-"
+        map_ = f"{r['map']:.4f}" if r["map"] is not None else "-"
+        typer.echo(f"{r['name']:<28}{r['version']:>8}  {r['aliases']:<20}{ndcg:>9}{map_:>9}")
+
+
+@app.command("promote")
+def promote(
+    version: Annotated[str, typer.Argument(help="challenger version")],
+    name: Annotated[str, typer.Option(help="registered model name")] = DEFAULT_NAME,
+    metric: Annotated[str, typer.Option(help="gate metric")] = "ndcg@10",
+    margin: Annotated[float, typer.Option(help="required improvement")] = 0.0,
+) -> None:
+    """Run the gate for VERSION against the champion's logged figure on the same split."""
+    from models.tracking.promotion import promote_if_better
+
+    d = promote_if_better(_client(), name, version, metric, margin)
+    typer.echo(f"{'PROMOTED' if d.promoted else 'rejected'}: {d.reason}")
+    if not d.promoted:
+        raise typer.Exit(1)
+
+
+@app.command("rollback")
+def rollback(
+    name: Annotated[str, typer.Option(help="registered model name")] = DEFAULT_NAME,
+) -> None:
+    """Give the champion alias back to the previous champion."""
+    from models.tracking.promotion import NoChampion
+    from models.tracking.promotion import rollback as do_rollback
+
+    try:
+        version = do_rollback(_client(), name)
+    except NoChampion as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from e
+    typer.echo(f"{name}: champion is now v{version}")

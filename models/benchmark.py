@@ -53,6 +53,20 @@ class Result:
         }
 
 
+DEFAULT_RANKER_GRID: list[dict[str, Any]] = [
+    {"n_candidates": 50},
+    {
+        "n_candidates": 50,
+        "booster_params": {
+            "max_iter": 500,
+            "learning_rate": 0.03,
+            "max_leaf_nodes": 15,
+            "min_samples_leaf": 100,
+        },
+    },
+]
+
+
 def default_candidates(timestamps: bool) -> list[Candidate]:
     """The baseline families and their (small, CPU-friendly) grids."""
     half_lives = [None, 30.0, 180.0] if timestamps else [None]
@@ -164,7 +178,7 @@ def run_benchmark(
     for cand in cands:
         chosen[cand.name], valid_ndcg[cand.name] = tune(cand, fit, valid, k, log)
         log(f"chosen {cand.name}: {chosen[cand.name]} (valid ndcg@{k}={valid_ndcg[cand.name]:.4f})")
-    grid = ranker_grid or [{"n_candidates": 50}]
+    grid = ranker_grid or DEFAULT_RANKER_GRID
     sources = ranker_sources(chosen, cands)
 
     def make_ranker(p: dict[str, Any]) -> Callable[[], Recommender]:

@@ -88,9 +88,9 @@ class SparkALS(Recommender):
         df.count()  # materialise so the timing below is training, not data transfer
         als = MLlibALS(**self._spark_params())
         start = time.perf_counter()
-        fitted = als.fit(df)
-        self.item_factors_ = _factors(fitted.itemFactors, matrix.shape[1], self.factors)
+        fitted = als.fit(df)  # eager: MLlib runs every iteration inside fit()
         self.train_seconds_ = time.perf_counter() - start
+        self.item_factors_ = _factors(fitted.itemFactors, matrix.shape[1], self.factors)
         self.user_factors_ = _factors(fitted.userFactors, matrix.shape[0], self.factors)
         df.unpersist()
 

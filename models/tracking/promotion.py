@@ -114,7 +114,7 @@ def _decide(client, name, version, current, metric, value, split, margin, champi
                 False, name, version, current, metric, value, None, margin, reason
             )
         champion_value = logged
-    wins = value >= champion_value + margin
+    wins = value > champion_value + margin
     verdict = "beats" if wins else "does not beat"
     reason = f"{metric} {value:.4f} {verdict} champion {champion_value:.4f} + margin {margin}"
     return PromotionDecision(
@@ -165,6 +165,9 @@ def list_models(client: MlflowClient) -> list[dict]:
     """Every registered model version with its aliases and headline metric."""
     rows = []
     for rm in client.search_registered_models():
+        aliases: dict[str, list[str]] = {}
+        for alias, version in (client.get_registered_model(rm.name).aliases or {}).items():
+            aliases.setdefault(str(version), []).append(alias)
         for mv in client.search_model_versions(f"name='{rm.name}'"):
             run = client.get_run(mv.run_id) if mv.run_id else None
             metrics = run.data.metrics if run else {}
@@ -172,7 +175,7 @@ def list_models(client: MlflowClient) -> list[dict]:
                 {
                     "name": rm.name,
                     "version": str(mv.version),
-                    "aliases": ",".join(getattr(mv, "aliases", []) or []),
+                    "aliases": ",".join(aliases.get(str(mv.version), [])),
                     "ndcg@10": metrics.get("ndcg_at_10"),
                     "map": metrics.get("map"),
                     "run_id": mv.run_id,

@@ -1,0 +1,117 @@
+"""Train one model, evaluate it on a split, log it to MLflow and run the promotion gate."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow import MlflowClient
+
+from models.columns import ITEM_COL, USER_COL
+from models.evaluation.metrics import catalog_coverage, ranking_metrics
+from models.recommenders import ALS, BPR, EASE, ItemKNN, Recommender, TimeDecayedPopularity
+from models.tracking.fingerprint import fingerprint, split_id
+from models.tracking.promotion import PromotionDecision, champion_version, promote_if_better
+from models.tracking.runs import TrainingRun, log_training_run
+
+MODELS: dict[str, type[Recommender]] = {
+    "ease": EASE,
+    "als": ALS,
+    "bpr": BPR,
+    "itemknn": ItemKNN,
+    "popularity": TimeDecayedPopularity,
+}
+CURVE_KS = (1, 3, 5, 10, 20)
+
+
+@dataclass
+class TrainOutcome:
+    """What ``train_and_register`` did."""
+
+    run_id: str
+    version: str
+    metrics: dict[str, float]
+    decision: PromotionDecision
+
+
+def evaluate(model: Recommender, train: pd.DataFrame, test: pd.DataFrame) -> tuple[dict, dict]:
+    """Metrics at 10 (plus coverage) and metric@k curves, seen items removed."""
+    users = test[USER_COL].unique()
+    recs = model.recommend_frame(users, user_items=train, n=max(CURVE_KS))
+    metrics = ranking_metrics(test, recs, 10)
+    metrics["coverage@10"] = catalog_coverage(recs, pd.Index(train[ITEM_COL].unique()), 10)
+    curves: dict[str, dict[int, float]] = {"ndcg": {}, "precision": {}, "recall": {}}
+    for k in CURVE_KS:
+        at_k = ranking_metrics(test, recs, k)
+        for name in curves:
+            curves[name][k] = at_k[f"{name}@{k}"]
+    return metrics, curves
+
+
+def train_and_register(
+    model_name: str,
+    params: dict[str, Any],
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    registered_name: str,
+    git_commit: str,
+    metric: str = "ndcg@10",
+    margin: float = 0.0,
+) -> TrainOutcome:
+    """Fit ``model_name`` on ``train``, evaluate on ``test``, log, register, gate.
+
+    The current champion (if any) is re-scored on the same (train, test) split, so the gate
+    compares like with like even when the champion was logged on other data.
+
+    Parameters
+    ----------
+    model_name : str
+        A key of ``MODELS``.
+    params : dict
+        Constructor arguments.
+    train, test : pandas.DataFrame
+        The evaluation split.
+    registered_name : str
+        Registered model name in the MLflow registry (call ``tracking.runs.configure`` first).
+    git_commit : str
+        The code version to record.
+    metric, margin : str, float
+        Gate settings.
+    """
+    if model_name not in MODELS:
+        raise ValueError(f"unknown model {model_name!r}; choose from {sorted(MODELS)}")
+    start = time.perf_counter()
+    model = MODELS[model_name](**params).fit(train)
+    seconds = time.perf_counter() - start
+    metrics, curves = evaluate(model, train, test)
+    metrics["train_seconds"] = seconds
+    run = TrainingRun(
+        model,
+        {"model": model_name, **params},
+        metrics,
+        fingerprint(train),
+        split_id(train, test),
+        git_commit,
+        curves,
+        metrics["coverage@10"],
+    )
+    run_id, version = log_training_run(run, registered_name, run_name=model_name)
+    champion = _rescore_champion(registered_name, version, train, test, metric)
+    decision = promote_if_better(
+        MlflowClient(), registered_name, version, metric, margin, champion_value=champion
+    )
+    return TrainOutcome(run_id, version, metrics, decision)
+
+
+def _rescore_champion(
+    name: str, challenger: str, train: pd.DataFrame, test: pd.DataFrame, metric: str
+) -> float | None:
+    current = champion_version(MlflowClient(), name)
+    if current is None or current == challenger:
+        return None
+    pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{current}")
+    model = pyfunc.unwrap_python_model().model
+    return evaluate(model, train, test)[0][metric]
