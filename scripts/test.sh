@@ -12,12 +12,15 @@ $bin/lint-imports || status=1
 $bin/mypy || status=1
 
 echo "== engines: emporium services up"
+# Engines someone already runs stay up afterwards; the ones this run starts are stopped again.
+already_up=0
+$bin/emporium services status >/dev/null 2>&1 && already_up=1
 if ! $bin/emporium services up; then
   echo "test: the engines did not start; see the messages above" >&2
-  $bin/emporium services down || true
+  [ "$already_up" = 1 ] || $bin/emporium services down || true
   exit 1
 fi
-trap '$bin/emporium services down' EXIT
+[ "$already_up" = 1 ] || trap '$bin/emporium services down' EXIT
 # shellcheck disable=SC1091
 source var/services/test.env
 
