@@ -19,6 +19,7 @@ from serving.routers import checkout as commerce_checkout
 from serving.routers import orders as commerce_orders
 from serving.routers import admin_orders as commerce_admin_orders
 from serving.routers import reviews as commerce_reviews
+from serving.routers import webhooks as commerce_webhooks
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: no legitimate request of this API is larger
 
@@ -48,6 +49,7 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
     app.include_router(commerce_orders.router)
     app.include_router(commerce_admin_orders.router)
     app.include_router(commerce_reviews.router)
+    app.include_router(commerce_webhooks.router)
     return app
 
 

@@ -74,6 +74,11 @@ class SqlAlchemyOrderRepository:
         row = self.session.execute(query).first()
         return self._load([row])[0] if row else None
 
+    def by_tracking_number(self, tracking_number: str) -> Order | None:
+        query = select(orders).where(orders.c.tracking_number == tracking_number).limit(1)
+        row = self.session.execute(query).first()
+        return self._load([row])[0] if row else None
+
     def save(self, order: Order) -> None:
         """Write state changes if nobody else changed the order since it was read."""
         result = dml(

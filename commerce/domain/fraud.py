@@ -58,7 +58,9 @@ def fired_rules(rules: FraudRules, s: OrderSignals) -> list[str]:
     enough_history = s.paid_orders >= rules.min_history and s.average_paid_total
     if enough_history and s.total > rules.amount_multiple * (s.average_paid_total or 0):
         fired.append("amount_far_above_history")
-    if s.home_country and s.home_country.upper() != s.country.upper():
+    # Only ISO 3166 alpha-2 home countries compare (datasets may hold "United Kingdom").
+    home = s.home_country or ""
+    if len(home) == 2 and home.upper() != s.country.upper():
         fired.append("country_mismatch")
     return fired
 

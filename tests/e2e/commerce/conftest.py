@@ -113,7 +113,8 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxPayment
 def container(
     session_factory: sessionmaker[Session], sandbox: SandboxPaymentProvider
 ) -> CommerceTestContainer:
-    return CommerceTestContainer(session_factory, extras={"payment_provider": sandbox})
+    extras = {"payment_provider": sandbox, "carrier_webhook_secret": "carrier-test-secret"}
+    return CommerceTestContainer(session_factory, extras=extras)
 
 
 @pytest.fixture

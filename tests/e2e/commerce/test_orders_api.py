@@ -127,3 +127,28 @@ def test_fraud_velocity_holds_the_order_until_approved(
     assert _available(client, admin, sku) == 14  # its stock stays reserved during review
     approved = client.post(f"/admin/orders/{order_id}/approve", headers=admin).json()
     assert approved["status"] == "paid" and approved["payment_status"] == "captured"
+
+
+def test_carrier_webhook_needs_a_valid_signature(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], code: Code,
+) -> None:  # fmt: skip
+    import hashlib
+    import hmac
+    import json
+
+    me, sku = customer(), stocked()
+    order_id = _paid_order(client, me, sku, card("4242424242424242"))
+    tracking = f"TRK{uuid.uuid4().hex[:8]}"
+    client.post(f"/admin/orders/{order_id}/pack", headers=admin)
+    client.post(f"/admin/orders/{order_id}/ship", headers=admin,
+                json={"carrier": "DHL", "tracking_number": tracking})  # fmt: skip
+    raw = json.dumps({"tracking_number": tracking, "status": "delivered"}).encode()
+    good = hmac.new(b"carrier-test-secret", raw, hashlib.sha256).hexdigest()
+    for bad in (None, "0" * 64, hmac.new(b"wrong", raw, hashlib.sha256).hexdigest()):
+        headers = {"X-Carrier-Signature": bad} if bad else {}
+        refused = client.post("/webhooks/carrier", content=raw, headers=headers)
+        assert refused.status_code == 401 and code(refused) == "invalid_token"
+    assert client.get(f"/orders/{order_id}", headers=me).json()["status"] == "shipped"
+    accepted = client.post("/webhooks/carrier", content=raw, headers={"X-Carrier-Signature": good})
+    assert accepted.status_code == 200 and accepted.json()["status"] == "delivered"

@@ -1,0 +1,64 @@
+"""``POST /webhooks/carrier``: shipment updates from the carrier, HMAC-SHA256 signed.
+
+The carrier signs the raw body with the shared secret and sends the hex digest in
+``X-Carrier-Signature``; a missing or wrong signature gets 401 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from commerce.domain.errors import InvalidInput, InvalidToken, OrderNotFound, PaymentsUnavailable
+from commerce.service_layer import orders
+from serving.routers.deps import container, new_uow
+from serving.schemas.orders import OrderPublic
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+
+class CarrierUpdate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    tracking_number: str = Field(min_length=1, max_length=128)
+    status: Literal["in_transit", "delivered"]
+
+
+def _secret(request: Request) -> bytes:
+    c = container(request)
+    secret = getattr(c, "carrier_webhook_secret", None) or getattr(c, "extras", {}).get(
+        "carrier_webhook_secret"
+    )
+    if not secret:
+        raise PaymentsUnavailable("the carrier webhook is not configured")
+    return str(secret).encode()
+
+
+def sign(secret: bytes, body: bytes) -> str:
+    return hmac.new(secret, body, hashlib.sha256).hexdigest()
+
+
+@router.post("/carrier", response_model=OrderPublic)
+async def carrier_update(
+    request: Request,
+    signature: Annotated[str | None, Header(alias="X-Carrier-Signature", max_length=128)] = None,
+) -> OrderPublic:
+    raw = await request.body()
+    if not signature or not hmac.compare_digest(sign(_secret(request), raw), signature):
+        raise InvalidToken("bad webhook signature")
+    try:
+        update = CarrierUpdate.model_validate(json.loads(raw))
+    except (ValueError, ValidationError) as e:
+        raise InvalidInput("malformed carrier update") from e
+    with new_uow(request) as uow:
+        order = uow.orders.by_tracking_number(update.tracking_number)
+    if order is None:
+        raise OrderNotFound("no shipment with this tracking number")
+    if update.status == "delivered" and order.status == "shipped":
+        order = orders.advance(new_uow(request), order.id, "deliver", None)
+    return OrderPublic.of(order)
