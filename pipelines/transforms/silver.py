@@ -103,11 +103,10 @@ def purchase_lines(events: DataFrame) -> DataFrame:
         line["quantity"].try_cast("double").alias("quantity"),
         line["unit_price"].try_cast("double").alias("unit_price"),
     )  # fmt: skip
-    return (
-        typed.groupBy("order_id", "user_id", "ts", "product_id")
-        .agg(
-            F.sum("quantity").alias("quantity"),
-            F.first("unit_price", ignorenulls=True).alias("unit_price"),
-        )
-        .withColumn("amount", F.col("quantity") * F.coalesce(F.col("unit_price"), F.lit(0.0)))
+    # One row per product: lines of the same product at different prices keep their amounts.
+    paid = F.col("quantity") * F.col("unit_price")
+    return typed.groupBy("order_id", "user_id", "ts", "product_id").agg(
+        F.sum("quantity").alias("quantity"),
+        (F.sum(paid) / F.sum(F.when(paid.isNotNull(), F.col("quantity")))).alias("unit_price"),
+        F.sum(F.coalesce(paid, F.lit(0.0))).alias("amount"),
     )

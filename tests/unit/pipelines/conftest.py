@@ -17,7 +17,7 @@ def spark() -> Iterator[SparkSession]:
         app_name="emporium-unit-tests",
         driver_memory="1g",
         shuffle_partitions=2,
-        kafka=False,
+        kafka=True,  # the same session serves the integration tests in one run
     )
     yield session
     session.stop()
