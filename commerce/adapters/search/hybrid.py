@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from typing import Protocol
 
 import numpy as np
@@ -18,7 +19,17 @@ from numpy.typing import NDArray
 from commerce.adapters.search.analysis import tokens
 from commerce.adapters.search.port import SearchEngine, validate_request
 from commerce.adapters.search.wrapper import DelegatingEngine
-from commerce.domain.search import QueryProfile, SearchHit, SearchRequest, SearchResult, SortOrder
+from commerce.domain.search import (
+    ProductDoc,
+    QueryProfile,
+    SearchHit,
+    SearchRequest,
+    SearchResult,
+    SortOrder,
+)
+
+_MAX_VECTORS = 200_000  # ~300 MB of float32 vectors at most
+Vectors = OrderedDict[tuple[str, str], NDArray[np.float32]]
 
 
 class Encoder(Protocol):
@@ -33,14 +44,45 @@ class HybridSearchEngine(DelegatingEngine):
     """
 
     def __init__(
-        self, engine: SearchEngine, encoder: Encoder, candidates: int = 30, alpha: float = 0.5
+        self,
+        engine: SearchEngine,
+        encoder: Encoder,
+        candidates: int = 30,
+        alpha: float = 0.5,
+        vectors: Vectors | None = None,
     ) -> None:
         super().__init__(engine)
         self.encoder = encoder
         self.candidates = candidates
         self.alpha = alpha
-        self._vectors: OrderedDict[tuple[str, str], NDArray[np.float32]] = OrderedDict()
+        # Keyed by (product id, name): a renamed product is embedded again.
+        self._vectors: Vectors = OrderedDict() if vectors is None else vectors
         self._lock = threading.Lock()
+
+    def bulk_index(self, docs: Iterable[ProductDoc], index: str | None = None) -> int:
+        """Index as the wrapped engine does, and embed the names once, here, not per query."""
+        names: list[tuple[str, str]] = []
+
+        def tap() -> Iterator[ProductDoc]:
+            for doc in docs:
+                names.append((doc.product_id, doc.name))
+                yield doc
+
+        count = self.engine.bulk_index(tap(), index)
+        self.remember(names)
+        return count
+
+    def remember(self, keys: list[tuple[str, str]], batch: int = 64) -> None:
+        """Embed ``(product_id, name)`` pairs not yet known."""
+        with self._lock:
+            missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
+        for start in range(0, len(missing), batch):
+            chunk = missing[start : start + batch]
+            vectors = self.encoder.encode([name for _, name in chunk])
+            with self._lock:
+                self._vectors.update(zip(chunk, vectors, strict=True))
+                while len(self._vectors) > _MAX_VECTORS:
+                    self._vectors.popitem(last=False)
 
     def search(self, request: SearchRequest) -> SearchResult:
         validate_request(request)
@@ -74,14 +116,6 @@ class HybridSearchEngine(DelegatingEngine):
 
     def _product_vectors(self, hits: tuple[SearchHit, ...]) -> NDArray[np.float32]:
         keys = [(hit.product_id, hit.name) for hit in hits]
-        with self._lock:
-            missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
-        if missing:
-            fresh = self.encoder.encode([name for _, name in missing])
-            with self._lock:
-                for key, vector in zip(missing, fresh, strict=True):
-                    self._vectors[key] = vector
-                while len(self._vectors) > 100_000:
-                    self._vectors.popitem(last=False)
+        self.remember(keys)  # products indexed by another process are embedded on first sight
         with self._lock:
             return np.stack([self._vectors[k] for k in keys])

