@@ -145,6 +145,7 @@ def run_benchmark(
     item_features: pd.DataFrame | None = None,
     candidates: list[Candidate] | None = None,
     ranker_grid: list[dict[str, Any]] | None = None,
+    ranker_inner_split: Splitter | None = None,
     k: int = 10,
     log: Log = print,
 ) -> list[Result]:
@@ -162,6 +163,8 @@ def run_benchmark(
         Families and grids (default: ``default_candidates``).
     ranker_grid : list of dict, optional
         Ranker settings tried on validation (``n_candidates``, ``booster_params``).
+    ranker_inner_split : callable, optional
+        How the ranker splits the data it is fitted on (default: ``valid_split``).
     k : int
         Cut-off.
     log : callable

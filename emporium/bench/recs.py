@@ -78,7 +78,7 @@ def table(results: list[Result]) -> str:
         m = r.metrics
         lines.append(
             f"{r.model:<11}{m['ndcg@10']:>9.4f}{m['map']:>9.4f}{m['precision@10']:>9.4f}"
-            f"{m['recall@10']:>9.4f}{r.train_seconds:>9.1f}  {r.params}"
+            f"{m['recall@10']:>9.4f}{r.train_seconds:>9.1f}  {r.valid_ndcg:>10.4f}  {r.params}"
         )
     return "\n".join(lines)
 
@@ -103,8 +103,16 @@ def command(
         f"{test['user_id'].nunique()} test users"
     )
     log = typer.echo if verbose else (lambda msg: None if msg.startswith("  ") else typer.echo(msg))
-    results = run_benchmark(train, test, valid_split, item_features=items, log=log)
+    inner = protocols.msr_inner_split(0.85) if protocol == "msr" else None
+    results = run_benchmark(
+        train, test, valid_split, item_features=items, ranker_inner_split=inner, log=log
+    )
     typer.echo(table(results))
+    best = max(results, key=lambda r: r.valid_ndcg)
+    typer.echo(
+        f"selected on validation: {best.model} (valid nDCG@10 {best.valid_ndcg:.4f}) -> test "
+        f"nDCG@10 {best.metrics['ndcg@10']:.4f}, MAP {best.metrics['map']:.4f}"
+    )
     if dataset == "movielens-100k" and protocol == "msr":
         typer.echo(
             "published (Microsoft Recommenders, same protocol): "

@@ -82,6 +82,10 @@ class CandidateRanker(Recommender):
         self.booster_: HistGradientBoostingClassifier | None = None
         self.feature_names_: list[str] = []
 
+    def __getstate__(self) -> dict[str, Any]:
+        # The inner splitter is only needed by fit() and may be a lambda; keep pickles portable.
+        return {**self.__dict__, "inner_split": default_inner_split}
+
     # --- training -------------------------------------------------------------------------
     def _fit(self, matrix: sp.csr_matrix, interactions: pd.DataFrame) -> None:
         inner_train, inner_val = self.inner_split(interactions)

@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from models.errors import NotFittedError
+from models.evaluation.splitters import leave_one_out_split
+from models.ranker import CandidateRanker
 from models.recommenders import (
     ALS,
     BPR,
@@ -48,6 +50,12 @@ FACTORIES: dict[str, Callable[[], Recommender]] = {
     "content": lambda: ContentTfidf(TEXT),
     "session": lambda: SessionItemToItem(),
     "popularity": lambda: TimeDecayedPopularity(half_life_days=1.0),
+    "ranker": lambda: CandidateRanker(
+        {"ease": (EASE, {"l2": 1.0}), "knn": (ItemKNN, {"k": 20})},
+        n_candidates=12,
+        inner_split=lambda d: leave_one_out_split(d, seed=1),
+        booster_params={"max_iter": 20, "min_samples_leaf": 2},
+    ),
     "spark-als": pytest.param(
         lambda: SparkALS(factors=2, regularization=0.1, iterations=10, master="local[1]"),
         marks=pytest.mark.spark,
