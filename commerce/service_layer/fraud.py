@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Protocol
 
+from commerce.adapters.fraud_model import IsolationForestScorer
 from commerce.domain.fraud import FraudRules, OrderSignals, RiskAssessment, assess, features
 from commerce.domain.orders import Order
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -56,3 +58,18 @@ def training_rows(uow_factory: Callable[[], SqlAlchemyUnitOfWork]) -> list[list[
     with uow_factory() as uow:
         rows = uow.orders.training_rows()
     return [features(total, items, placed.hour) for total, items, placed in rows]
+
+
+def train_anomaly_model(uow_factory: Callable[[], SqlAlchemyUnitOfWork], path: Path) -> int:
+    """Fit the IsolationForest on paid order history and save it to ``path``.
+
+    Returns the number of orders it learned from; raises ValueError with too little history.
+    """
+    rows = training_rows(uow_factory)
+    IsolationForestScorer.fit(rows).save(path)
+    return len(rows)
+
+
+def load_anomaly_model(path: Path) -> AnomalyScorer | None:
+    """The saved model, or None when none has been trained yet (rules still apply)."""
+    return IsolationForestScorer.load(path) if path.exists() else None

@@ -86,3 +86,19 @@ def test_users_never_see_each_others_carts(
     assert client.get("/cart", headers=alice).json()["lines"][0]["quantity"] == 2
     nobody = client.get("/cart", headers={"X-Cart-Token": "guessed-token"})
     assert nobody.status_code == 404 and code(nobody) == "cart_not_found"
+
+
+def test_oversize_and_malformed_bodies_are_refused(
+    client: TestClient, customer: Callable[[], Headers], stocked: Callable[..., str], code: Code
+) -> None:
+    me, a = customer(), stocked()
+    huge = b'{"sku": "' + b"x" * (2 << 20) + b'", "quantity": 1}'
+    response = client.post("/cart/items", headers={**me, "Content-Type": "application/json"},
+                           content=huge)  # fmt: skip
+    assert response.status_code == 413 and code(response) == "payload_too_large"
+    broken = client.post("/cart/items", headers={**me, "Content-Type": "application/json"},
+                         content=b'{"sku": "' + a.encode() + b'", "quantity": ')  # fmt: skip
+    assert broken.status_code == 422 and code(broken) == "validation_error"
+    wrong = client.post("/cart/items", headers=me, json=[{"sku": a, "quantity": 1}])
+    assert wrong.status_code == 422
+    assert client.get("/cart", headers=me).json()["lines"] == []

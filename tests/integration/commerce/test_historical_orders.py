@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 from commerce.domain.orders import DELIVERED, Order, OrderLine
 from commerce.domain.products import Product
@@ -42,3 +43,37 @@ def test_historical_orders_load_once_with_their_timestamps(uow_factory: UowFacto
         paid, average = uow.orders.paid_history(customer.id)
     assert stored is not None and stored.placed_at == placed and stored.lines == [line]
     assert (paid, average) == (1, Decimal("15.30"))
+
+
+def test_fraud_model_trains_on_order_history(uow_factory: UowFactory, tmp_path: Path) -> None:
+    from commerce.domain.fraud import features
+    from commerce.service_layer.fraud import load_anomaly_model, train_anomaly_model
+
+    customer = User(f"hist-{uuid.uuid4().hex[:8]}", None, None)
+    sku = f"F-{uuid.uuid4().hex[:6]}"
+    with uow_factory() as uow:
+        uow.users.upsert_many([customer])
+        product = uow.products.add(Product(sku=sku, name="n", price=Decimal("5"), currency="GBP"))
+        assert product.id is not None
+        uow.orders.add_historical(
+            [_history_order(customer.id, product.id, sku, i) for i in range(80)]
+        )
+        uow.commit()
+    assert train_anomaly_model(uow_factory, tmp_path / "fraud.pkl") >= 80
+    model = load_anomaly_model(tmp_path / "fraud.pkl")
+    assert model is not None
+    assert model.anomaly(features(Decimal("25000"), 400, 3)) >= 0.8
+    assert load_anomaly_model(tmp_path / "missing.pkl") is None
+
+
+def _history_order(user_id: str, product_id: int, sku: str, i: int) -> Order:
+    qty = 1 + i % 4
+    total = Decimal("5.00") * qty
+    placed = datetime(2011, 1, 1 + i % 28, 9 + i % 10, tzinfo=UTC)
+    line = OrderLine(product_id, sku, "n", Decimal("5.00"), qty, total)
+    return Order(
+        id=str(uuid.uuid4()), user_id=user_id, currency="GBP", lines=[line], subtotal=total,
+        tax=Decimal("0"), shipping=Decimal("0"), total=total, country="GB", status=DELIVERED,
+        source="historical", external_ref=f"F{uuid.uuid4().hex[:12]}", placed_at=placed,
+        updated_at=placed,
+    )  # fmt: skip
