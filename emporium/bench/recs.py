@@ -66,14 +66,13 @@ def splits(df: pd.DataFrame, protocol: str, cut: str | None):
     if not pd.api.types.is_datetime64_any_dtype(ts):
         when = float(pd.Timestamp(cut).timestamp()) if cut else float(when)
     train, test = protocols.temporal_protocol(when)(df)
-    return train, test, protocols.temporal_valid_split(protocols.time_share(train, when) or 0.2)
+    return train, test, protocols.temporal_valid_split(protocols.time_share(df, when) or 0.2)
 
 
 def table(results: list[Result]) -> str:
     """The results as a fixed-width text table with the chosen hyperparameters."""
-    lines = [
-        f"{'model':<11}{'nDCG@10':>9}{'MAP':>9}{'P@10':>9}{'R@10':>9}{'train s':>9}  chosen on validation"
-    ]
+    head = f"{'model':<11}{'nDCG@10':>9}{'MAP':>9}{'P@10':>9}{'R@10':>9}{'train s':>9}"
+    lines = [head + "  valid nDCG  chosen on validation"]
     for r in results:
         m = r.metrics
         lines.append(

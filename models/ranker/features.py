@@ -1,9 +1,9 @@
 """Features for learning to rank over the union of several recommenders' candidates.
 
 Per (user, candidate item): each source's standardised score, its gap to the user's best
-score and its rank; the item's popularity share, mean weight, age and recency; its popularity around the user's
-own active period; the user's history length; the user's affinity to the item's categories;
-the item's price.
+score and its rank; the item's popularity share, mean weight, age and recency; its popularity
+around the user's own active period; whether the item existed while the user was active; the
+user's history length; the user's affinity to the item's categories; the item's price.
 """
 
 from __future__ import annotations
@@ -79,13 +79,17 @@ def category_matrix(item_features: pd.DataFrame | None, items: pd.Index) -> sp.c
 
 
 def user_frame(history: pd.DataFrame, users: pd.Index) -> pd.DataFrame:
-    """Per user: history length and median event time (NaN without timestamps)."""
+    """Per user: history length; median, first and last event time (NaN without times)."""
     h = history[history[USER_COL].isin(users)]
     out = pd.DataFrame(index=users)
     out["hist_len"] = h.groupby(USER_COL)[ITEM_COL].nunique().reindex(users).fillna(0).to_numpy()
     ts = timestamps_seconds(h)
-    med = pd.Series(ts, index=h.index).groupby(h[USER_COL]).median() if ts is not None else None
-    out["t_user"] = med.reindex(users).to_numpy() if med is not None else np.nan
+    if ts is None:
+        out["t_user"] = out["t_first"] = out["t_last"] = np.nan
+        return out
+    times = pd.Series(ts, index=h.index).groupby(h[USER_COL])
+    for col, how in (("t_user", "median"), ("t_first", "min"), ("t_last", "max")):
+        out[col] = times.agg(how).reindex(users).to_numpy()
     return out
 
 
@@ -138,6 +142,14 @@ def pair_features(
         "user_hist_len_rel": hist_len[u] / max(float(hist_len.mean()), 1.0),
     }
     t_user = users["t_user"].to_numpy()[u]
+    # Availability: an item first seen after the user's last event (or last seen before the
+    # user's first) is unlikely to be in that user's history at all.
+    cols["item_first_after_user_last_days"] = (
+        stats.first_seen[i] - users["t_last"].to_numpy()[u]
+    ) / DAY
+    cols["user_first_after_item_last_days"] = (
+        users["t_first"].to_numpy()[u] - stats.last_seen[i]
+    ) / DAY
     for days in WINDOWS_DAYS:
         counts = stats.window_counts(i, t_user, days)
         cols[f"item_share_{int(days)}d_around_user"] = counts / total

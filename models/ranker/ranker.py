@@ -55,6 +55,9 @@ class CandidateRanker(Recommender):
         Passed to scikit-learn's ``HistGradientBoostingClassifier``.
     seed : int
         Random seed of the booster.
+    booster : {"hgb", "lgbm-lambdarank"}
+        scikit-learn's HistGradientBoostingClassifier (pointwise, the default) or LightGBM's
+        lambdarank (optional dependency ``lightgbm``).
     n_threads : int
         OpenMP threads of the booster (1 by default: on a shared 2-core machine more threads
         spin-wait and run an order of magnitude slower).
@@ -71,6 +74,7 @@ class CandidateRanker(Recommender):
         booster_params: dict[str, Any] | None = None,
         seed: int = 42,
         n_threads: int = 1,
+        booster: str = "hgb",
     ) -> None:
         super().__init__()
         self.sources, self.n_candidates = sources, n_candidates
@@ -78,8 +82,11 @@ class CandidateRanker(Recommender):
         self.item_features = item_features
         self.booster_params = booster_params or {}
         self.seed, self.n_threads = seed, n_threads
+        if booster not in ("hgb", "lgbm-lambdarank"):
+            raise ValueError("booster must be 'hgb' or 'lgbm-lambdarank'")
+        self.booster = booster
         self.models_: dict[str, Recommender] = {}
-        self.booster_: HistGradientBoostingClassifier | None = None
+        self.booster_: Any = None
         self.feature_names_: list[str] = []
 
     def __getstate__(self) -> dict[str, Any]:
@@ -89,10 +96,9 @@ class CandidateRanker(Recommender):
     # --- training -------------------------------------------------------------------------
     def _fit(self, matrix: sp.csr_matrix, interactions: pd.DataFrame) -> None:
         inner_train, inner_val = self.inner_split(interactions)
-        x, y, _ = self.training_table(inner_train, inner_val)
-        params = {"max_iter": 300, "learning_rate": 0.05, "random_state": self.seed}
+        x, y, pairs = self.training_table(inner_train, inner_val)
         with threadpool_limits(self.n_threads, user_api="openmp"):
-            self.booster_ = HistGradientBoostingClassifier(**params | self.booster_params).fit(x, y)
+            self.booster_ = self._train_booster(x, y, pairs["_u"].to_numpy())
         self._fit_sources(interactions)
 
     def training_table(
@@ -114,13 +120,39 @@ class CandidateRanker(Recommender):
         y = pairs.merge(truth, on=[USER_COL, ITEM_COL], how="left")["_y"].fillna(0).to_numpy()
         return x, y.astype(int), pairs
 
+    def _train_booster(self, x: np.ndarray, y: np.ndarray, user_rows: np.ndarray) -> Any:
+        if self.booster == "lgbm-lambdarank":
+            import lightgbm
+
+            # Rows come grouped by user (candidates are enumerated user by user).
+            groups = np.bincount(user_rows)
+            params = {
+                "objective": "lambdarank",
+                "n_estimators": 300,
+                "learning_rate": 0.05,
+                "num_leaves": 31,
+                "min_child_samples": 50,
+                "n_jobs": self.n_threads,
+                "random_state": self.seed,
+                "verbose": -1,
+                "lambdarank_truncation_level": 20,
+            }
+            model = lightgbm.LGBMRanker(**params | self.booster_params)
+            return model.fit(x, y, group=groups[groups > 0])
+        params = {"max_iter": 300, "learning_rate": 0.05, "random_state": self.seed}
+        return HistGradientBoostingClassifier(**params | self.booster_params).fit(x, y)
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        if self.booster == "lgbm-lambdarank":
+            return self.booster_.predict(x)
+        return self.booster_.predict_proba(x)[:, 1]
+
     def _fit_sources(self, interactions: pd.DataFrame) -> None:
         self.models_ = {n: cls(**kw).fit(interactions) for n, (cls, kw) in self.sources.items()}
         self._stats = ItemStats.from_interactions(interactions, self.item_ids_)
         self._categories = category_matrix(self.item_features, self.item_ids_)
         self._price = self._item_column("price")
-        times = user_frame(interactions, pd.Index(interactions[USER_COL].unique()))["t_user"]
-        self._user_times = None if times.isna().all() else times
+        self._user_stats = user_frame(interactions, pd.Index(interactions[USER_COL].unique()))
 
     def _item_column(self, column: str) -> np.ndarray | None:
         if self.item_features is None or column not in self.item_features.columns:
@@ -129,12 +161,20 @@ class CandidateRanker(Recommender):
         return values.to_numpy(dtype=np.float32)
 
     # --- features and scoring -------------------------------------------------------------
-    def _features(self, users: pd.Index, history: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    def _features(
+        self, users: pd.Index, history: pd.DataFrame, stats: pd.DataFrame | None = None
+    ) -> tuple[pd.DataFrame, np.ndarray]:
         hist = history_matrix(history, users, self.item_ids_)
         scores = {n: self._aligned_scores(m, users, history) for n, m in self.models_.items()}
         u, i, cols = source_features(scores, hist, self.n_candidates)
         cols |= pair_features(
-            u, i, user_frame(history, users), self._stats, hist, self._categories, self._price
+            u,
+            i,
+            user_frame(history, users) if stats is None else stats,
+            self._stats,
+            hist,
+            self._categories,
+            self._price,
         )
         self.feature_names_ = list(cols)
         pairs = pd.DataFrame({USER_COL: users.to_numpy()[u], ITEM_COL: self.item_ids_[i]})
@@ -158,21 +198,20 @@ class CandidateRanker(Recommender):
                 "weight": coo.data,
             }
         )
-        frame = self._with_times(frame, user_index, users)
-        pairs, x = self._features(users, frame)
+        pairs, x = self._features(users, frame, self._known_user_stats(users, user_index, history))
         out = np.full(history.shape, -np.inf, dtype=np.float32)
         if len(pairs):
             with threadpool_limits(self.n_threads, user_api="openmp"):
-                out[pairs["_u"], pairs["_i"]] = self.booster_.predict_proba(x)[:, 1]
+                out[pairs["_u"], pairs["_i"]] = self._predict(x)
         return out
 
-    def _with_times(
-        self, frame: pd.DataFrame, user_index: np.ndarray, users: pd.Index
+    def _known_user_stats(
+        self, users: pd.Index, user_index: np.ndarray, history: sp.csr_matrix
     ) -> pd.DataFrame:
-        """Known users' median training time stands in for their history's timestamps;
-        new users are placed at the end of the training period."""
-        if self._user_times is None:
-            return frame
-        known = self._user_times.reindex(self.user_ids_).to_numpy()
-        t = np.where(user_index >= 0, known[np.maximum(user_index, 0)], self._stats.t_end)
-        return frame.assign(timestamp=frame[USER_COL].map(pd.Series(t, index=users)).to_numpy())
+        """Serving-time user stats: known users' training times; new users are 'now'."""
+        stored = self._user_stats.reindex(self.user_ids_).to_numpy()
+        rows = stored[np.maximum(user_index, 0)]
+        rows[user_index < 0, 1:] = self._stats.t_end
+        out = pd.DataFrame(rows, index=users, columns=self._user_stats.columns)
+        out["hist_len"] = np.diff(history.indptr)
+        return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+
 from models.evaluation.splitters import leave_one_out_split
 from models.ranker import CandidateRanker
 from models.recommenders import EASE, ItemKNN
