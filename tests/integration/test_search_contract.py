@@ -12,7 +12,7 @@ import pytest
 from search_catalog import catalog
 
 from commerce.adapters.search import SearchEngine, new_index_name, search_engine_from_url
-from commerce.adapters.search.errors import InvalidSearchRequest
+from commerce.adapters.search.errors import InvalidSearchRequest, SearchUnavailable
 from commerce.domain.search import MAX_RESULT_WINDOW, SearchRequest, SortOrder
 
 ENGINES = ["embedded", pytest.param("opensearch", marks=pytest.mark.search)]
@@ -237,3 +237,18 @@ def test_alias_swap_loses_no_query(fresh: SearchEngine) -> None:
     thread.join()
     assert failures == []
     assert totals and min(totals) == max(totals) > 0
+
+
+@pytest.mark.search
+def test_the_elasticsearch_9_client_refuses_opensearch_with_a_clear_error(
+    opensearch_url: str,
+) -> None:
+    # The Elasticsearch 9 engine is for Elasticsearch itself; pointed at OpenSearch it must
+    # say so (unhealthy, SearchUnavailable), never half-work.
+    url = opensearch_url.replace("opensearch://", "elasticsearch://")
+    engine = search_engine_from_url(url, alias=f"test-es9-{uuid.uuid4().hex[:8]}")
+    health = engine.health()
+    assert health["healthy"] is False and "not Elasticsearch" in str(health["error"])
+    with pytest.raises(SearchUnavailable, match="not Elasticsearch"):
+        engine.create_index(new_index_name(engine.alias))
+    engine.close()

@@ -24,6 +24,10 @@ class ElasticsearchClient:
     def __init__(self, url: str, timeout_s: float = 30.0) -> None:
         self._client = Elasticsearch(url, request_timeout=timeout_s)
 
+    def info(self) -> Json:
+        result: Json = _call(self._client.info).body
+        return result
+
     def create_index(self, index: str, body: Json) -> None:
         _call(
             lambda: self._client.indices.create(

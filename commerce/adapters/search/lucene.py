@@ -23,6 +23,7 @@ class LuceneClient(Protocol):
 
     name: str
 
+    def info(self) -> Json: ...
     def create_index(self, index: str, body: Json) -> None: ...
     def delete_index(self, index: str) -> None: ...
     def alias_targets(self, alias: str) -> list[str]: ...
@@ -117,10 +118,17 @@ class LuceneSearchEngine:
 
     def health(self) -> dict[str, object]:
         try:
+            version = self.client.info().get("version", {}).get("number")
             index = self.current_index()
         except SearchError as e:
             return {"healthy": False, "engine": self.client.name, "error": e.message}
-        return {"healthy": True, "engine": self.client.name, "alias": self.alias, "index": index}
+        return {
+            "healthy": True,
+            "engine": self.client.name,
+            "version": version,
+            "alias": self.alias,
+            "index": index,
+        }
 
     def search(self, request: SearchRequest) -> SearchResult:
         validate_request(request)

@@ -21,6 +21,10 @@ class OpenSearchClient:
     def __init__(self, host: str, port: int, timeout_s: float = 30.0) -> None:
         self._client = OpenSearch(hosts=[{"host": host, "port": port}], timeout=timeout_s)
 
+    def info(self) -> Json:
+        result: Json = _call(self._client.info)
+        return result
+
     def create_index(self, index: str, body: Json) -> None:
         _call(lambda: self._client.indices.create(index=index, body=body))
 
