@@ -1,7 +1,8 @@
-"""GET /search and /search/suggest over HTTP, on the embedded engine with a disk-log bus."""
+"""GET /search and /search/suggest over HTTP, on each engine, with a disk-log event bus."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,10 +20,15 @@ from serving.errors import install_error_handlers
 from serving.routers import search as search_router
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
-    engine = search_engine_from_url(f"embedded://{tmp_path / 'search.db'}")
-    index = new_index_name(engine.alias)
+@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.search)])
+def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FastAPI]:
+    alias = f"test-api-{uuid.uuid4().hex[:10]}"
+    if request.param == "embedded":
+        url = f"embedded://{tmp_path / 'search.db'}"
+    else:
+        url = request.getfixturevalue("opensearch_url")
+    engine = search_engine_from_url(url, alias=alias)
+    index = new_index_name(alias)
     engine.create_index(index)
     engine.bulk_index(catalog(), index)
     engine.swap_alias(index)
@@ -33,6 +39,7 @@ def app(tmp_path: Path) -> Iterator[FastAPI]:
     api.state.container = SimpleNamespace(search=engine, cache=InProcessCache(), event_bus=bus)
     yield api
     bus.close()
+    engine.drop_index(index)
     engine.close()
 
 
