@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from search_catalog import catalog
@@ -13,8 +14,9 @@ from commerce.adapters.search import SearchEngine, search_engine_from_url
 from commerce.adapters.search.cached import CachedSearchEngine
 from commerce.domain.products import Product
 from commerce.domain.search import ProductDoc, SearchRequest
-from pipelines.events import Event
-from pipelines.indexing import apply_events, full_reindex, product_doc
+from pipelines.events import COMMERCE, Event
+from pipelines.events.factory import event_bus_from_url
+from pipelines.indexing import apply_events, full_reindex, product_doc, run_incremental
 
 
 @pytest.fixture
@@ -103,3 +105,15 @@ def test_cache_answers_repeats_and_forgets_on_price_change_and_reindex(
     full_reindex(cached, catalog())  # price back to 1200
     assert "mouse-wl" not in cached.search(request).ids
     assert cached.suggest("gaming") == engine.suggest("gaming")
+
+
+def test_incremental_job_consumes_the_commerce_topic_once(
+    engine: SearchEngine, tmp_path: Path
+) -> None:
+    bus = event_bus_from_url(f"log://{tmp_path / 'events'}")
+    change = {"changes": {"price": "350"}}
+    bus.publish(COMMERCE, [Event(type="ProductUpdated", product_id="mouse-wl", payload=change)])
+    assert run_incremental(bus, engine) == {"price": 1}
+    assert run_incremental(bus, engine) == {}  # committed: nothing is applied twice
+    assert engine.search(SearchRequest(text="wireless mouse", max_price=400)).ids[0] == "mouse-wl"
+    bus.close()
