@@ -1,22 +1,65 @@
-"""Loads a dataset's shop (catalog, and later customers and historical orders) into commerce."""
+"""Loads the Online Retail shop into commerce: catalog, stock, customers, historical orders.
+
+Every part is idempotent, so loading twice changes nothing: products are upserted by sku,
+stock is received only for products that have no stock record yet, customers are upserted by
+id, and historical orders are keyed by their invoice number.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
+from commerce.domain.orders import DELIVERED, Order, OrderLine
 from commerce.domain.products import Product
+from commerce.domain.users import User
+from commerce.service_layer.inventory import receive_stock
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from models.datasets.online_retail import (
+    CUSTOMER_COL,
+    INVOICE_COL,
+    NAME_COL,
+    PRICE_COL,
+    QTY_COL,
+    SKU_COL,
+    TS_COL,
     build_catalog,
+    build_customers,
     clean_online_retail,
     load_online_retail,
 )
 
 CURRENCY = "GBP"
+UowFactory = Callable[[], SqlAlchemyUnitOfWork]
+# The shop's country names as ISO 3166-1 alpha-2 ("" where the data names no single country).
+COUNTRY_CODES = {
+    "Australia": "AU", "Austria": "AT", "Bahrain": "BH", "Belgium": "BE", "Brazil": "BR",
+    "Canada": "CA", "Channel Islands": "JE", "Cyprus": "CY", "Czech Republic": "CZ",
+    "Denmark": "DK", "EIRE": "IE", "Finland": "FI", "France": "FR", "Germany": "DE",
+    "Greece": "GR", "Hong Kong": "HK", "Iceland": "IS", "Israel": "IL", "Italy": "IT",
+    "Japan": "JP", "Lebanon": "LB", "Lithuania": "LT", "Malta": "MT", "Netherlands": "NL",
+    "Norway": "NO", "Poland": "PL", "Portugal": "PT", "RSA": "ZA", "Saudi Arabia": "SA",
+    "Singapore": "SG", "Spain": "ES", "Sweden": "SE", "Switzerland": "CH", "USA": "US",
+    "United Arab Emirates": "AE", "United Kingdom": "GB",
+}  # fmt: skip
+ORDER_NAMESPACE = uuid.UUID("5f1d7c1e-8a52-4c1b-9a43-6f0e1d2c3b4a")
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    products: int
+    stocked: int
+    customers: int
+    orders: int
+
+    def __str__(self) -> str:
+        return (f"{self.products} products ({self.stocked} newly stocked), "
+                f"{self.customers} customers, {self.orders} new historical orders")  # fmt: skip
 
 
 def catalog_products(catalog: pd.DataFrame) -> list[Product]:
@@ -28,27 +71,75 @@ def catalog_products(catalog: pd.DataFrame) -> list[Product]:
             description=row.name,
             price=Decimal(str(row.price)),
             currency=CURRENCY,
-            attributes={"source": "uci-online-retail", "initial_stock": int(row.initial_stock)},
+            attributes={"source": "uci-online-retail"},
             created_at=row.first_sold.to_pydatetime(),
         )
         for row in catalog.itertuples(index=False)
     ]
 
 
-def load_online_retail_catalog(
-    data_dir: Path,
-    uow_factory: Callable[[], SqlAlchemyUnitOfWork],
-    limit: int | None = None,
-) -> int:
-    """Upsert the Online Retail catalog (the shared cleaning rule applied); returns the count.
+def _stock_new_products(uow_factory: UowFactory, catalog: pd.DataFrame) -> int:
+    with uow_factory() as uow:
+        ids = {p.sku: p.id for p in uow.products.get_many(catalog[SKU_COL]).values()}
+        stocked = uow.inventory.levels([i for i in ids.values() if i is not None])
+    fresh = catalog[catalog[SKU_COL].map(lambda s: ids.get(s) not in stocked)]
+    for row in fresh.itertuples(index=False):
+        receive_stock(uow_factory(), row.sku, int(row.initial_stock))
+    return len(fresh)
 
-    Running it twice changes nothing: products are upserted by sku in one transaction.
+
+def _customers(clean: pd.DataFrame) -> list[User]:
+    rows = build_customers(clean).itertuples(index=False)
+    return [User(row.customer_id, None, None, country=row.country) for row in rows]
+
+
+def historical_orders(clean: pd.DataFrame, product_ids: dict[str, int]) -> list[Order]:
+    """One delivered order per invoice of a known customer, at its original time."""
+    known = clean.dropna(subset=[CUSTOMER_COL])
+    orders = []
+    for invoice, lines in known.groupby(INVOICE_COL, sort=False):
+        first = lines.iloc[0]
+        order_lines = [
+            OrderLine(product_ids[r.sku], r.sku, r.description or r.sku,
+                      Decimal(str(r.unit_price)), int(r.quantity),
+                      (Decimal(str(r.unit_price)) * int(r.quantity)).quantize(Decimal("0.01")))
+            for r in lines.itertuples(index=False)
+        ]  # fmt: skip
+        total = sum((line.line_total for line in order_lines), Decimal("0"))
+        placed = first[TS_COL].to_pydatetime()
+        orders.append(Order(
+            id=str(uuid.uuid5(ORDER_NAMESPACE, str(invoice))), user_id=first[CUSTOMER_COL],
+            currency=CURRENCY, lines=order_lines, subtotal=total, tax=Decimal("0"),
+            shipping=Decimal("0"), total=total, country=COUNTRY_CODES.get(first["country"], ""),
+            status=DELIVERED, source="historical", external_ref=str(invoice),
+            placed_at=placed, updated_at=placed,
+        ))  # fmt: skip
+    return orders
+
+
+def load_online_retail_shop(
+    data_dir: Path, uow_factory: UowFactory, limit: int | None = None
+) -> LoadReport:
+    """Load the Online Retail shop (the shared cleaning rule applied) into the database.
+
+    ``limit`` keeps only the first N products (by sku) and the sales of those products.
     """
-    catalog = build_catalog(clean_online_retail(load_online_retail(data_dir)))
+    clean = clean_online_retail(load_online_retail(data_dir))
+    catalog = build_catalog(clean)
     if limit is not None:
         catalog = catalog.head(limit)
-    products = catalog_products(catalog)
+        clean = clean[clean[SKU_COL].isin(catalog[SKU_COL])]
     with uow_factory() as uow:
-        count = uow.products.upsert_many(products)
+        count = uow.products.upsert_many(catalog_products(catalog))
+        customers = uow.users.upsert_many(_customers(clean))
         uow.commit()
-    return count
+    stocked = _stock_new_products(uow_factory, catalog)
+    with uow_factory() as uow:
+        ids = {sku: p.id for sku, p in uow.products.get_many(catalog[SKU_COL]).items()}
+        added = uow.orders.add_historical(historical_orders(clean, ids))  # type: ignore[arg-type]
+        uow.commit()
+    return LoadReport(count, stocked, customers, added)
+
+
+__all__ = ["LoadReport", "catalog_products", "historical_orders", "load_online_retail_shop",
+           "NAME_COL", "PRICE_COL", "QTY_COL"]  # fmt: skip

@@ -6,12 +6,12 @@ import typer
 
 from commerce.adapters.db import make_engine, make_session_factory, upgrade
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-from emporium.catalog_loader import load_online_retail_catalog
+from emporium.catalog_loader import load_online_retail_shop
 from emporium.settings import get_settings
 from models.datasets import DatasetError
 
 app = typer.Typer(help="The catalog: loading a dataset's shop.", no_args_is_help=True)
-LOADERS = {"online-retail": load_online_retail_catalog}
+LOADERS = {"online-retail": load_online_retail_shop}
 
 
 @app.command("load")
@@ -32,10 +32,10 @@ def load(
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     try:
-        count = loader(settings.data_dir, lambda: SqlAlchemyUnitOfWork(sessions), limit)
+        report = loader(settings.data_dir, lambda: SqlAlchemyUnitOfWork(sessions), limit)
     except DatasetError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
     finally:
         engine.dispose()
-    typer.echo(f"{dataset}: {count} products loaded")
+    typer.echo(f"{dataset}: {report}")

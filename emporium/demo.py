@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from commerce.adapters.db import make_engine, make_session_factory, upgrade
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-from emporium.catalog_loader import load_online_retail_catalog
+from emporium.catalog_loader import load_online_retail_shop
 from emporium.settings import Settings
 
 Echo = Callable[[str], None]
@@ -25,12 +25,10 @@ def _load_catalog(settings: Settings) -> str:
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     try:
-        count = load_online_retail_catalog(
-            settings.data_dir, lambda: SqlAlchemyUnitOfWork(sessions)
-        )
+        report = load_online_retail_shop(settings.data_dir, lambda: SqlAlchemyUnitOfWork(sessions))
     finally:
         engine.dispose()
-    return f"{count} Online Retail products in the catalog"
+    return f"Online Retail: {report}"
 
 
 def _index_search(settings: Settings) -> str:
@@ -42,7 +40,7 @@ def _index_search(settings: Settings) -> str:
 
 STEPS: list[tuple[str, Callable[[Settings], str]]] = [
     ("migrate the database", _migrate),
-    ("load the Online Retail catalog", _load_catalog),
+    ("load the Online Retail shop", _load_catalog),
     ("index the catalog for search", _index_search),
 ]
 
