@@ -23,9 +23,6 @@ from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from models.datasets.online_retail import (
     CUSTOMER_COL,
     INVOICE_COL,
-    NAME_COL,
-    PRICE_COL,
-    QTY_COL,
     SKU_COL,
     TS_COL,
     build_catalog,
@@ -139,7 +136,3 @@ def load_online_retail_shop(
         added = uow.orders.add_historical(historical_orders(clean, ids))  # type: ignore[arg-type]
         uow.commit()
     return LoadReport(count, stocked, customers, added)
-
-
-__all__ = ["LoadReport", "catalog_products", "historical_orders", "load_online_retail_shop",
-           "NAME_COL", "PRICE_COL", "QTY_COL"]  # fmt: skip
