@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from commerce.adapters.search.analysis import auto_fuzziness, edit_distance
 from commerce.adapters.search.dsl import FACET_FIELDS, FACET_SIZE, PRICE_SCALE, WEIGHTS, Weights
 from commerce.adapters.search.embedded_query import (
     CompiledQuery,
@@ -23,6 +22,7 @@ from commerce.adapters.search.embedded_query import (
     order_by,
     suggest_query,
 )
+from commerce.adapters.search.embedded_vocab import Vocabularies
 from commerce.adapters.search.errors import IndexNotFound, SearchUnavailable
 from commerce.adapters.search.port import check_update, validate_request
 from commerce.domain.search import (
@@ -35,7 +35,6 @@ from commerce.domain.search import (
 
 _TOKENIZE_STEMMED = "porter unicode61 remove_diacritics 2"
 _TOKENIZE_PLAIN = "unicode61 remove_diacritics 2"
-_MAX_EXPANSIONS = 10
 _T = TypeVar("_T")
 _DOC_COLUMNS = (
     "id, name, description, category, brand, price_cents, popularity, rating, stock, created_at"
@@ -56,7 +55,7 @@ class EmbeddedSearchEngine:
         self.alias = alias
         self.weights = weights
         self._local = threading.local()
-        self._vocab: dict[str, dict[str, set[str]]] = {}
+        self._vocab = Vocabularies()
         self._shared: sqlite3.Connection | None = None
         if self.path == ":memory:":  # one connection, or each thread would see its own db
             self._shared = self._connect()
@@ -127,7 +126,7 @@ class EmbeddedSearchEngine:
         with self._write() as conn:
             for table in reversed(_tables(index).values()):
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
-        self._vocab.pop(index, None)
+        self._vocab.forget(index)
 
     def current_index(self) -> str | None:
         with self._conn() as conn:
@@ -179,7 +178,7 @@ class EmbeddedSearchEngine:
             for doc in docs:
                 self._upsert(conn, t, doc)
                 count += 1
-        self._vocab.pop(target, None)
+        self._vocab.forget(target)
         return count
 
     @staticmethod
@@ -257,7 +256,9 @@ class EmbeddedSearchEngine:
 
     def _search(self, conn: sqlite3.Connection, index: str, request: SearchRequest) -> SearchResult:
         t = _tables(index)
-        q = compile_request(request, lambda word: self._fuzzy(conn, index, word), self.weights)
+        q = compile_request(
+            request, lambda word: self._vocab.fuzzy(conn, index, word), self.weights
+        )
         names = {"docs": t["docs"], "fts": t["fts"], "plain": t["plain"]}
         page_sql = q.sql(
             "d.id, d.name, d.price_cents, d.category, d.brand, d.stock, "
@@ -287,33 +288,6 @@ class EmbeddedSearchEngine:
             rows = conn.execute(sql, q.params)
             facets[column] = tuple(FacetBucket(str(v), int(n)) for v, n in rows)
         return facets
-
-    def _fuzzy(self, conn: sqlite3.Connection, index: str, word: str) -> list[str]:
-        """Index words within ``fuzziness: AUTO`` edits of an unknown ``word`` (same first letter).
-
-        Words the index knows are not expanded: it keeps queries fast and precise, and a typo
-        is by definition a word the catalog does not contain.
-        """
-        limit = auto_fuzziness(word)
-        vocab = self._vocabulary(conn, index)
-        if limit == 0 or word in vocab.get(word[:1], set()):
-            return []
-        scored = [
-            (d, term)
-            for term in vocab.get(word[:1], set())
-            if abs(len(term) - len(word)) <= limit
-            and (d := edit_distance(word, term, limit)) <= limit
-        ]
-        return [term for _, term in sorted(scored)[:_MAX_EXPANSIONS]]
-
-    def _vocabulary(self, conn: sqlite3.Connection, index: str) -> dict[str, set[str]]:
-        vocab = self._vocab.get(index)
-        if vocab is None:
-            vocab = {}
-            for (term,) in conn.execute(f"SELECT term FROM {_tables(index)['vocab']}"):
-                vocab.setdefault(term[:1], set()).add(term)
-            self._vocab[index] = vocab
-        return vocab
 
     def suggest(self, prefix: str, size: int = 5) -> list[str]:
         match = suggest_query(prefix)
