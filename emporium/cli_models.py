@@ -15,14 +15,14 @@ app = typer.Typer(help="Train, list, promote and roll back models.", no_args_is_
 DEFAULT_NAME = "emporium-recommender"
 
 
-def _client():
+def _client(settings=None):
     """Point MLflow at the configured tracking URI and return a registry client."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from mlflow import MlflowClient
 
     from models.tracking.runs import configure
 
-    settings = get_settings()
+    settings = settings or get_settings()
     settings.state_path.mkdir(parents=True, exist_ok=True)
     configure(
         settings.mlflow_tracking_uri, settings.mlflow.experiment, settings.mlflow_artifact_root
@@ -40,6 +40,27 @@ def _params(pairs: list[str]) -> dict:
         except json.JSONDecodeError:
             out[key] = raw
     return out
+
+
+def demo_step(settings) -> str:
+    """`make demo` step: train EASE on the demo shop's orders and register a champion.
+
+    Register in ``emporium/demo.py`` STEPS as
+    ``("train and register a recommender", cli_models.demo_step)``.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from emporium.bench.recs import load, splits
+    from models.tracking.fingerprint import git_commit
+    from models.training import train_and_register
+
+    _client(settings)
+    df, _ = load("online-retail", settings.data_dir)
+    train_df, test_df, _ = splits(df, "temporal", "2011-10-01")
+    out = train_and_register(
+        "ease", {"l2": 500.0}, train_df, test_df, DEFAULT_NAME, git_commit(REPO_ROOT)
+    )
+    verdict = "champion" if out.decision.promoted else f"kept champion ({out.decision.reason})"
+    return f"{DEFAULT_NAME} v{out.version} ndcg@10={out.metrics['ndcg@10']:.4f}: {verdict}"
 
 
 @app.command("train")
@@ -61,7 +82,7 @@ def train(
     from models.tracking.fingerprint import git_commit
     from models.training import train_and_register
 
-    client = _client()
+    _client()
     if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:
         cut = "2011-10-01"
     df, _ = load(dataset, get_settings().data_dir)
@@ -75,7 +96,6 @@ def train(
         + ", ".join(f"{k}={v:.4f}" for k, v in out.metrics.items())
     )
     typer.echo(f"gate: {'PROMOTED' if d.promoted else 'rejected'} - {d.reason}")
-    del client
 
 
 @app.command("list")

@@ -83,9 +83,8 @@ def default_candidates(timestamps: bool) -> list[Candidate]:
             ALS,
             [
                 {"factors": f, "regularization": r, "alpha": a, "iterations": 15}
-                for f in (64, 128)
-                for r in (0.1, 1.0)
-                for a in (1.0, 4.0)
+                for f in (64, 200)
+                for r, a in ((0.1, 4.0), (1.0, 10.0), (30.0, 20.0))
             ],
         ),
         Candidate(

@@ -39,6 +39,7 @@ def spark_session(master: str = "local[*]", driver_memory: str = "2g", app: str 
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .getOrCreate()
     )
 
