@@ -38,16 +38,25 @@ ENGINES: dict[str, Callable[[str, str], SearchEngine]] = {
 }
 
 
-def search_engine_from_url(url: str, alias: str = "products") -> SearchEngine:
+def search_engine_from_url(
+    url: str, alias: str = "products", semantic: bool = False
+) -> SearchEngine:
     """The engine named by ``url``.
 
     ``embedded:///abs/path/search.db`` (or ``embedded://:memory:``), ``opensearch://host:port``
-    or ``elasticsearch://host:port``.
+    or ``elasticsearch://host:port``. With ``semantic``, keyword results are re-ranked with
+    MiniLM embeddings (``HybridSearchEngine``; needs the optional semantic extra).
     """
     scheme = urlsplit(url).scheme
     if scheme not in ENGINES:
         raise UnknownSearchUrl(f"unknown search URL {url!r}; use one of {sorted(ENGINES)}://…")
-    return ENGINES[scheme](url, alias)
+    engine = ENGINES[scheme](url, alias)
+    if not semantic:
+        return engine
+    from commerce.adapters.search.hybrid import HybridSearchEngine
+    from commerce.adapters.search.minilm import MiniLmEncoder
+
+    return HybridSearchEngine(engine, MiniLmEncoder())
 
 
 def _host_port(url: str, default_port: int) -> tuple[str, int]:

