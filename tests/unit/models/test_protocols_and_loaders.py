@@ -1,0 +1,78 @@
+"""Protocols (msr, temporal) and the loaders' contracts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from models import protocols
+from models.datasets import DatasetMissing
+from models.datasets.interactions_file import BadInteractionFile, load_interactions
+from models.datasets.movielens import load_movielens_100k
+
+DF = pd.DataFrame(
+    {
+        "user_id": ["a", "a", "a", "b", "b", "c"],
+        "item_id": ["x", "y", "x", "x", "z", "y"],
+        "timestamp": pd.to_datetime(
+            ["2011-01-01", "2011-02-01", "2011-11-01", "2011-01-05", "2011-11-02", "2011-11-03"]
+        ),
+    }
+)
+
+
+def test_temporal_truth_is_new_items_of_known_users() -> None:
+    train, test = protocols.temporal_protocol(pd.Timestamp("2011-10-01"))(DF)
+    assert len(train) == 3
+    # a re-buys x (seen), b buys z (unknown item), c is a new user: nothing is judgeable.
+    assert test.empty
+    df = pd.concat(
+        [
+            DF,
+            pd.DataFrame(
+                {"user_id": ["b"], "item_id": ["y"], "timestamp": [pd.Timestamp("2011-12-01")]}
+            ),
+        ]
+    )
+    _, test = protocols.temporal_protocol(pd.Timestamp("2011-10-01"))(df)
+    assert test[["user_id", "item_id"]].values.tolist() == [["b", "y"]]
+
+
+def test_temporal_valid_split_stays_inside_train() -> None:
+    train, _ = protocols.temporal_protocol(pd.Timestamp("2011-10-01"))(DF)
+    fit, valid = protocols.temporal_valid_split(0.5)(train)
+    assert fit.timestamp.max() < pd.Timestamp("2011-10-01")
+    assert set(valid.index) <= set(train.index)
+
+
+def test_msr_split_on_movielens_puts_floor_three_quarters_of_each_item_in_train(
+    data_dir: Path,
+) -> None:
+    ratings = load_movielens_100k(data_dir)
+    train, test = protocols.msr_split(ratings)
+    assert len(train) + len(test) == 100_000
+    n = ratings.groupby("item_id").size()
+    in_train = train.groupby("item_id").size().reindex(n.index).fillna(0)
+    # The reference keeps rows with rank / count <= 0.75: floor(0.75 n) per item.
+    assert (in_train == (0.75 * n).apply(int)).all()
+
+
+def test_loaders_name_the_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(DatasetMissing, match=r"grouplens"):
+        load_movielens_100k(tmp_path)
+    with pytest.raises(BadInteractionFile):
+        load_interactions(tmp_path / "nope.csv")
+
+
+def test_interaction_files_csv_and_parquet(tmp_path: Path) -> None:
+    DF.to_csv(tmp_path / "i.csv", index=False)
+    DF.to_parquet(tmp_path / "i.parquet")
+    for name in ("i.csv", "i.parquet"):
+        loaded = load_interactions(tmp_path / name)
+        assert list(loaded.columns) == ["user_id", "item_id", "timestamp"]
+        assert pd.api.types.is_datetime64_any_dtype(loaded.timestamp)
+    pd.DataFrame({"user": [1]}).to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(BadInteractionFile, match="user_id"):
+        load_interactions(tmp_path / "bad.csv")
