@@ -149,3 +149,19 @@ def test_unknown_outcome_is_reconciled_without_a_second_charge(
     assert settled["status"] == "paid" and settled["payment_status"] == "captured"
     charges = [c for c in sandbox.ledger()["charges"] if c["idempotency_key"] == f"pay-{order_id}"]
     assert len(charges) == 1
+
+
+def test_upi_and_wallet_methods(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked
+) -> None:
+    cases = (("upi", "success@upi", 201, "paid"), ("upi", "fail@upi", 402, "payment_failed"),
+             ("wallet", "wallet_ok", 201, "paid"), ("wallet", "wallet_declined", 402,
+                                                    "payment_failed"))  # fmt: skip
+    for method, source, status, state in cases:
+        me, sku = customer(), stocked(stock=1)
+        _fill(client, me, sku, 1)
+        body = {**_body("x"), "payment": {"method": method, "token": source}}
+        response = client.post("/checkout", headers={**me, **_key()}, json=body)
+        assert response.status_code == status, (method, source, response.text)
+        assert response.json()["status"] == state
+        assert _stock(client, admin, sku) == (0 if state == "paid" else 1, 0)
