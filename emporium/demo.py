@@ -5,11 +5,13 @@ Each capability adds its step here; ``emporium demo`` runs them all, then serves
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 
 from commerce.adapters.db import make_engine, make_session_factory, upgrade
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from emporium import steps
 from emporium.catalog_loader import load_online_retail_shop
 from emporium.settings import Settings
 
@@ -31,16 +33,42 @@ def _load_catalog(settings: Settings) -> str:
     return f"Online Retail: {report}"
 
 
-def _index_search(settings: Settings) -> str:
-    from emporium.search_indexing import reindex_catalog
+def _replay_events(settings: Settings) -> str:
+    marker = settings.state_path / "demo" / "online-retail.replayed"
+    if marker.exists():
+        return "already in the event log"
+    published = steps.replay(settings, "online-retail")
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(published))
+    return f"published {published}"
 
-    report = reindex_catalog(settings)
-    return f"{report.documents} products searchable in {report.index}"
+
+def _ingest(settings: Settings) -> str:
+    steps.ingest(settings)
+    return f"bronze lake at {settings.lake_path}"
+
+
+def _batch(settings: Settings) -> str:
+    return f"rows per table {steps.batch(settings)}"
+
+
+def _train(settings: Settings) -> str:
+    outcome = steps.train(settings)
+    return f"registered {outcome}"
+
+
+def _index_search(settings: Settings) -> str:
+    report = steps.reindex(settings)
+    return f"{report['documents']} products searchable in {report['index']}"
 
 
 STEPS: list[tuple[str, Callable[[Settings], str]]] = [
     ("migrate the database", _migrate),
     ("load the Online Retail shop", _load_catalog),
+    ("replay Online Retail into the event log", _replay_events),
+    ("ingest events into the bronze lake (Spark)", _ingest),
+    ("build silver and gold tables (Spark)", _batch),
+    ("train a recommender on the gold interactions, gate it (MLflow)", _train),
     ("index the catalog for search", _index_search),
 ]
 

@@ -102,3 +102,52 @@ def batch(
     job = BatchSettings(lake=settings.lake_path, weights=weights, as_of=as_of)
     with spark_session(settings, "emporium-batch", kafka=False) as spark:
         return run_batch(spark, job)
+
+
+def gold_interactions(settings: Settings) -> Any:
+    """The gold user–item table in the models' column names (``user_id, item_id, …``)."""
+    import pandas as pd
+
+    path = settings.lake_path / "gold" / "interactions"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run `emporium ingest` and `emporium batch`")
+    frame = pd.read_parquet(path, columns=["user_id", "product_id", "weight", "last_ts"])
+    frame = frame.rename(columns={"product_id": "item_id", "last_ts": "timestamp"})
+    return frame.dropna(subset=["user_id", "item_id"])
+
+
+def train(
+    settings: Settings,
+    model: str = "ease",
+    params: dict[str, Any] | None = None,
+    registered_name: str = "emporium-recommender",
+    metric: str = "ndcg@10",
+    margin: float = 0.0,
+) -> dict[str, Any]:
+    """Train on the gold interactions, log to MLflow, register, and run the promotion gate.
+
+    The evaluation split is temporal: the last 20% of the interactions' time span is held out.
+    """
+    from emporium.bench.recs import splits
+    from emporium.settings import REPO_ROOT
+    from models.tracking.fingerprint import git_commit
+    from models.tracking.runs import configure
+    from models.training import train_and_register
+
+    settings.state_path.mkdir(parents=True, exist_ok=True)
+    configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
+              settings.mlflow_artifact_root)  # fmt: skip
+    train_df, test_df, _ = splits(gold_interactions(settings), "temporal", None)
+    outcome = train_and_register(model, params or {}, train_df, test_df, registered_name,
+                                 git_commit(REPO_ROOT), metric, margin)  # fmt: skip
+    decision = outcome.decision
+    return {"model": model, "version": outcome.version, "promoted": decision.promoted,
+            "reason": decision.reason, metric: outcome.metrics.get(metric)}  # fmt: skip
+
+
+def reindex(settings: Settings) -> dict[str, Any]:
+    """Rebuild the search index from the catalog of record and swap the alias to it."""
+    from emporium.search_indexing import reindex_catalog
+
+    report = reindex_catalog(settings)
+    return {"index": report.index, "previous": report.previous, "documents": report.documents}

@@ -1,0 +1,36 @@
+"""Daily: train the recommender on the gold interactions, register it, and run the gate.
+
+The challenger takes the ``champion`` alias only if it beats the champion on the same split.
+The same step runs without Airflow as ``emporium models train``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import dag, task
+
+
+@dag(
+    dag_id="emporium_train",
+    schedule="@daily",
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"retries": 1, "retry_delay": timedelta(minutes=10)},
+    tags=["emporium", "models"],
+)
+def emporium_train() -> None:
+    @task
+    def train_and_gate() -> dict[str, Any]:
+        from emporium import steps
+        from emporium.settings import get_settings
+
+        return steps.train(get_settings())
+
+    train_and_gate()
+
+
+emporium_train()
