@@ -38,7 +38,8 @@ def _change(
 ) -> int:
     """Apply one move and emit StockLow when it takes availability down to the threshold."""
     assert product.id is not None
-    uow.inventory.ensure(product.id)
+    if move.available_delta > 0:  # only stock-adding moves can meet a missing row
+        uow.inventory.ensure(product.id)
     result = uow.inventory.apply(product.id, move, **refs)
     if result is None:
         level = uow.inventory.level(product.id)
