@@ -58,6 +58,9 @@ class CandidateRanker(Recommender):
     booster : {"hgb", "lgbm-lambdarank"}
         scikit-learn's HistGradientBoostingClassifier (pointwise, the default) or LightGBM's
         lambdarank (optional dependency ``lightgbm``).
+    inner_repeats : int
+        Inner splits whose training tables are stacked (random splitters give a new split
+        on a shuffled copy; more labels for the booster).
     n_threads : int
         OpenMP threads of the booster (1 by default: on a shared 2-core machine more threads
         spin-wait and run an order of magnitude slower).
@@ -75,6 +78,7 @@ class CandidateRanker(Recommender):
         seed: int = 42,
         n_threads: int = 1,
         booster: str = "hgb",
+        inner_repeats: int = 1,
     ) -> None:
         super().__init__()
         self.sources, self.n_candidates = sources, n_candidates
@@ -84,7 +88,7 @@ class CandidateRanker(Recommender):
         self.seed, self.n_threads = seed, n_threads
         if booster not in ("hgb", "lgbm-lambdarank"):
             raise ValueError("booster must be 'hgb' or 'lgbm-lambdarank'")
-        self.booster = booster
+        self.booster, self.inner_repeats = booster, inner_repeats
         self.models_: dict[str, Recommender] = {}
         self.booster_: Any = None
         self.feature_names_: list[str] = []
@@ -95,10 +99,18 @@ class CandidateRanker(Recommender):
 
     # --- training -------------------------------------------------------------------------
     def _fit(self, matrix: sp.csr_matrix, interactions: pd.DataFrame) -> None:
-        inner_train, inner_val = self.inner_split(interactions)
-        x, y, pairs = self.training_table(inner_train, inner_val)
+        xs, ys, groups = [], [], []
+        for r in range(self.inner_repeats):
+            # A random splitter follows row order, so a shuffled copy gives another split.
+            rows = interactions if r == 0 else interactions.sample(frac=1.0, random_state=r)
+            x, y, pairs = self.training_table(*self.inner_split(rows))
+            xs.append(x)
+            ys.append(y)
+            groups.append(pairs["_u"].to_numpy() + r * (len(interactions) + 1))
         with threadpool_limits(self.n_threads, user_api="openmp"):
-            self.booster_ = self._train_booster(x, y, pairs["_u"].to_numpy())
+            self.booster_ = self._train_booster(
+                np.vstack(xs), np.concatenate(ys), np.concatenate(groups)
+            )
         self._fit_sources(interactions)
 
     def training_table(
@@ -125,7 +137,7 @@ class CandidateRanker(Recommender):
             import lightgbm
 
             # Rows come grouped by user (candidates are enumerated user by user).
-            groups = np.bincount(user_rows)
+            groups = np.unique(user_rows, return_counts=True)[1]
             params = {
                 "objective": "lambdarank",
                 "n_estimators": 300,
@@ -138,7 +150,7 @@ class CandidateRanker(Recommender):
                 "lambdarank_truncation_level": 20,
             }
             model = lightgbm.LGBMRanker(**params | self.booster_params)
-            return model.fit(x, y, group=groups[groups > 0])
+            return model.fit(x, y, group=groups)
         params = {"max_iter": 300, "learning_rate": 0.05, "random_state": self.seed}
         return HistGradientBoostingClassifier(**params | self.booster_params).fit(x, y)
 
