@@ -11,6 +11,7 @@ from commerce.domain.search import ProductDoc
 _T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 # id, name, description, category, brand, price, popularity, rating, stock
+# fmt: off
 _ROWS: list[tuple[str, str, str, str, str, float, float, float, int]] = [
     ("lap-air13", "Acme AirBook 13 Laptop", "Light laptop, 8 GB RAM, 256 GB SSD", "Laptops", "Acme", 45000, 40, 4.4, 12),
     ("lap-zen14", "Zen UltraBook 14 Laptop", "Slim aluminium laptop with long battery life", "Laptops", "Zen", 58000, 25, 4.6, 5),
@@ -45,6 +46,7 @@ _ROWS: list[tuple[str, str, str, str, str, float, float, float, int]] = [
     ("chg-65-in", "Volt 65W USB-C Charger", "Fast charger for laptops and phones", "Accessories", "Volt", 3000, 10, 4.0, 7),
     ("print-ink", "Printo Inkjet Printer", "Colour inkjet printer with WiFi", "Printers", "Printo", 9500, 14, 3.7, 6),
 ]
+# fmt: on
 
 
 def catalog() -> list[ProductDoc]:
