@@ -14,7 +14,7 @@ export EMPORIUM_DATA_DIR ?= $(abspath ../shared/data)
 
 setup: $(VENV)/.setup-stamp
 
-$(VENV)/.setup-stamp: requirements.lock pyproject.toml scripts/setup.sh
+$(VENV)/.setup-stamp: requirements.lock requirements-nodeps.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh
 	touch $@
 

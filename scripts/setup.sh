@@ -28,5 +28,6 @@ if [ -z "$uv" ]; then
 fi
 [ -x .venv/bin/python ] || "$uv" venv --quiet --python "$python" .venv
 "$uv" pip sync --quiet --python .venv/bin/python requirements.lock
+"$uv" pip install --quiet --python .venv/bin/python --no-deps -r requirements-nodeps.txt
 "$uv" pip install --quiet --python .venv/bin/python --no-deps -e .
 echo "setup: .venv ready ($(.venv/bin/python --version))"

@@ -10,16 +10,26 @@ from fastapi import FastAPI, Request, Response
 
 from serving.container import AppContainer
 from serving.errors import error_response, install_error_handlers
-from serving.routers import health, products
-from serving.routers import admin_inventory as commerce_admin_inventory
-from serving.routers import admin_products as commerce_admin_products
-from serving.routers import auth as commerce_auth
-from serving.routers import cart as commerce_cart
-from serving.routers import checkout as commerce_checkout
-from serving.routers import orders as commerce_orders
-from serving.routers import admin_orders as commerce_admin_orders
-from serving.routers import reviews as commerce_reviews
-from serving.routers import webhooks as commerce_webhooks
+from serving.routers import (
+    admin_inventory,
+    admin_orders,
+    admin_products,
+    auth,
+    cart,
+    checkout,
+    events,
+    health,
+    orders,
+    products,
+    reviews,
+    search,
+    webhooks,
+)
+
+ROUTERS = (
+    health, products, search, auth, cart, checkout, orders, reviews, events, webhooks,
+    admin_products, admin_inventory, admin_orders,
+)  # fmt: skip
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: no legitimate request of this API is larger
 
@@ -39,17 +49,8 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
     app = FastAPI(title="emporium", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.middleware("http")(_request_context)
-    app.include_router(health.router)
-    app.include_router(products.router)
-    app.include_router(commerce_auth.router)
-    app.include_router(commerce_admin_products.router)
-    app.include_router(commerce_admin_inventory.router)
-    app.include_router(commerce_cart.router)
-    app.include_router(commerce_checkout.router)
-    app.include_router(commerce_orders.router)
-    app.include_router(commerce_admin_orders.router)
-    app.include_router(commerce_reviews.router)
-    app.include_router(commerce_webhooks.router)
+    for module in ROUTERS:
+        app.include_router(module.router)
     return app
 
 
