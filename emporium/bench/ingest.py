@@ -10,6 +10,7 @@ is excluded (the session is built first). Fresh topics per run; nothing is reuse
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 import uuid
@@ -20,9 +21,11 @@ from typing import Annotated
 import typer
 
 from emporium.settings import Settings, get_settings
-from pipelines.events import Event, EventBus
+from pipelines.events import ConsumedEvent, Event, EventBus
+from pipelines.events.errors import EventBusError
 from pipelines.events.factory import event_bus_from_url
 
+log = logging.getLogger(__name__)
 DEFAULT_KAFKA = "kafka://127.0.0.1:59092"
 BATCH = 1000
 
@@ -64,17 +67,27 @@ def _publish(bus: EventBus, topics: dict[str, str], events: dict[str, list[Event
 
 
 def _consume_all(bus: EventBus, topics: dict[str, str], expected: int, timeout_s: float) -> float:
-    start, seen, group = time.perf_counter(), 0, f"bench-raw-{uuid.uuid4().hex[:8]}"
+    start, seen, tag = time.perf_counter(), set[str](), uuid.uuid4().hex[:8]
     deadline = start + timeout_s
-    while seen < expected and time.perf_counter() < deadline:
-        for topic in topics.values():
+    # One group per topic: a group spanning both would rebalance when the second joins.
+    groups = {topic: f"bench-raw-{tag}-{topic}" for topic in topics.values()}
+    while len(seen) < expected and time.perf_counter() < deadline:
+        for topic, group in groups.items():
             batch = list(bus.consume(topic, group, max_events=5000, timeout_s=0.5))
+            seen.update(str(c.event.event_id) for c in batch)
             if batch:
-                bus.commit(group, batch)
-            seen += len(batch)
-    if seen < expected:
-        raise RuntimeError(f"raw consumer saw {seen} of {expected} events")
+                _commit(bus, group, batch)
+    if len(seen) < expected:
+        raise RuntimeError(f"raw consumer saw {len(seen)} of {expected} events")
     return time.perf_counter() - start
+
+
+def _commit(bus: EventBus, group: str, batch: list[ConsumedEvent]) -> None:
+    try:
+        bus.commit(group, batch)
+    except EventBusError:
+        # A rebalance while joining: the events come again and are counted once (by id).
+        log.info("raw consumer commit failed during a rebalance; continuing")
 
 
 def _create_kafka_topics(url: str, names: list[str], partitions: int) -> None:
@@ -147,11 +160,15 @@ def command(
         settings.spark.master, "emporium-bench-ingest", settings.spark.driver_memory,
         settings.spark.shuffle_partitions, kafka=any(u.startswith("kafka") for u in urls),
     )  # fmt: skip
+    rows = []
     try:
-        rows = [bench_bus(spark, url, events, work, settings.events.partitions) for url in urls]
+        for url in urls:
+            rows.append(bench_bus(spark, url, events, work, settings.events.partitions))
+            _print(rows[-1:])
     finally:
         spark.stop()
         shutil.rmtree(work, ignore_errors=True)
+    typer.echo("")
     _print(rows)
     if json_path is not None:
         json_path.write_text(json.dumps([asdict(r) for r in rows], indent=2))
