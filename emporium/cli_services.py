@@ -89,7 +89,7 @@ def up(
 ) -> None:
     """Install what is missing, start the engines in order and wait until each is healthy."""
     services = _services(only, allow_install=install)
-    ports = [port for cls in REGISTRY.values() for port in (cls.port, *cls.extra_ports)]
+    ports = [port for cls in REGISTRY.values() for port in (cls.port, *cls.extra_ports) if port]
     if not process.reserve_ports(ports):
         typer.echo(
             "note: could not reserve the engine ports (needs root); a client "

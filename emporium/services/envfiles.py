@@ -15,6 +15,7 @@ TEST_VARIABLES = {
     "kafka": "EMPORIUM_TEST_KAFKA_URL",
     "search": "EMPORIUM_TEST_OPENSEARCH_URL",
     "mlflow": "EMPORIUM_TEST_MLFLOW_URL",
+    "payments": "EMPORIUM_TEST_PAYMENTS_URL",
 }
 
 # Engine name -> the Settings variable the platform reads.
@@ -24,7 +25,12 @@ REAL_VARIABLES = {
     "search": "EMPORIUM_SEARCH__URL",
     "redis": "EMPORIUM_CACHE__URL",
     "mlflow": "EMPORIUM_MLFLOW__TRACKING_URI",
+    "payments": "EMPORIUM_PAYMENTS__URL",
 }
+
+
+# Engine name -> (test variable, real variable) for a second value besides the URL.
+CA_VARIABLES = {"payments": ("EMPORIUM_TEST_PAYMENTS_CA_FILE", "EMPORIUM_PAYMENTS__CA_FILE")}
 
 
 def render(variables: Mapping[str, str], urls: Mapping[str, str]) -> str:
@@ -35,13 +41,23 @@ def render(variables: Mapping[str, str], urls: Mapping[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _ca_lines(services: list[ManagedService], which: int) -> str:
+    lines = []
+    for service in services:
+        ca_file = getattr(service, "ca_file", None)
+        if service.name in CA_VARIABLES and ca_file is not None:
+            lines.append(f"export {CA_VARIABLES[service.name][which]}={shlex.quote(str(ca_file))}")
+    return "".join(line + "\n" for line in lines)
+
+
 def write_env_files(state_dir: Path, services: list[ManagedService]) -> list[Path]:
     """Write test.env and real.env for every engine in ``services``."""
     urls = {service.name: service.url for service in services}
     state_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for file_name, variables in (("test.env", TEST_VARIABLES), ("real.env", REAL_VARIABLES)):
+    files = (("test.env", TEST_VARIABLES), ("real.env", REAL_VARIABLES))
+    for which, (file_name, variables) in enumerate(files):
         path = state_dir / file_name
-        path.write_text(render(variables, urls))
+        path.write_text(render(variables, urls) + _ca_lines(services, which))
         written.append(path)
     return written

@@ -8,14 +8,24 @@ from emporium.services.base import ManagedService, ServiceContext, UpResult
 from emporium.services.errors import ServiceError
 from emporium.services.kafka import KafkaService
 from emporium.services.mlflow import MlflowService
+from emporium.services.payments import PaymentsSandboxService
 from emporium.services.postgres import PostgresService
 from emporium.services.redis import RedisService
 from emporium.services.search import SearchService
+from emporium.services.worker import WorkerService
 
 # Insertion order is start order; ``depends_on`` pulls prerequisites into ``--only``.
 REGISTRY: dict[str, type[ManagedService]] = {
     cls.name: cls
-    for cls in (PostgresService, RedisService, KafkaService, SearchService, MlflowService)
+    for cls in (
+        PostgresService,
+        RedisService,
+        KafkaService,
+        SearchService,
+        MlflowService,
+        PaymentsSandboxService,
+        WorkerService,
+    )
 }
 
 

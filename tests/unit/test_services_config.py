@@ -105,7 +105,8 @@ def test_mlflow_uses_the_postgres_mlflow_database_and_serves_artifacts(ctx: Serv
 
 
 def test_stopping_an_engine_takes_its_dependents_along_not_its_prerequisites():
-    assert with_dependents(["postgres"]) == ["postgres", "mlflow"]
+    assert with_dependents(["postgres"]) == ["postgres", "mlflow", "worker"]
+    assert with_dependents(["payments"]) == ["payments", "worker"]
     assert with_dependents(["mlflow"]) == ["mlflow"]
     assert with_dependents(["redis"]) == ["redis"]
 
