@@ -87,7 +87,10 @@ def _stock_new_products(uow_factory: UowFactory, catalog: pd.DataFrame) -> int:
 
 def _customers(clean: pd.DataFrame) -> list[User]:
     rows = build_customers(clean).itertuples(index=False)
-    return [User(row.customer_id, None, None, country=row.country) for row in rows]
+    return [
+        User(row.customer_id, None, None, country=COUNTRY_CODES.get(row.country) or None)
+        for row in rows
+    ]
 
 
 def historical_orders(clean: pd.DataFrame, product_ids: dict[str, int]) -> list[Order]:

@@ -49,8 +49,15 @@ def demo(
             raise
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
-    if not prepare_only:
+    if prepare_only:
+        return
+    from emporium.demo import start_companions, stop_all
+
+    companions = start_companions(settings, echo=typer.echo)
+    try:
         _serve(settings, host, port)
+    finally:
+        stop_all(companions)
 
 
 def register(app: typer.Typer) -> None:

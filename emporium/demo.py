@@ -6,8 +6,13 @@ Each capability adds its step here; ``emporium demo`` runs them all, then serves
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from commerce.adapters.db import make_engine, make_session_factory, upgrade
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -80,3 +85,68 @@ def prepare_demo(settings: Settings, echo: Echo = print) -> None:
         started = time.perf_counter()
         outcome = step(settings)
         echo(f"demo: {title}: {outcome} ({time.perf_counter() - started:.1f}s)")
+
+
+def _train_fraud_model(settings: Settings) -> str:
+    from commerce.service_layer.fraud import train_anomaly_model
+
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    try:
+        rows = train_anomaly_model(
+            lambda: SqlAlchemyUnitOfWork(sessions), settings.fraud_model_path
+        )
+    finally:
+        engine.dispose()
+    return f"anomaly model trained on {rows} orders -> {settings.fraud_model_path}"
+
+
+STEPS.insert(2, ("train the fraud anomaly model on the order history", _train_fraud_model))
+
+SANDBOX_PORT = 58443
+
+
+def start_companions(settings: Settings, echo: Echo = print) -> list[subprocess.Popen[bytes]]:
+    """Start the payments sandbox and the worker beside the API; stop them with ``stop_all``.
+
+    Sets ``settings.payments`` to the sandbox so checkout can take test cards.
+    """
+    sandbox_dir = settings.state_path / "payments-sandbox"
+    python = sys.executable
+    sandbox = subprocess.Popen(  # noqa: S603 - our own module, fixed arguments
+        [python, "-m", "commerce.adapters.payments.sandbox_server", "--host", "127.0.0.1",
+         "--port", str(SANDBOX_PORT), "--state-dir", str(sandbox_dir)],
+        start_new_session=True,
+    )  # fmt: skip
+    settings.payments.url = f"https://127.0.0.1:{SANDBOX_PORT}"
+    settings.payments.ca_file = sandbox_dir / "ca.pem"
+    _wait_for_file(settings.payments.ca_file, sandbox, timeout_s=30)
+    env = {**os.environ, "EMPORIUM_STATE_DIR": str(settings.state_path),
+           "EMPORIUM_PAYMENTS__URL": settings.payments.url,
+           "EMPORIUM_PAYMENTS__CA_FILE": str(settings.payments.ca_file)}  # fmt: skip
+    worker = subprocess.Popen(  # noqa: S603
+        [python, "-m", "emporium.cli", "worker"], env=env, start_new_session=True
+    )
+    echo(f"demo: payments sandbox on {settings.payments.url} (test card 4242 4242 4242 4242); "
+         "worker relaying the outbox")  # fmt: skip
+    return [sandbox, worker]
+
+
+def _wait_for_file(path: Path, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not path.is_file():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the payments sandbox did not start (no {path})")
+        time.sleep(0.2)
+    time.sleep(0.5)  # the certificate is written just before the socket listens
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)

@@ -70,12 +70,23 @@ class AuthSettings(BaseModel):
     refresh_token_days: int = Field(default=14, ge=1)
 
 
+class PaymentsSettings(BaseModel):
+    """The payment service provider: emporium's HTTPS sandbox (``emporium services up``)."""
+
+    url: str = ""
+    ca_file: Path | None = None
+    timeout_s: float = Field(default=2.0, gt=0)
+    carrier_webhook_secret: SecretStr | None = None
+
+
 class ServeSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
 
 
-DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"
+# Dev mode only: outside dev, Settings refuses to start without real secrets.
+DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105
+DEV_WEBHOOK_SECRET = "dev-only-carrier-webhook-secret"  # noqa: S105
 
 
 class Settings(BaseSettings):
@@ -99,6 +110,7 @@ class Settings(BaseSettings):
     mlflow: MlflowSettings = MlflowSettings()
     spark: SparkSettings = SparkSettings()
     auth: AuthSettings = AuthSettings()
+    payments: PaymentsSettings = PaymentsSettings()
     serve: ServeSettings = ServeSettings()
 
     @model_validator(mode="after")
@@ -109,6 +121,13 @@ class Settings(BaseSettings):
                     "EMPORIUM_AUTH__JWT_SECRET must be set when EMPORIUM_MODE is not 'dev'"
                 )
             self.auth.jwt_secret = SecretStr(DEV_JWT_SECRET)
+        if self.payments.carrier_webhook_secret is None:
+            if self.mode != "dev":
+                raise ValueError(
+                    "EMPORIUM_PAYMENTS__CARRIER_WEBHOOK_SECRET must be set when EMPORIUM_MODE "
+                    "is not 'dev'"
+                )
+            self.payments.carrier_webhook_secret = SecretStr(DEV_WEBHOOK_SECRET)
         return self
 
     # --- resolved engine locations (embedded defaults under state_dir) ---------------------
@@ -140,6 +159,15 @@ class Settings(BaseSettings):
     @property
     def mlflow_artifact_root(self) -> Path:
         return self.state_path / "mlartifacts"
+
+    @property
+    def payments_ca_file(self) -> Path:
+        """The sandbox's CA: as configured, else where ``emporium demo`` keeps it."""
+        return self.payments.ca_file or self.state_path / "payments-sandbox" / "ca.pem"
+
+    @property
+    def fraud_model_path(self) -> Path:
+        return self.state_path / "fraud-model.pkl"
 
     @property
     def lake_path(self) -> Path:

@@ -62,7 +62,14 @@ class Container:
     cache: Cache
     event_bus: EventBus
     search: Any
+    payment_provider: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def carrier_webhook_secret(self) -> str:
+        secret = self.settings.payments.carrier_webhook_secret
+        assert secret is not None  # Settings fills it in dev mode and requires it otherwise
+        return secret.get_secret_value()
 
     @property
     def jwt_secret(self) -> str:
@@ -92,10 +99,16 @@ class Container:
             "events": {**self.event_bus.health(), "url": self.settings.events_url},
             "search": {**self.search.health(), "url": self.settings.search_url},
             "cache": {**self.cache.health(), "url": redact(self.settings.cache_url)},
+            **self._payments_health(),
         }
 
+    def _payments_health(self) -> dict[str, dict[str, object]]:
+        if self.payment_provider is None:
+            return {}
+        return {"payments": {**self.payment_provider.health(), "url": self.settings.payments.url}}
+
     def close(self) -> None:
-        for closable in (self.event_bus, self.search, self.cache):
+        for closable in (self.event_bus, self.search, self.cache, self.payment_provider):
             close = getattr(closable, "close", None)
             if close is not None:
                 close()
@@ -106,6 +119,24 @@ def _build_bus(url: str) -> EventBus:
     from pipelines.events.factory import event_bus_from_url
 
     return event_bus_from_url(url)
+
+
+def _build_payments(settings: Settings) -> Any:
+    """The sandbox provider when a payments URL is configured (checkout needs one)."""
+    if not settings.payments.url:
+        return None
+    from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
+
+    ca_file = settings.payments_ca_file
+    if not ca_file.is_file():
+        raise EngineUnavailable("EMPORIUM_PAYMENTS__CA_FILE", str(ca_file), "no such CA file")
+    return SandboxPaymentProvider(settings.payments.url, ca_file, settings.payments.timeout_s)
+
+
+def _load_fraud_model(settings: Settings) -> Any:
+    from commerce.service_layer.fraud import load_anomaly_model
+
+    return load_anomaly_model(settings.fraud_model_path)
 
 
 def _build_search(settings: Settings) -> Any:
@@ -155,9 +186,13 @@ def build_container(settings: Settings, check: bool = True) -> Container:
         built["cache"],
         built["events"],
         built["search"],
+        _build_payments(settings),
+        {"fraud_model": _load_fraud_model(settings)},
     )
     if check:
         report = container.health()
         for name, setting in SETTINGS_BY_ENGINE.items():
             _check(setting, urls[name], report[name])
+        if "payments" in report:
+            _check("EMPORIUM_PAYMENTS__URL", settings.payments.url, report["payments"])
     return container

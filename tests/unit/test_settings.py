@@ -35,6 +35,9 @@ def test_secret_has_no_default_outside_dev(monkeypatch: pytest.MonkeyPatch) -> N
     with pytest.raises(ValidationError, match="EMPORIUM_AUTH__JWT_SECRET"):
         Settings()
     monkeypatch.setenv("EMPORIUM_AUTH__JWT_SECRET", "s" * 40)
+    with pytest.raises(ValidationError, match="EMPORIUM_PAYMENTS__CARRIER_WEBHOOK_SECRET"):
+        Settings()
+    monkeypatch.setenv("EMPORIUM_PAYMENTS__CARRIER_WEBHOOK_SECRET", "w" * 40)
     assert Settings().auth.jwt_secret is not None
 
 
