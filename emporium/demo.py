@@ -12,7 +12,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 from commerce.adapters.db import make_engine, make_session_factory, upgrade
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -103,7 +102,8 @@ def _train_fraud_model(settings: Settings) -> str:
 
 STEPS.insert(2, ("train the fraud anomaly model on the order history", _train_fraud_model))
 
-SANDBOX_PORT = 58443
+# Not 58443, where `emporium services up` runs its sandbox: both may run at once.
+SANDBOX_PORT = 58444
 
 
 def start_companions(settings: Settings, echo: Echo = print) -> list[subprocess.Popen[bytes]]:
@@ -120,7 +120,7 @@ def start_companions(settings: Settings, echo: Echo = print) -> list[subprocess.
     )  # fmt: skip
     settings.payments.url = f"https://127.0.0.1:{SANDBOX_PORT}"
     settings.payments.ca_file = sandbox_dir / "ca.pem"
-    _wait_for_file(settings.payments.ca_file, sandbox, timeout_s=30)
+    _wait_until_healthy(settings, sandbox, timeout_s=30)
     env = {**os.environ, "EMPORIUM_STATE_DIR": str(settings.state_path),
            "EMPORIUM_PAYMENTS__URL": settings.payments.url,
            "EMPORIUM_PAYMENTS__CA_FILE": str(settings.payments.ca_file)}  # fmt: skip
@@ -132,13 +132,27 @@ def start_companions(settings: Settings, echo: Echo = print) -> list[subprocess.
     return [sandbox, worker]
 
 
-def _wait_for_file(path: Path, process: subprocess.Popen[bytes], timeout_s: float) -> None:
+def _wait_until_healthy(
+    settings: Settings, process: subprocess.Popen[bytes], timeout_s: float
+) -> None:
+    """Poll the sandbox over verified TLS until it answers; fail clearly if it never does."""
+    from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
+
     deadline = time.monotonic() + timeout_s
-    while not path.is_file():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the payments sandbox did not start (no {path})")
-        time.sleep(0.2)
-    time.sleep(0.5)  # the certificate is written just before the socket listens
+    ca_file = settings.payments_ca_file
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"the payments sandbox exited (is port {SANDBOX_PORT} in use?)")
+        if ca_file.is_file():
+            provider = SandboxPaymentProvider(settings.payments.url, ca_file)
+            try:
+                if provider.health().get("healthy"):
+                    return
+            finally:
+                provider.close()
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the payments sandbox did not answer within {timeout_s:.0f}s")
+        time.sleep(0.3)
 
 
 def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
