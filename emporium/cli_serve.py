@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+
 import typer
 
 from emporium.settings import Settings, get_settings
@@ -54,6 +57,9 @@ def demo(
     from emporium.demo import start_companions, stop_all
 
     companions = start_companions(settings, echo=typer.echo)
+    # uvicorn re-raises SIGTERM after its shutdown; exit normally instead so that the
+    # sandbox and the worker are stopped with the API rather than left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         _serve(settings, host, port)
     finally:
