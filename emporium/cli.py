@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from emporium import cli_bench, cli_catalog, cli_data, cli_db, cli_models, cli_pipeline
-from emporium import cli_serve, cli_services, cli_users
-from emporium import worker as cli_worker
+from emporium import (
+    cli_bench,
+    cli_catalog,
+    cli_data,
+    cli_db,
+    cli_models,
+    cli_pipeline,
+    cli_serve,
+    cli_services,
+    cli_users,
+    worker,
+)
 
 app = typer.Typer(
     help="emporium: recommendations, search and commerce for online shops.",
@@ -22,7 +31,7 @@ app.add_typer(cli_models.app, name="models")
 app.add_typer(cli_bench.app, name="bench")
 cli_serve.register(app)
 cli_pipeline.register(app)
-cli_worker.register(app)
+worker.register(app)
 
 if __name__ == "__main__":
     app()
