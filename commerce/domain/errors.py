@@ -128,33 +128,3 @@ class PaymentsUnavailable(CommerceError):
 
 class DuplicateReview(CommerceError):
     code = "review_exists"
-
-
-# Suggested HTTP status per code, for serving/errors.py (serving owns the mapping).
-SUGGESTED_STATUS: dict[str, int] = {
-    "invalid_input": 422,
-    "not_found": 404,
-    "product_not_found": 404,
-    "user_not_found": 404,
-    "cart_not_found": 404,
-    "order_not_found": 404,
-    "sku_exists": 409,
-    "email_taken": 409,
-    "version_conflict": 409,
-    "product_unavailable": 409,
-    "insufficient_stock": 409,
-    "illegal_transition": 409,
-    "idempotency_conflict": 409,
-    "idempotency_in_progress": 409,
-    "invalid_credentials": 401,
-    "invalid_token": 401,
-    "forbidden": 403,
-    "rate_limited": 429,
-    "empty_cart": 409,
-    "payment_declined": 402,
-    "payment_failed": 502,
-    "review_exists": 409,
-    "review_not_found": 404,
-    "payments_unavailable": 503,
-    "idempotency_key_required": 400,
-}

@@ -2,44 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
 
-from commerce.domain.products import Product
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from serving.errors import ApiError
+from serving.schemas.catalog import ProductPage, ProductPublic
 
 router = APIRouter(tags=["catalog"])
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 10_000
-
-
-class ProductPublic(BaseModel):
-    sku: str
-    name: str
-    description: str
-    category_path: str
-    brand: str | None
-    price: Decimal
-    currency: str
-    image_urls: list[str]
-    attributes: dict[str, Any]
-    created_at: datetime
-
-    @classmethod
-    def of(cls, product: Product) -> ProductPublic:
-        return cls.model_validate(product, from_attributes=True)
-
-
-class ProductPage(BaseModel):
-    items: list[ProductPublic]
-    page: int
-    size: int
-    total: int
 
 
 def _uow(request: Request) -> SqlAlchemyUnitOfWork:

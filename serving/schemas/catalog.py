@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
@@ -11,6 +11,9 @@ from commerce.domain.products import Product
 Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 ImageUrls = Annotated[list[AnyHttpUrl], Field(max_length=20)]
+
+
+T = TypeVar("T")
 
 
 class ProductCreate(BaseModel):
@@ -56,8 +59,9 @@ class ProductUpdate(BaseModel):
         return data
 
 
-class ProductAdmin(BaseModel):
-    id: int | None
+class ProductPublic(BaseModel):
+    """What anyone may see of an active product."""
+
     sku: str
     name: str
     description: str
@@ -67,18 +71,28 @@ class ProductAdmin(BaseModel):
     currency: str
     image_urls: list[str]
     attributes: dict[str, Any]
-    status: str
-    version: int
     created_at: datetime
-    updated_at: datetime
 
     @classmethod
-    def of(cls, product: Product) -> ProductAdmin:
+    def of(cls, product: Product) -> Self:
         return cls.model_validate(product, from_attributes=True)
 
 
-class ProductAdminPage(BaseModel):
-    items: list[ProductAdmin]
+class ProductAdmin(ProductPublic):
+    """An administrator also sees the row id, status and version (for optimistic updates)."""
+
+    id: int | None
+    status: str
+    version: int
+    updated_at: datetime
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
     page: int
     size: int
     total: int
+
+
+ProductPage = Page[ProductPublic]
+ProductAdminPage = Page[ProductAdmin]
