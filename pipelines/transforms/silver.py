@@ -8,6 +8,7 @@ from pyspark.sql import functions as F
 from pipelines.schema import ORDER_LINES_SCHEMA
 
 ORDER_PLACED = "OrderPlaced"
+PAYMENT_CAPTURED = "PaymentCaptured"
 BOT_AGENT_PATTERN = r"(?i)(bot|crawler|spider|slurp|headless|python-requests|curl/)"
 
 
@@ -80,16 +81,29 @@ def silver_events(
 def purchase_lines(events: DataFrame) -> DataFrame:
     """One row per (order, product) from ``OrderPlaced`` events, each order counted once.
 
-    Purchases come only from the commerce topic's ``OrderPlaced`` (``PaymentCaptured`` confirms
-    an order, it is not a second purchase). An order published twice under different event ids
-    still counts once: orders are keyed by ``payload.order_id``.
+    Purchases come only from the commerce topic's ``OrderPlaced``, never from a client. A
+    checkout order (``payload.source == "checkout"``) counts only once its ``PaymentCaptured``
+    has arrived: an order whose payment failed was never a purchase. Dataset orders (replays
+    of historical invoices) were completed sales and count as placed. An order published twice
+    under different event ids still counts once: orders are keyed by ``payload.order_id``.
     """
-    orders = events.where(F.col("type") == ORDER_PLACED).select(
+    order_id = F.get_json_object("payload", "$.order_id")
+    captured = (
+        events.where(F.col("type") == PAYMENT_CAPTURED)
+        .select(order_id.alias("order_id"))
+        .distinct()
+        .withColumn("_paid", F.lit(True))
+    )
+    placed = events.where(F.col("type") == ORDER_PLACED).select(
         "user_id",
         "ts",
-        F.get_json_object("payload", "$.order_id").alias("order_id"),
+        order_id.alias("order_id"),
         F.get_json_object("payload", "$.lines").alias("_lines"),
+        F.get_json_object("payload", "$.source").alias("_source"),
         "event_id",
+    )
+    orders = placed.join(captured, "order_id", "left").where(
+        (F.coalesce(F.col("_source"), F.lit("")) != "checkout") | F.col("_paid").isNotNull()
     )
     w = Window.partitionBy("order_id").orderBy("ts", "event_id")
     first = orders.withColumn("_n", F.row_number().over(w)).where("_n = 1")

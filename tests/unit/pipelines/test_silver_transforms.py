@@ -57,3 +57,26 @@ def test_purchase_lines_accept_commerce_decimal_strings(spark: SparkSession) -> 
     assert [(r.product_id, r.quantity, r.unit_price, r.amount) for r in out] == [
         ("85123A", 2.0, 2.55, pytest.approx(5.1))
     ]
+
+
+def test_checkout_orders_count_only_once_paid(spark: SparkSession) -> None:
+    lines = [{"sku": "85123A", "quantity": 1, "unit_price": "2.55"}]
+    checkout = {"topic": "commerce", "lines": lines, "source": "checkout"}
+    rows = [
+        ev("OrderPlaced", 0, "u1", None, order_id="paid", **checkout),
+        ev("PaymentCaptured", 1, "u1", None, "commerce", order_id="paid", amount="2.55"),
+        ev("OrderPlaced", 2, "u2", None, order_id="declined", **checkout),
+        ev("PaymentFailed", 3, "u2", None, "commerce", order_id="declined", code="declined"),
+        ev(
+            "OrderPlaced",
+            4,
+            "u3",
+            None,
+            order_id="historical",
+            topic="commerce",
+            lines=lines,
+            source="online-retail",
+        ),
+    ]
+    out = {r.order_id for r in purchase_lines(frame(spark, rows)).collect()}
+    assert out == {"paid", "historical"}
