@@ -8,20 +8,15 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from commerce.adapters.db import make_engine, make_session_factory, upgrade
-from commerce.adapters.outbox import SqlAlchemyOutboxSource
-from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
-from commerce.domain.payments import PaymentProvider
-from commerce.service_layer.expiry import expire_due
-from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium.settings import get_settings
-from emporium.wiring import redact
-from pipelines.events import Event
-from pipelines.events.factory import event_bus_from_url
-from pipelines.events.relay import run_relay
+
+if TYPE_CHECKING:
+    from commerce.domain.payments import PaymentProvider
+    from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +27,8 @@ def _expiry_loop(
     stop: threading.Event,
     every_s: float,
 ) -> None:
+    from commerce.service_layer.expiry import expire_due
+
     while not stop.is_set():
         try:
             expire_due(uow_factory, provider)
@@ -48,6 +45,16 @@ def worker_command(
                                      help="CA certificate the sandbox's TLS is verified with."),
 ) -> None:  # fmt: skip
     """Relay the outbox to the event bus and expire reservations until interrupted."""
+    # The worker's engines load here, not when the CLI starts.
+    from commerce.adapters.db import make_engine, make_session_factory, upgrade
+    from commerce.adapters.outbox import SqlAlchemyOutboxSource
+    from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
+    from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+    from emporium.wiring import redact
+    from pipelines.events import Event
+    from pipelines.events.factory import event_bus_from_url
+    from pipelines.events.relay import run_relay
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
     upgrade(settings.database_url)

@@ -10,14 +10,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from emporium.settings import get_settings
-from models import protocols
-from models.benchmark import DEFAULT_RANKER_GRID, Result, run_benchmark
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from models.benchmark import Result
 
 # Microsoft Recommenders' MovieLens-100K table (examples/06_benchmarks/movielens.ipynb,
 # commit b02c95e2), as quoted in the issue: nDCG@10 and MAP where given.
@@ -54,6 +56,10 @@ def load(dataset: str, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | Non
 
 def splits(df: pd.DataFrame, protocol: str, cut: str | None):
     """(train, test, validation splitter) for the protocol."""
+    import pandas as pd
+
+    from models import protocols
+
     if protocol == "msr":
         train, test = protocols.msr_split(df)
         return train, test, protocols.msr_valid_split
@@ -93,6 +99,9 @@ def command(
 ) -> None:
     """Benchmark every recommender and the ranker; hyperparameters chosen on validation."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    from models import protocols
+    from models.benchmark import DEFAULT_RANKER_GRID, run_benchmark
+
     if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:
         cut = "2011-10-01"
     df, items = load(dataset, get_settings().data_dir)
