@@ -23,8 +23,13 @@ def topic_names(settings: Settings) -> tuple[str, str]:
 
 
 @contextmanager
-def spark_session(settings: Settings, app_name: str, kafka: bool) -> Iterator[SparkSession]:
-    """A SparkSession on the configured master, stopped when the block ends."""
+def spark_session(settings: Settings, app_name: str) -> Iterator[SparkSession]:
+    """A SparkSession on the configured master, stopped when the block ends.
+
+    The Kafka connector is always on the classpath: Spark reads ``spark.jars.packages`` only
+    when its JVM starts, once per process, so a process whose first session lacked it (an
+    Airflow worker running batch, then ingest) could never read Kafka afterwards.
+    """
     from pipelines.spark import build_spark
 
     spark = build_spark(
@@ -32,7 +37,7 @@ def spark_session(settings: Settings, app_name: str, kafka: bool) -> Iterator[Sp
         app_name=app_name,
         driver_memory=settings.spark.driver_memory,
         shuffle_partitions=settings.spark.shuffle_partitions,
-        kafka=kafka,
+        kafka=True,
     )
     try:
         yield spark
@@ -84,9 +89,7 @@ def ingest(
         trigger_interval=interval,
         max_files_per_trigger=max_files,
     )
-    with spark_session(
-        settings, "emporium-ingest", settings.events_url.startswith("kafka://")
-    ) as spark:
+    with spark_session(settings, "emporium-ingest") as spark:
         run_ingest(spark, job, timeout_s=timeout_s)
     return {"lake": str(settings.lake_path), "follow": follow}
 
@@ -100,7 +103,7 @@ def batch(
 
     weights = InteractionWeights(half_life_days=half_life_days or None)
     job = BatchSettings(lake=settings.lake_path, weights=weights, as_of=as_of)
-    with spark_session(settings, "emporium-batch", kafka=False) as spark:
+    with spark_session(settings, "emporium-batch") as spark:
         return run_batch(spark, job)
 
 
