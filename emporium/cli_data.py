@@ -11,8 +11,9 @@ from emporium.settings import get_settings
 from models.datasets import DATASETS, DatasetError, dataset_status, get_dataset
 from models.datasets.fetch import fetch_dataset
 
-app = typer.Typer(help="Datasets: what is in the data directory, and fetching them.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Datasets: what is in the data directory, and fetching them.", no_args_is_help=True
+)
 
 
 @app.command("list")

@@ -53,9 +53,7 @@ def mlflow_server_url() -> str:
 def data_dir() -> Path:
     path = Path(os.environ.get("EMPORIUM_DATA_DIR", DEFAULT_DATA_DIR))
     if not path.is_dir():
-        pytest.fail(
-            f"data directory {path} not found (set EMPORIUM_DATA_DIR)", pytrace=False
-        )
+        pytest.fail(f"data directory {path} not found (set EMPORIUM_DATA_DIR)", pytrace=False)
     return path
 
 
