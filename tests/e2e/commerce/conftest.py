@@ -12,17 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from db_support import fresh_database
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.cache import InProcessCache
 from commerce.adapters.db import (
-    create_schema,
-    drop_schema,
     make_engine,
     make_session_factory,
-    upgrade,
 )
 from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
 from commerce.adapters.security import PasswordHasher
@@ -62,19 +60,7 @@ class CommerceTestContainer:
 def db_url(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'commerce.db'}"
-        upgrade(url)
-        yield url
-        return
-    base = request.getfixturevalue("postgres_url")
-    schema = f"test_e2e_{uuid.uuid4().hex[:12]}"
-    url = create_schema(base, schema)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_schema(base, schema)
+    yield from fresh_database(request, request.param, tmp_path_factory.mktemp("e2e"), "test_e2e")
 
 
 @pytest.fixture(scope="session")

@@ -11,36 +11,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from db_support import fresh_database
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.db import (
-    create_schema,
-    drop_schema,
     make_engine,
     make_session_factory,
-    upgrade,
 )
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-
-
-def fresh_database(request: pytest.FixtureRequest, backend: str, tmp: Path) -> Iterator[str]:
-    """A migrated, empty database URL for ``backend``; PostgreSQL schemas are dropped after."""
-    if backend == "sqlite":
-        url = f"sqlite:///{tmp / 'commerce.db'}"
-        upgrade(url)
-        yield url
-        return
-    base = request.getfixturevalue("postgres_url")
-    schema = f"test_commerce_{uuid.uuid4().hex[:12]}"
-    url = create_schema(base, schema)
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        drop_schema(base, schema)
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -1,0 +1,33 @@
+"""A migrated, empty database per test run, on SQLite or on the real PostgreSQL server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from commerce.adapters.db import create_schema, drop_schema, upgrade
+
+
+def fresh_database(
+    request: pytest.FixtureRequest, backend: str, tmp: Path, prefix: str = "test_commerce"
+) -> Iterator[str]:
+    """Yield a migrated database URL for ``backend``; a PostgreSQL schema is dropped after.
+
+    Each run gets its own uniquely named schema, so runs against a shared server never collide.
+    """
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp / 'commerce.db'}"
+        upgrade(url)
+        yield url
+        return
+    base = request.getfixturevalue("postgres_url")
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = create_schema(base, schema)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop_schema(base, schema)
