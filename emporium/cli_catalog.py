@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from commerce.adapters.db import make_engine, make_session_factory, upgrade
-from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from commerce.adapters.db import upgrade
 from emporium.catalog_loader import load_online_retail_shop
 from emporium.settings import get_settings
+from emporium.wiring import unit_of_work_factory
 from models.datasets import DatasetError
 
 app = typer.Typer(help="The catalog: loading a dataset's shop.", no_args_is_help=True)
@@ -29,13 +29,10 @@ def load(
     settings = get_settings()
     settings.state_path.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
     try:
-        report = loader(settings.data_dir, lambda: SqlAlchemyUnitOfWork(sessions), limit)
+        with unit_of_work_factory(settings.database_url) as uow_factory:
+            report = loader(settings.data_dir, uow_factory, limit)
     except DatasetError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
-    finally:
-        engine.dispose()
     typer.echo(f"{dataset}: {report}")

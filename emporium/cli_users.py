@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from commerce.adapters.db import make_engine, make_session_factory, upgrade
+from commerce.adapters.db import upgrade
 from commerce.adapters.security import PasswordHasher
 from commerce.domain.errors import CommerceError
 from commerce.service_layer.auth import create_admin
-from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium.settings import get_settings
+from emporium.wiring import unit_of_work_factory
 
 app = typer.Typer(help="Manage users.", no_args_is_help=True)
 
@@ -29,14 +29,11 @@ def create_admin_command(
     settings = get_settings()
     settings.state_path.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
     try:
-        uow = SqlAlchemyUnitOfWork(make_session_factory(engine))
-        user = create_admin(uow, PasswordHasher(), email, password)
+        with unit_of_work_factory(settings.database_url) as uow_factory:
+            user = create_admin(uow_factory(), PasswordHasher(), email, password)
     except CommerceError as e:
         # The message never contains the password (see commerce.domain.users).
         typer.echo(f"error: {e.code}: {e.message}", err=True)
         raise typer.Exit(1) from e
-    finally:
-        engine.dispose()
     typer.echo(f"created admin {user.email} (id {user.id})")

@@ -13,11 +13,11 @@ import sys
 import time
 from collections.abc import Callable
 
-from commerce.adapters.db import make_engine, make_session_factory, upgrade
-from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from commerce.adapters.db import upgrade
 from emporium import steps
 from emporium.catalog_loader import load_online_retail_shop
 from emporium.settings import Settings
+from emporium.wiring import unit_of_work_factory
 
 Echo = Callable[[str], None]
 
@@ -28,13 +28,17 @@ def _migrate(settings: Settings) -> str:
 
 
 def _load_catalog(settings: Settings) -> str:
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-    try:
-        report = load_online_retail_shop(settings.data_dir, lambda: SqlAlchemyUnitOfWork(sessions))
-    finally:
-        engine.dispose()
+    with unit_of_work_factory(settings.database_url) as uow_factory:
+        report = load_online_retail_shop(settings.data_dir, uow_factory)
     return f"Online Retail: {report}"
+
+
+def _train_fraud_model(settings: Settings) -> str:
+    from commerce.service_layer.fraud import train_anomaly_model
+
+    with unit_of_work_factory(settings.database_url) as uow_factory:
+        rows = train_anomaly_model(uow_factory, settings.fraud_model_path)
+    return f"anomaly model trained on {rows} orders -> {settings.fraud_model_path}"
 
 
 def _replay_events(settings: Settings) -> str:
@@ -69,6 +73,7 @@ def _index_search(settings: Settings) -> str:
 STEPS: list[tuple[str, Callable[[Settings], str]]] = [
     ("migrate the database", _migrate),
     ("load the Online Retail shop", _load_catalog),
+    ("train the fraud anomaly model on the order history", _train_fraud_model),
     ("replay Online Retail into the event log", _replay_events),
     ("ingest events into the bronze lake (Spark)", _ingest),
     ("build silver and gold tables (Spark)", _batch),
@@ -85,22 +90,6 @@ def prepare_demo(settings: Settings, echo: Echo = print) -> None:
         outcome = step(settings)
         echo(f"demo: {title}: {outcome} ({time.perf_counter() - started:.1f}s)")
 
-
-def _train_fraud_model(settings: Settings) -> str:
-    from commerce.service_layer.fraud import train_anomaly_model
-
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-    try:
-        rows = train_anomaly_model(
-            lambda: SqlAlchemyUnitOfWork(sessions), settings.fraud_model_path
-        )
-    finally:
-        engine.dispose()
-    return f"anomaly model trained on {rows} orders -> {settings.fraud_model_path}"
-
-
-STEPS.insert(2, ("train the fraud anomaly model on the order history", _train_fraud_model))
 
 # Not 58443, where `emporium services up` runs its sandbox: both may run at once.
 SANDBOX_PORT = 58444

@@ -6,6 +6,8 @@ on the first request that happens to need the engine.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.cache import Cache, cache_from_url
 from commerce.adapters.db import make_engine, make_session_factory
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium.settings import Settings
 from pipelines.events import EventBus
 
@@ -41,6 +44,17 @@ def redact(url: str) -> str:
 def _check(setting: str, url: str, health: dict[str, object]) -> None:
     if not health.get("healthy"):
         raise EngineUnavailable(setting, url, str(health.get("error", "not healthy")))
+
+
+@contextmanager
+def unit_of_work_factory(database_url: str) -> Iterator[Callable[[], SqlAlchemyUnitOfWork]]:
+    """Units of work on ``database_url`` for one command; the engine is disposed afterwards."""
+    engine = make_engine(database_url)
+    sessions = make_session_factory(engine)
+    try:
+        yield lambda: SqlAlchemyUnitOfWork(sessions)
+    finally:
+        engine.dispose()
 
 
 def database_health(engine: Engine) -> dict[str, object]:
