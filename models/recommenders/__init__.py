@@ -5,6 +5,7 @@ from models.recommenders.content import ContentTfidf
 from models.recommenders.ease import EASE
 from models.recommenders.implicit_models import ALS, BPR, ItemKNN
 from models.recommenders.popularity import TimeDecayedPopularity
+from models.recommenders.rp3beta import RP3beta
 from models.recommenders.session import SessionItemToItem
 from models.recommenders.spark_als import SparkALS
 
@@ -14,6 +15,7 @@ __all__ = [
     "EASE",
     "ContentTfidf",
     "ItemKNN",
+    "RP3beta",
     "Recommender",
     "SessionItemToItem",
     "SparkALS",
