@@ -29,16 +29,6 @@ def msr_valid_split(train: pd.DataFrame) -> Split:
     return stratified_split(train, ratio=0.75, min_rating=1, filter_by="item", seed=7)
 
 
-def msr_inner_split(ratio: float = 0.85) -> Callable[[pd.DataFrame], Split]:
-    """The ranker's inner split under MSR: stratified by item, a larger train share so the
-    sources it learns from are closer to the ones that serve."""
-
-    def split(train: pd.DataFrame) -> Split:
-        return stratified_split(train, ratio=ratio, min_rating=1, filter_by="item", seed=11)
-
-    return split
-
-
 def new_items_of_known_users(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
     """Test pairs whose user and item were in train and that the user had not had before."""
     test = test[test[USER_COL].isin(train[USER_COL]) & test[ITEM_COL].isin(train[ITEM_COL])]

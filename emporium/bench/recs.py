@@ -38,8 +38,10 @@ def load(dataset: str, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | Non
         from models.datasets.movielens import load_movielens_100k, load_movielens_100k_items
 
         items = load_movielens_100k_items(data_dir).rename(columns={"genres": "category"})
+        items["release_year"] = items["release_date"].dt.year
         ratings = load_movielens_100k(data_dir)
-        return ratings[["user_id", "item_id", "timestamp"]], items[["item_id", "category"]]
+        features = items[["item_id", "category", "release_year"]]
+        return ratings[["user_id", "item_id", "timestamp"]], features
     if dataset in ("online-retail", "online-retail-ii"):
         from models.datasets.retail import online_retail_interactions
 
@@ -52,6 +54,19 @@ def load(dataset: str, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | Non
     raise typer.BadParameter(
         f"unknown dataset {dataset!r}: movielens-100k, online-retail or interactions:PATH"
     )
+
+
+def load_users(dataset: str, data_dir: Path) -> pd.DataFrame | None:
+    """Numeric user attributes for the ranker, where the dataset has any."""
+    if dataset != "movielens-100k":
+        return None
+    from models.datasets.movielens import load_movielens_100k_users
+
+    users = load_movielens_100k_users(data_dir)
+    return users.assign(
+        female=(users["gender"] == "F").astype("int8"),
+        occupation=users["occupation"].astype("category").cat.codes,
+    )[["user_id", "age", "female", "occupation"]]
 
 
 def splits(df: pd.DataFrame, protocol: str, cut: str | None):
@@ -99,7 +114,6 @@ def command(
 ) -> None:
     """Benchmark every recommender and the ranker; hyperparameters chosen on validation."""
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    from models import protocols
     from models.benchmark import DEFAULT_RANKER_GRID, run_benchmark
 
     if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:
@@ -111,7 +125,6 @@ def command(
         f"{test['user_id'].nunique()} test users"
     )
     log = typer.echo if verbose else (lambda msg: None if msg.startswith("  ") else typer.echo(msg))
-    inner = protocols.msr_inner_split(0.85) if protocol == "msr" else None
     # A time cut gives the same inner split every time: stacking repeats would only duplicate.
     grid = None if protocol == "msr" else [DEFAULT_RANKER_GRID[0] | {"inner_repeats": 1}]
     results = run_benchmark(
@@ -119,8 +132,8 @@ def command(
         test,
         valid_split,
         item_features=items,
+        user_features=load_users(dataset, get_settings().data_dir),
         ranker_grid=grid,
-        ranker_inner_split=inner,
         log=log,
     )
     typer.echo(table(results))

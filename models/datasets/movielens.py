@@ -69,3 +69,17 @@ def load_movielens_100k_items(data_dir: str | Path) -> pd.DataFrame:
         items["release_date"], format="%d-%b-%Y", errors="coerce"
     )
     return items.drop(columns=["video_release_date", "url"])
+
+
+def load_movielens_100k_users(data_dir: str | Path) -> pd.DataFrame:
+    """Users of MovieLens 100K: ``user_id``, ``age``, ``gender`` (M/F), ``occupation`` and
+    ``zip_code`` as in ``u.user``.
+
+    Raises
+    ------
+    models.datasets.DatasetMissing
+        Naming the missing file and where to get it.
+    """
+    path = get_dataset("movielens-100k").path(Path(data_dir), "u.user")
+    cols = [USER_COL, "age", "gender", "occupation", "zip_code"]
+    return pd.read_csv(path, sep="|", names=cols, encoding="latin-1", dtype={"zip_code": str})

@@ -164,6 +164,20 @@ def pair_features(
     return cols
 
 
+def attribute_columns(
+    table: pd.DataFrame | None, key: str, ids: pd.Index, prefix: str, skip: tuple[str, ...] = ()
+) -> dict[str, np.ndarray]:
+    """The numeric columns of ``table`` (one row per ``key``) for ``ids``; NaN where unknown.
+
+    Text columns are ignored: encode them as numbers (or as ``category`` for items) first.
+    """
+    if table is None:
+        return {}
+    rows = table.drop_duplicates(key).set_index(key).reindex(ids)
+    numeric = [c for c in rows.columns if c not in skip and pd.api.types.is_numeric_dtype(rows[c])]
+    return {f"{prefix}{c}": rows[c].to_numpy(dtype=np.float32) for c in numeric}
+
+
 def history_matrix(history: pd.DataFrame, users: pd.Index, items: pd.Index) -> sp.csr_matrix:
     """The users' histories as a CSR matrix over ``items``."""
     return to_csr(history[history[USER_COL].isin(users)], users, items)

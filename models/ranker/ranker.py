@@ -20,6 +20,7 @@ from models.columns import ITEM_COL, USER_COL
 from models.evaluation.splitters import stratified_split
 from models.ranker.features import (
     ItemStats,
+    attribute_columns,
     category_matrix,
     history_matrix,
     pair_features,
@@ -50,7 +51,10 @@ class CandidateRanker(Recommender):
         Splits the training interactions into (inner train, inner validation). Default:
         stratified by item; pass a temporal splitter for time-split protocols.
     item_features : pandas.DataFrame, optional
-        ``item_id`` with optional ``price`` and ``category`` ("a|b" for several).
+        ``item_id`` with optional ``price`` and ``category`` ("a|b" for several); any other
+        numeric column (e.g. release year) becomes a feature too.
+    user_features : pandas.DataFrame, optional
+        ``user_id`` with numeric columns (e.g. age); users it does not list get NaN.
     booster_params : dict, optional
         Passed to scikit-learn's ``HistGradientBoostingClassifier``.
     seed : int
@@ -79,11 +83,12 @@ class CandidateRanker(Recommender):
         n_threads: int = 1,
         booster: str = "hgb",
         inner_repeats: int = 1,
+        user_features: pd.DataFrame | None = None,
     ) -> None:
         super().__init__()
         self.sources, self.n_candidates = sources, n_candidates
         self.inner_split = inner_split or default_inner_split
-        self.item_features = item_features
+        self.item_features, self.user_features = item_features, user_features
         self.booster_params = booster_params or {}
         self.seed, self.n_threads = seed, n_threads
         if booster not in ("hgb", "lgbm-lambdarank"):
@@ -127,7 +132,7 @@ class CandidateRanker(Recommender):
         """
         self._fit_sources(inner_train)
         users = pd.Index(inner_val[USER_COL].unique()).intersection(inner_train[USER_COL].unique())
-        pairs, x = self._features(users, inner_train)
+        pairs, x = self._features(users, inner_train, real_users=users)
         truth = inner_val[[USER_COL, ITEM_COL]].drop_duplicates().assign(_y=1)
         y = pairs.merge(truth, on=[USER_COL, ITEM_COL], how="left")["_y"].fillna(0).to_numpy()
         return x, y.astype(int), pairs
@@ -174,8 +179,14 @@ class CandidateRanker(Recommender):
 
     # --- features and scoring -------------------------------------------------------------
     def _features(
-        self, users: pd.Index, history: pd.DataFrame, stats: pd.DataFrame | None = None
+        self,
+        users: pd.Index,
+        history: pd.DataFrame,
+        stats: pd.DataFrame | None = None,
+        real_users: pd.Index | None = None,
     ) -> tuple[pd.DataFrame, np.ndarray]:
+        """Candidate pairs of ``users`` and their features. ``real_users`` are the ids the
+        user attributes are looked up by (``users`` may be placeholders at serving time)."""
         hist = history_matrix(history, users, self.item_ids_)
         scores = {n: self._aligned_scores(m, users, history) for n, m in self.models_.items()}
         u, i, cols = source_features(scores, hist, self.n_candidates)
@@ -188,6 +199,13 @@ class CandidateRanker(Recommender):
             self._categories,
             self._price,
         )
+        items = attribute_columns(
+            self.item_features, ITEM_COL, self.item_ids_, "item_", ("price", "category")
+        )
+        cols |= {name: values[i] for name, values in items.items()}
+        if real_users is not None:
+            people = attribute_columns(self.user_features, USER_COL, real_users, "user_")
+            cols |= {name: values[u] for name, values in people.items()}
         self.feature_names_ = list(cols)
         pairs = pd.DataFrame({USER_COL: users.to_numpy()[u], ITEM_COL: self.item_ids_[i]})
         pairs["_u"], pairs["_i"] = u, i
@@ -210,7 +228,14 @@ class CandidateRanker(Recommender):
                 "weight": coo.data,
             }
         )
-        pairs, x = self._features(users, frame, self._known_user_stats(users, user_index, history))
+        known = self.user_ids_[np.maximum(user_index, 0)].to_numpy(dtype=object)
+        known[user_index < 0] = None  # unknown users: no attributes (NaN features)
+        pairs, x = self._features(
+            users,
+            frame,
+            self._known_user_stats(users, user_index, history),
+            real_users=pd.Index(known),
+        )
         out = np.full(history.shape, -np.inf, dtype=np.float32)
         if len(pairs):
             with threadpool_limits(self.n_threads, user_api="openmp"):

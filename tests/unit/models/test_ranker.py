@@ -62,3 +62,24 @@ def test_item_features_become_ranker_features() -> None:
     ranker.fit(block_interactions())
     names = set(ranker.feature_names_)
     assert {"category_affinity", "price", "ease_rank", "knn_z", "item_pop_share"} <= names
+
+
+def test_numeric_user_and_item_attributes_become_ranker_features() -> None:
+    items = ITEMS.assign(release_year=[1990 + i for i in range(12)], label="text is skipped")
+    users = pd.DataFrame({"user_id": [f"u{u}" for u in range(12)], "age": range(20, 32)})
+    ranker = CandidateRanker(SOURCES, n_candidates=12, item_features=items, user_features=users)
+    ranker.inner_split = lambda d: leave_one_out_split(d, seed=1)
+    x, _, pairs = ranker.fit(block_interactions()).training_table(
+        *leave_one_out_split(block_interactions(), seed=1)
+    )
+    names = ranker.feature_names_
+    assert {"item_release_year", "user_age"} <= set(names)
+    assert "item_label" not in names and "item_price" not in names
+    ages = x[:, names.index("user_age")]
+    expected = pairs["user_id"].str[1:].astype(int).to_numpy() + 20
+    assert (ages == expected).all()
+    # Serving: a user the ranker never saw has no attributes (NaN), and is still scored.
+    ids, _ = ranker.recommend(
+        ["stranger"], user_items=pd.DataFrame({"user_id": ["stranger"], "item_id": ["a0"]}), n=3
+    )
+    assert len(ids[0]) == 3
