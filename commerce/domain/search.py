@@ -93,6 +93,7 @@ class SearchHit:
     category: str = ""
     brand: str = ""
     in_stock: bool = True
+    description: str = ""
 
 
 @dataclass(frozen=True)

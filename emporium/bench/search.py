@@ -113,8 +113,8 @@ def _semantic_encoder() -> Encoder | None:
 
 def _embed_products(hybrid: HybridSearchEngine, data: search_data.RelevanceSet) -> None:
     started = time.perf_counter()
-    hybrid.remember([(p.product_id, p.name) for p in data.products])
-    typer.echo(f"hybrid: product names embedded in {time.perf_counter() - started:.0f}s")
+    hybrid.remember([(p.product_id, p.name, p.description) for p in data.products])
+    typer.echo(f"hybrid: products embedded in {time.perf_counter() - started:.0f}s")
 
 
 def print_table(rows: list[Row]) -> None:

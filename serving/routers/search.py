@@ -35,6 +35,7 @@ class HitOut(BaseModel):
     brand: str
     in_stock: bool
     score: float
+    description: str
 
 
 class BucketOut(BaseModel):

@@ -149,7 +149,7 @@ def search_body(request: SearchRequest, weights: Weights = WEIGHTS) -> Json:
         "from": request.offset,
         "size": request.size,
         "track_total_hits": True,
-        "_source": ["id", "name", "price", "category", "brand", "in_stock"],
+        "_source": ["id", "name", "description", "price", "category", "brand", "in_stock"],
     }
     if request.facets:
         body["aggs"] = {

@@ -261,7 +261,7 @@ class EmbeddedSearchEngine:
         )
         names = {"docs": t["docs"], "fts": t["fts"], "plain": t["plain"]}
         page_sql = q.sql(
-            "d.id, d.name, d.price_cents, d.category, d.brand, d.stock, "
+            "d.id, d.name, d.price_cents, d.category, d.brand, d.stock, d.description, "
             f"{q.score} AS score, count(*) OVER () AS total",
             f"{order_by(request.sort)} LIMIT ? OFFSET ?",
         ).format(**names)
@@ -271,8 +271,8 @@ class EmbeddedSearchEngine:
         else:  # past the last page: the window count has no row to ride on
             total = int(conn.execute(q.sql("count(*)").format(**names), q.params).fetchone()[0])
         hits = tuple(
-            SearchHit(pid, float(score), name, cents / PRICE_SCALE, cat, brand, stock > 0)
-            for pid, name, cents, cat, brand, stock, score, _ in rows
+            SearchHit(pid, float(score), name, cents / PRICE_SCALE, cat, brand, stock > 0, desc)
+            for pid, name, cents, cat, brand, stock, desc, score, _ in rows
         )
         facets = self._facets(conn, q, names) if request.facets else {}
         return SearchResult(total, hits, request.page, request.size, facets)

@@ -1,13 +1,17 @@
 """Hybrid lexical + semantic ranking: the engine's top candidates re-ordered by a mix of
-their keyword score and the cosine between query and product-name embeddings.
+their keyword score and the similarity between query and product embeddings.
 
 It wraps any ``SearchEngine`` (embedded or Elasticsearch-compatible), so both rank alike.
 Only relevance-sorted keyword searches within the first ``candidates`` results change.
+A product's vector mixes the embedding of its name with that of its name and the start of
+its description; the query's vector gets one round of pseudo-relevance feedback (Rocchio):
+the mean vector of the few best candidates is added to it and the candidates are scored again.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
@@ -29,57 +33,77 @@ from commerce.domain.search import (
 )
 
 _MAX_VECTORS = 200_000  # ~300 MB of float32 vectors at most
-Vectors = OrderedDict[tuple[str, str], NDArray[np.float32]]
+_DESCRIPTION_CHARS = 400  # of "name. description"; the encoder reads 64 tokens at most
+_TAG = re.compile(r"<[^>]+>")
+Vectors = OrderedDict[tuple[str, str, str], NDArray[np.float32]]
 
 
 class Encoder(Protocol):
     def encode(self, texts: list[str]) -> NDArray[np.float32]: ...
 
 
+def described(name: str, description: str) -> str:
+    """The text embedded beside the name: the name and the start of the tag-free description."""
+    text = " ".join(_TAG.sub(" ", description).split())
+    return f"{name}. {text}"[:_DESCRIPTION_CHARS] if text else name
+
+
 class HybridSearchEngine(DelegatingEngine):
-    """Re-ranks the first ``candidates`` keyword hits by ``(1-alpha)·keyword + alpha·cosine``.
+    """Re-ranks the first ``candidates`` keyword hits by ``(1-alpha)·keyword + alpha·semantic``.
 
     The keyword score is divided by the best one among the candidates, so the mix does not
-    depend on each engine's score scale. ``candidates=50, alpha=0.7`` were chosen on the
-    design half of the CrowdFlower queries only.
+    depend on each engine's score scale. ``semantic`` is the dot product of the query's vector
+    with the product's ``(1-description_weight)·name + description_weight·described`` vector;
+    after a first pass, the mean product vector of the ``feedback_docs`` best candidates,
+    times ``feedback_weight``, is added to the query vector and the candidates are re-scored.
+    The defaults were chosen on the design half of the CrowdFlower queries only.
     """
 
     def __init__(
         self,
         engine: SearchEngine,
         encoder: Encoder,
-        candidates: int = 50,
+        candidates: int = 100,
         alpha: float = 0.7,
+        description_weight: float = 0.4,
+        feedback_docs: int = 3,
+        feedback_weight: float = 0.5,
         vectors: Vectors | None = None,
     ) -> None:
         super().__init__(engine)
         self.encoder = encoder
         self.candidates = candidates
         self.alpha = alpha
-        # Keyed by (product id, name): a renamed product is embedded again.
+        self.description_weight = description_weight
+        self.feedback_docs = feedback_docs
+        self.feedback_weight = feedback_weight
+        # Keyed by (product id, name, description): an edited product is embedded again.
         self._vectors: Vectors = OrderedDict() if vectors is None else vectors
         self._lock = threading.Lock()
 
     def bulk_index(self, docs: Iterable[ProductDoc], index: str | None = None) -> int:
-        """Index as the wrapped engine does, and embed the names once, here, not per query."""
-        names: list[tuple[str, str]] = []
+        """Index as the wrapped engine does, and embed the products once, here, not per query."""
+        keys: list[tuple[str, str, str]] = []
 
         def tap() -> Iterator[ProductDoc]:
             for doc in docs:
-                names.append((doc.product_id, doc.name))
+                keys.append((doc.product_id, doc.name, doc.description))
                 yield doc
 
         count = self.engine.bulk_index(tap(), index)
-        self.remember(names)
+        self.remember(keys)
         return count
 
-    def remember(self, keys: list[tuple[str, str]], batch: int = 64) -> None:
-        """Embed ``(product_id, name)`` pairs not yet known."""
+    def remember(self, keys: list[tuple[str, str, str]], batch: int = 64) -> None:
+        """Embed ``(product_id, name, description)`` triples not yet known."""
         with self._lock:
             missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
+        w = self.description_weight
         for start in range(0, len(missing), batch):
             chunk = missing[start : start + batch]
-            vectors = self.encoder.encode([name for _, name in chunk])
+            vectors = (1 - w) * self.encoder.encode([name for _, name, _ in chunk])
+            if w:
+                vectors += w * self.encoder.encode([described(n, d) for _, n, d in chunk])
             with self._lock:
                 self._vectors.update(zip(chunk, vectors, strict=True))
                 while len(self._vectors) > _MAX_VECTORS:
@@ -106,17 +130,20 @@ class HybridSearchEngine(DelegatingEngine):
         if not hits:
             return hits
         query = self.encoder.encode([text])[0]
-        cosine = self._product_vectors(hits) @ query
+        products = self._product_vectors(hits)
         best = max(hit.score for hit in hits) or 1.0
-        mixed = [
-            (1 - self.alpha) * hit.score / best + self.alpha * float(cos)
-            for hit, cos in zip(hits, cosine, strict=True)
-        ]
+        keyword = (1 - self.alpha) * np.array([hit.score / best for hit in hits])
+        mixed = keyword + self.alpha * (products @ query)
+        if self.feedback_docs and self.feedback_weight:
+            top = np.argsort(-mixed, kind="stable")[: self.feedback_docs]
+            query = query + self.feedback_weight * products[top].mean(axis=0)
+            query /= max(float(np.linalg.norm(query)), 1e-12)
+            mixed = keyword + self.alpha * (products @ query)
         order = sorted(range(len(hits)), key=lambda i: (-mixed[i], hits[i].product_id))
-        return tuple(dataclasses.replace(hits[i], score=mixed[i]) for i in order)
+        return tuple(dataclasses.replace(hits[i], score=float(mixed[i])) for i in order)
 
     def _product_vectors(self, hits: tuple[SearchHit, ...]) -> NDArray[np.float32]:
-        keys = [(hit.product_id, hit.name) for hit in hits]
+        keys = [(hit.product_id, hit.name, hit.description) for hit in hits]
         self.remember(keys)  # products indexed by another process are embedded on first sight
         with self._lock:
             return np.stack([self._vectors[k] for k in keys])

@@ -162,6 +162,7 @@ def parse_search(response: Json, request: SearchRequest) -> SearchResult:
             category=h["_source"].get("category", ""),
             brand=h["_source"].get("brand", ""),
             in_stock=bool(h["_source"].get("in_stock", True)),
+            description=h["_source"].get("description", ""),
         )
         for h in response["hits"]["hits"]
     )

@@ -10,8 +10,8 @@ from numpy.typing import NDArray
 from search_catalog import catalog
 
 from commerce.adapters.search import search_engine_from_url
-from commerce.adapters.search.hybrid import HybridSearchEngine
-from commerce.domain.search import SearchRequest, SortOrder
+from commerce.adapters.search.hybrid import HybridSearchEngine, described
+from commerce.domain.search import ProductDoc, SearchRequest, SortOrder
 from pipelines.indexing import full_reindex
 
 _AXES = ("laptop", "gaming", "sleeve", "stand")
@@ -53,6 +53,60 @@ def test_names_are_embedded_at_index_time_not_per_query(hybrid: HybridSearchEngi
     before = encoder.calls
     hybrid.search(SearchRequest(text="gaming laptop"))
     assert encoder.calls == before + 1  # the query only
+
+
+def test_the_description_counts_beside_the_name() -> None:
+    # Same keyword match ("laptop" once in each name); only a description says "gaming".
+    docs = [
+        ProductDoc("a-plain", "Laptop A", "an ordinary machine", stock=1),
+        ProductDoc("b-gamer", "Laptop B", "<p>built for <b>gaming</b></p>", stock=1),
+    ]
+    request = SearchRequest(text="gaming laptop")
+    ranked = {}
+    for weight in (0.0, 0.6):
+        engine = HybridSearchEngine(
+            search_engine_from_url("embedded://:memory:"),
+            FakeEncoder(),
+            alpha=1.0,
+            description_weight=weight,
+            feedback_weight=0.0,
+        )
+        full_reindex(engine, docs)
+        ranked[weight] = engine.search(request).ids
+        engine.close()
+    assert ranked[0.0] == ["a-plain", "b-gamer"]  # a tie on the name: product id order
+    assert ranked[0.6][0] == "b-gamer"
+
+
+def test_described_text_drops_markup_and_is_cut() -> None:
+    assert described("Mug", "<p>Blue <b>stoneware</b></p>") == "Mug. Blue stoneware"
+    assert described("Mug", "") == "Mug"
+    assert len(described("Mug", "word " * 500)) == 400
+
+
+def test_feedback_pulls_products_like_the_best_candidate_up() -> None:
+    # "laptop": the best candidate is a laptop described as for gaming; feedback from it
+    # lifts the gaming laptop above the sleeve, which the keyword score alone put first.
+    docs = [
+        ProductDoc("g1", "Laptop", "a laptop for gaming", stock=1),
+        ProductDoc("g2", "Laptop gaming rig", "", stock=1),
+        ProductDoc("s1", "Laptop sleeve", "", stock=1),
+    ]
+    ranked = {}
+    for weight in (0.0, 2.0):
+        engine = HybridSearchEngine(
+            search_engine_from_url("embedded://:memory:"),
+            FakeEncoder(),
+            alpha=0.5,
+            description_weight=0.5,
+            feedback_docs=1,
+            feedback_weight=weight,
+        )
+        full_reindex(engine, docs)
+        ranked[weight] = engine.search(SearchRequest(text="laptop")).ids
+        engine.close()
+    assert ranked[0.0] == ["g1", "s1", "g2"]
+    assert ranked[2.0] == ["g1", "g2", "s1"]
 
 
 def test_other_sorts_and_deep_pages_are_left_to_the_engine(hybrid: HybridSearchEngine) -> None:
