@@ -33,6 +33,7 @@ class ItemStats:
     t_end: float
     t_min: float
     time_keys: np.ndarray | None  # sorted item_code * span + (t - t_min); None without time
+    day_counts: sp.csr_matrix | None = None  # items x days since t_min: interactions per day
 
     @classmethod
     def from_interactions(cls, df: pd.DataFrame, items: pd.Index) -> ItemStats:
@@ -50,7 +51,26 @@ class ItemStats:
         first = pd.Series(ts).groupby(codes).min().reindex(range(len(items))).to_numpy()
         last = pd.Series(ts).groupby(codes).max().reindex(range(len(items))).to_numpy()
         keys = np.sort(codes * _KEY_SPAN + (ts - ts.min()))
-        return cls(pop, mean_w, first, last, float(ts.max()), float(ts.min()), keys)
+        days = ((ts - ts.min()) // DAY).astype(np.int64)
+        counts = sp.csr_matrix(
+            (np.ones(len(codes), np.float32), (codes, days)), (len(items), int(days.max()) + 1)
+        )
+        return cls(pop, mean_w, first, last, float(ts.max()), float(ts.min()), keys, counts)
+
+    def user_days(self, history: pd.DataFrame, users: pd.Index) -> sp.csr_matrix | None:
+        """Users x days (as in ``day_counts``): 1 where the user has an event that day."""
+        ts = timestamps_seconds(history)
+        if self.day_counts is None or ts is None:
+            return None
+        rows = users.get_indexer(history[USER_COL])
+        days = ((ts - self.t_min) // DAY).astype(np.int64)
+        ok = (rows >= 0) & (days >= 0) & (days < self.day_counts.shape[1])
+        matrix = sp.csr_matrix(
+            (np.ones(int(ok.sum()), np.float32), (rows[ok], days[ok])),
+            (len(users), self.day_counts.shape[1]),
+        )
+        matrix.data[:] = 1.0  # duplicates were summed
+        return matrix
 
     def window_counts(self, items: np.ndarray, at: np.ndarray, days: float) -> np.ndarray:
         """Interactions of each item within ``days`` of the matching time in ``at``."""
@@ -130,8 +150,12 @@ def pair_features(
     history_matrix: sp.csr_matrix,
     categories: sp.csr_matrix | None,
     price: np.ndarray | None,
+    active_days: sp.csr_matrix | None = None,
 ) -> dict[str, np.ndarray]:
-    """Item, user and user-item features for candidate pairs (u, i are matrix indices)."""
+    """Item, user and user-item features for candidate pairs (u, i are matrix indices).
+
+    ``active_days`` (users x days, from ``ItemStats.user_days``) adds the share of the item's
+    interactions that fell on a day the user was active."""
     total = max(float(stats.popularity.sum()), 1.0)
     hist_len = users["hist_len"].to_numpy()
     cols = {
@@ -150,9 +174,12 @@ def pair_features(
     cols["user_first_after_item_last_days"] = (
         users["t_first"].to_numpy()[u] - stats.last_seen[i]
     ) / DAY
-    for days in WINDOWS_DAYS:
-        counts = stats.window_counts(i, t_user, days)
-        cols[f"item_share_{int(days)}d_around_user"] = counts / total
+    for window in WINDOWS_DAYS:
+        counts = stats.window_counts(i, t_user, window)
+        cols[f"item_share_{int(window)}d_around_user"] = counts / total
+    if active_days is not None and stats.day_counts is not None:
+        same_day = np.asarray(active_days[u].multiply(stats.day_counts[i]).sum(axis=1)).ravel()
+        cols["item_share_on_user_days"] = same_day / np.maximum(stats.popularity[i], 1.0)
     if categories is not None:
         profile = history_matrix.astype(bool).astype(np.float32) @ categories
         profile = sp.diags(1.0 / np.maximum(profile.sum(axis=1).A.ravel(), 1e-9)) @ profile

@@ -55,6 +55,11 @@ class CandidateRanker(Recommender):
         numeric column (e.g. release year) becomes a feature too.
     user_features : pandas.DataFrame, optional
         ``user_id`` with numeric columns (e.g. age); users it does not list get NaN.
+    anchor : str, optional
+        A source whose ranking is fused with the booster's at serving time (e.g. the best
+        single model): ``score = -((1-w)·log rank_booster + w·log rank_anchor)``.
+    anchor_weight : float
+        ``w`` above, in [0, 1); 0 (the default) serves the booster's order alone.
     booster_params : dict, optional
         Passed to scikit-learn's ``HistGradientBoostingClassifier``.
     seed : int
@@ -84,8 +89,15 @@ class CandidateRanker(Recommender):
         booster: str = "hgb",
         inner_repeats: int = 1,
         user_features: pd.DataFrame | None = None,
+        anchor: str | None = None,
+        anchor_weight: float = 0.0,
     ) -> None:
         super().__init__()
+        if not 0.0 <= anchor_weight < 1.0:
+            raise ValueError("anchor_weight must be in [0, 1)")
+        if anchor_weight and anchor not in sources:
+            raise ValueError(f"anchor {anchor!r} is not one of the sources {sorted(sources)}")
+        self.anchor, self.anchor_weight = anchor, anchor_weight
         self.sources, self.n_candidates = sources, n_candidates
         self.inner_split = inner_split or default_inner_split
         self.item_features, self.user_features = item_features, user_features
@@ -169,7 +181,9 @@ class CandidateRanker(Recommender):
         self._stats = ItemStats.from_interactions(interactions, self.item_ids_)
         self._categories = category_matrix(self.item_features, self.item_ids_)
         self._price = self._item_column("price")
-        self._user_stats = user_frame(interactions, pd.Index(interactions[USER_COL].unique()))
+        known = pd.Index(interactions[USER_COL].unique())
+        self._user_stats = user_frame(interactions, known)
+        self._user_days = self._stats.user_days(interactions, known)
 
     def _item_column(self, column: str) -> np.ndarray | None:
         if self.item_features is None or column not in self.item_features.columns:
@@ -184,9 +198,11 @@ class CandidateRanker(Recommender):
         history: pd.DataFrame,
         stats: pd.DataFrame | None = None,
         real_users: pd.Index | None = None,
+        days: sp.csr_matrix | None = None,
     ) -> tuple[pd.DataFrame, np.ndarray]:
         """Candidate pairs of ``users`` and their features. ``real_users`` are the ids the
-        user attributes are looked up by (``users`` may be placeholders at serving time)."""
+        user attributes are looked up by (``users`` may be placeholders at serving time);
+        ``stats`` and ``days`` are the users' time statistics when ``history`` has no times."""
         hist = history_matrix(history, users, self.item_ids_)
         scores = {n: self._aligned_scores(m, users, history) for n, m in self.models_.items()}
         u, i, cols = source_features(scores, hist, self.n_candidates)
@@ -198,6 +214,7 @@ class CandidateRanker(Recommender):
             hist,
             self._categories,
             self._price,
+            self._stats.user_days(history, users) if days is None else days,
         )
         items = attribute_columns(
             self.item_features, ITEM_COL, self.item_ids_, "item_", ("price", "category")
@@ -235,12 +252,33 @@ class CandidateRanker(Recommender):
             frame,
             self._known_user_stats(users, user_index, history),
             real_users=pd.Index(known),
+            days=self._known_user_days(user_index),
         )
         out = np.full(history.shape, -np.inf, dtype=np.float32)
         if len(pairs):
             with threadpool_limits(self.n_threads, user_api="openmp"):
-                out[pairs["_u"], pairs["_i"]] = self._predict(x)
+                out[pairs["_u"], pairs["_i"]] = self._fused(self._predict(x), x, pairs)
         return out
+
+    def _fused(self, scores: np.ndarray, x: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
+        """The booster's scores, or their log-rank fusion with the anchor source's ranks."""
+        if not self.anchor_weight:
+            return scores
+        booster_rank = (
+            pd.Series(scores).groupby(pairs["_u"].to_numpy()).rank(ascending=False, method="first")
+        )
+        anchor_rank = x[:, self.feature_names_.index(f"{self.anchor}_rank")]
+        w = self.anchor_weight
+        fused = (1 - w) * np.log(booster_rank.to_numpy()) + w * np.log(anchor_rank)
+        return (-fused).astype(np.float32)
+
+    def _known_user_days(self, user_index: np.ndarray) -> sp.csr_matrix | None:
+        """Serving-time active days: known users' training days; none for new users."""
+        if self._user_days is None:
+            return None
+        rows = self._user_days[np.maximum(user_index, 0)]
+        known = sp.diags((user_index >= 0).astype(np.float32))
+        return sp.csr_matrix(known @ rows)
 
     def _known_user_stats(
         self, users: pd.Index, user_index: np.ndarray, history: sp.csr_matrix

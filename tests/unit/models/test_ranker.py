@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from models.evaluation.splitters import leave_one_out_split
 from models.ranker import CandidateRanker
@@ -83,3 +85,25 @@ def test_numeric_user_and_item_attributes_become_ranker_features() -> None:
         ["stranger"], user_items=pd.DataFrame({"user_id": ["stranger"], "item_id": ["a0"]}), n=3
     )
     assert len(ids[0]) == 3
+
+
+def test_anchor_fusion_mixes_the_booster_and_anchor_log_ranks() -> None:
+    ranker = CandidateRanker(SOURCES, n_candidates=12, anchor="ease", anchor_weight=0.5)
+    ranker.inner_split = lambda d: leave_one_out_split(d, seed=1)
+    ranker.fit(block_interactions())
+    x = np.zeros((3, len(ranker.feature_names_)), dtype=np.float32)
+    x[:, ranker.feature_names_.index("ease_rank")] = [3.0, 1.0, 2.0]
+    pairs = pd.DataFrame({"_u": [0, 0, 0]})
+    fused = ranker._fused(np.array([0.9, 0.1, 0.5]), x, pairs)
+    # booster ranks 1, 3, 2; anchor ranks 3, 1, 2 -> -(log r_b + log r_a) / 2
+    expected = -0.5 * np.log([3.0, 3.0, 4.0])
+    assert np.allclose(fused, expected)
+    ranker.anchor_weight = 0.0
+    assert np.allclose(ranker._fused(np.array([0.9, 0.1, 0.5]), x, pairs), [0.9, 0.1, 0.5])
+
+
+def test_anchor_must_be_a_source() -> None:
+    with pytest.raises(ValueError, match="anchor"):
+        CandidateRanker(SOURCES, anchor="nope", anchor_weight=0.3)
+    with pytest.raises(ValueError, match="anchor_weight"):
+        CandidateRanker(SOURCES, anchor="ease", anchor_weight=1.0)
