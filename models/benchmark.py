@@ -66,7 +66,7 @@ DEFAULT_RANKER_GRID: list[dict[str, Any]] = [
     # (n_candidates 50, 2 inner splits: validation nDCG@10 = EASE's -0.2%..+1.3% over three
     # validation seeds), 30 candidates x 4 inner splits and fusing the booster's ranking with
     # the best single source's (anchor_weight 0.4) gave EASE's +1.4%..+3.3% on seeds 13, 21
-    # and 99; single runs vary by about ±0.002 (BPR's parallel SGD is not deterministic).
+    # and 99; single runs varied by about ±0.002 while BPR's SGD ran on every core (now one).
     {
         "n_candidates": 30,
         "inner_repeats": 4,
@@ -110,7 +110,8 @@ def default_candidates(timestamps: bool) -> list[Candidate]:
             "bpr",
             BPR,
             [
-                {"factors": f, "learning_rate": lr, "iterations": 100}
+                # One SGD thread: parallel updates race, and the benchmark must repeat.
+                {"factors": f, "learning_rate": lr, "iterations": 100, "num_threads": 1}
                 for f in (64, 128)
                 for lr in (0.01, 0.05)
             ],

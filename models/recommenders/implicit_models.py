@@ -121,6 +121,9 @@ class BPR(Recommender):
     factors, learning_rate, regularization, iterations : model hyperparameters.
     seed : int
         Random seed.
+    num_threads : int
+        SGD threads (0 = every core). Parallel SGD updates race, so only ``num_threads=1``
+        gives the same model for the same seed.
     """
 
     name = "bpr"
@@ -132,10 +135,12 @@ class BPR(Recommender):
         regularization: float = 0.01,
         iterations: int = 100,
         seed: int = 42,
+        num_threads: int = 0,
     ) -> None:
         super().__init__()
         self.factors, self.learning_rate = factors, learning_rate
         self.regularization, self.iterations, self.seed = regularization, iterations, seed
+        self.num_threads = num_threads
         self.user_factors_: np.ndarray | None = None
         self.item_factors_: np.ndarray | None = None
         self.train_matrix_: sp.csr_matrix | None = None
@@ -149,7 +154,7 @@ class BPR(Recommender):
             regularization=self.regularization,
             iterations=self.iterations,
             random_state=self.seed,
-            num_threads=0,
+            num_threads=self.num_threads,
         )
         model.fit(matrix, show_progress=False)
         self.user_factors_ = np.asarray(model.user_factors)
