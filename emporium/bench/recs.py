@@ -126,7 +126,7 @@ def command(
     )
     log = typer.echo if verbose else (lambda msg: None if msg.startswith("  ") else typer.echo(msg))
     # A time cut gives the same inner split every time: stacking repeats would only duplicate.
-    grid = None if protocol == "msr" else [DEFAULT_RANKER_GRID[0] | {"inner_repeats": 1}]
+    grid = None if protocol == "msr" else [p | {"inner_repeats": 1} for p in DEFAULT_RANKER_GRID]
     results = run_benchmark(
         train,
         test,
