@@ -1,4 +1,5 @@
-"""``emporium db upgrade``: apply the schema migrations to the configured database."""
+"""``emporium db upgrade``: apply the schema migrations; ``emporium db outbox``: the relay's backlog
+and its set-aside (dead-letter) rows."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from commerce.adapters.db import upgrade
 from emporium.settings import get_settings
 from emporium.wiring import redact
 
-app = typer.Typer(help="The relational database: schema migrations.", no_args_is_help=True)
+app = typer.Typer(help="The relational database: migrations, the outbox.", no_args_is_help=True)
 
 
 @app.command("upgrade")
@@ -25,3 +26,28 @@ def upgrade_command(revision: str = typer.Argument("head")) -> None:
         )
         raise typer.Exit(1) from e
     typer.echo(f"database {redact(settings.database_url)} is at {revision}")
+
+
+@app.command("outbox")
+def outbox_command(
+    retry: bool = typer.Option(False, help="Put every set-aside row back in line."),
+) -> None:
+    """Rows waiting for the relay, and rows set aside because they could not be read."""
+    from commerce.adapters.db import make_engine, make_session_factory
+    from commerce.adapters.outbox import SqlAlchemyOutboxSource
+
+    settings = get_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        source = SqlAlchemyOutboxSource(make_session_factory(engine))
+        if retry:
+            typer.echo(f"{source.retry_dead_letters()} set-aside rows are back in line")
+        dead = source.dead_letters()
+        typer.echo(f"pending: {source.pending_count()}; set aside: {len(dead)}")
+        for row_id, topic, error in dead:
+            typer.echo(f"  row {row_id} ({topic}): {error}")
+    except Exception as e:
+        typer.echo(f"error: reading the outbox failed: {e}", err=True)
+        raise typer.Exit(1) from e
+    finally:
+        engine.dispose()

@@ -125,6 +125,8 @@ outbox = Table(
     Column("event", JSON, nullable=False),
     _ts("created_at"),
     _ts("published_at", nullable=True),
+    _ts("failed_at", nullable=True),  # set aside: the relay could not read the row
+    Column("error", Text, nullable=True),
 )
 Index("ix_outbox_published_at_id", outbox.c.published_at, outbox.c.id)
 

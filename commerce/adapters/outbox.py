@@ -4,6 +4,7 @@ describe, and a relay publishes them afterwards (at least once; consumers dedupe
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -14,6 +15,8 @@ from commerce.adapters.orm import outbox
 from commerce.domain.events import DomainEvent, utcnow
 
 E = TypeVar("E")
+log = logging.getLogger(__name__)
+MAX_ERROR_CHARS = 2_000
 
 
 class SqlAlchemyOutbox:
@@ -41,7 +44,10 @@ class SqlAlchemyOutboxSource(Generic[E]):
     """The relay's ``OutboxSource``: ``fetch_unpublished(limit) -> [(id, topic, event)]``.
 
     ``parse`` turns the stored envelope dict into the caller's event type; the wiring passes
-    ``pipelines.events.Event.model_validate`` (commerce does not import pipelines).
+    ``pipelines.events.Event.model_validate`` (commerce does not import pipelines). A row it
+    rejects is a dead letter: it gets ``failed_at`` and the error, is logged, and is never
+    fetched again, so one bad row cannot hold up the rows behind it. ``dead_letters`` lists
+    them; ``retry_dead_letters`` puts them back in line (after a fix to the parser, say).
     """
 
     def __init__(
@@ -55,13 +61,49 @@ class SqlAlchemyOutboxSource(Generic[E]):
     def fetch_unpublished(self, limit: int) -> list[tuple[int, str, E]]:
         query = (
             select(outbox.c.id, outbox.c.topic, outbox.c.event)
-            .where(outbox.c.published_at.is_(None))
+            .where(outbox.c.published_at.is_(None), outbox.c.failed_at.is_(None))
             .order_by(outbox.c.id)
             .limit(limit)
         )
         with self.session_factory() as session:
             rows = session.execute(query).all()
-        return [(int(r.id), str(r.topic), self.parse(dict(r.event))) for r in rows]
+        parsed: list[tuple[int, str, E]] = []
+        for r in rows:
+            try:
+                parsed.append((int(r.id), str(r.topic), self.parse(dict(r.event))))
+            except Exception as e:  # any parser error: the row is set aside, not retried
+                log.exception("outbox row %d cannot be relayed and is set aside", r.id)
+                self._set_aside(int(r.id), f"{type(e).__name__}: {e}")
+        return parsed
+
+    def _set_aside(self, row_id: int, error: str) -> None:
+        with self.session_factory.begin() as session:
+            session.execute(
+                update(outbox)
+                .where(outbox.c.id == row_id)
+                .values(failed_at=utcnow(), error=error[:MAX_ERROR_CHARS])
+            )
+
+    def dead_letters(self, limit: int = 100) -> list[tuple[int, str, str]]:
+        """Rows set aside, oldest first: ``(id, topic, error)``."""
+        query = (
+            select(outbox.c.id, outbox.c.topic, outbox.c.error)
+            .where(outbox.c.failed_at.is_not(None), outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        with self.session_factory() as session:
+            return [(int(r.id), str(r.topic), str(r.error)) for r in session.execute(query)]
+
+    def retry_dead_letters(self) -> int:
+        """Put every set-aside row back in line; returns how many."""
+        with self.session_factory.begin() as session:
+            result = session.execute(
+                update(outbox)
+                .where(outbox.c.failed_at.is_not(None), outbox.c.published_at.is_(None))
+                .values(failed_at=None, error=None)
+            )
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     def mark_published(self, ids: Sequence[int]) -> None:
         if not ids:
@@ -75,5 +117,7 @@ class SqlAlchemyOutboxSource(Generic[E]):
 
     def pending_count(self) -> int:
         with self.session_factory() as session:
-            query = select(func.count()).where(outbox.c.published_at.is_(None))
+            query = select(func.count()).where(
+                outbox.c.published_at.is_(None), outbox.c.failed_at.is_(None)
+            )
             return int(session.execute(query).scalar_one())
