@@ -58,15 +58,21 @@ class SqlAlchemyOutboxSource(Generic[E]):
         self.session_factory = session_factory
         self.parse = parse
 
-    def fetch_unpublished(self, limit: int) -> list[tuple[int, str, E]]:
+    def _oldest(self, payload: Any, waiting: bool, limit: int) -> list[Any]:
+        """Unpublished ``(id, topic, payload)`` rows, oldest first: those still in line
+        (``waiting``) or those set aside."""
+        state = outbox.c.failed_at.is_(None) if waiting else outbox.c.failed_at.is_not(None)
         query = (
-            select(outbox.c.id, outbox.c.topic, outbox.c.event)
-            .where(outbox.c.published_at.is_(None), outbox.c.failed_at.is_(None))
+            select(outbox.c.id, outbox.c.topic, payload)
+            .where(outbox.c.published_at.is_(None), state)
             .order_by(outbox.c.id)
             .limit(limit)
         )
         with self.session_factory() as session:
-            rows = session.execute(query).all()
+            return list(session.execute(query).all())
+
+    def fetch_unpublished(self, limit: int) -> list[tuple[int, str, E]]:
+        rows = self._oldest(outbox.c.event, waiting=True, limit=limit)
         parsed: list[tuple[int, str, E]] = []
         for r in rows:
             try:
@@ -86,14 +92,8 @@ class SqlAlchemyOutboxSource(Generic[E]):
 
     def dead_letters(self, limit: int = 100) -> list[tuple[int, str, str]]:
         """Rows set aside, oldest first: ``(id, topic, error)``."""
-        query = (
-            select(outbox.c.id, outbox.c.topic, outbox.c.error)
-            .where(outbox.c.failed_at.is_not(None), outbox.c.published_at.is_(None))
-            .order_by(outbox.c.id)
-            .limit(limit)
-        )
-        with self.session_factory() as session:
-            return [(int(r.id), str(r.topic), str(r.error)) for r in session.execute(query)]
+        rows = self._oldest(outbox.c.error, waiting=False, limit=limit)
+        return [(int(r.id), str(r.topic), str(r.error)) for r in rows]
 
     def retry_dead_letters(self) -> int:
         """Put every set-aside row back in line; returns how many."""
