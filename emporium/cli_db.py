@@ -7,7 +7,7 @@ import typer
 
 from commerce.adapters.db import upgrade
 from emporium.settings import get_settings
-from emporium.wiring import redact
+from emporium.wiring import database_sessions, redact
 
 app = typer.Typer(help="The relational database: migrations, the outbox.", no_args_is_help=True)
 
@@ -33,21 +33,17 @@ def outbox_command(
     retry: bool = typer.Option(False, help="Put every set-aside row back in line."),
 ) -> None:
     """Rows waiting for the relay, and rows set aside because they could not be read."""
-    from commerce.adapters.db import make_engine, make_session_factory
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
 
-    settings = get_settings()
-    engine = make_engine(settings.database_url)
     try:
-        source = SqlAlchemyOutboxSource(make_session_factory(engine))
-        if retry:
-            typer.echo(f"{source.retry_dead_letters()} set-aside rows are back in line")
-        dead = source.dead_letters()
-        typer.echo(f"pending: {source.pending_count()}; set aside: {len(dead)}")
-        for row_id, topic, error in dead:
-            typer.echo(f"  row {row_id} ({topic}): {error}")
+        with database_sessions(get_settings().database_url) as sessions:
+            source = SqlAlchemyOutboxSource(sessions)
+            if retry:
+                typer.echo(f"{source.retry_dead_letters()} set-aside rows are back in line")
+            dead = source.dead_letters()
+            typer.echo(f"pending: {source.pending_count()}; set aside: {len(dead)}")
+            for row_id, topic, error in dead:
+                typer.echo(f"  row {row_id} ({topic}): {error}")
     except Exception as e:
         typer.echo(f"error: reading the outbox failed: {e}", err=True)
         raise typer.Exit(1) from e
-    finally:
-        engine.dispose()

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from commerce.adapters.db import make_engine, make_session_factory
 from commerce.adapters.search import search_engine_from_url
 from commerce.domain.search import ProductDoc
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium.settings import Settings
+from emporium.wiring import database_sessions
 from pipelines.indexing import ReindexReport, full_reindex, product_doc
 
 _PAGE = 500
@@ -34,10 +34,9 @@ def catalog_documents(sessions: sessionmaker[Session]) -> Iterator[ProductDoc]:
 
 def reindex_catalog(settings: Settings) -> ReindexReport:
     """Full reindex of the catalog into ``settings.search_url`` (zero-downtime alias swap)."""
-    db = make_engine(settings.database_url)
     engine = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
     try:
-        return full_reindex(engine, catalog_documents(make_session_factory(db)))
+        with database_sessions(settings.database_url) as sessions:
+            return full_reindex(engine, catalog_documents(sessions))
     finally:
         engine.close()
-        db.dispose()

@@ -47,14 +47,20 @@ def _check(setting: str, url: str, health: dict[str, object]) -> None:
 
 
 @contextmanager
-def unit_of_work_factory(database_url: str) -> Iterator[Callable[[], SqlAlchemyUnitOfWork]]:
-    """Units of work on ``database_url`` for one command; the engine is disposed afterwards."""
+def database_sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on ``database_url`` for one command; the engine is disposed afterwards."""
     engine = make_engine(database_url)
-    sessions = make_session_factory(engine)
     try:
-        yield lambda: SqlAlchemyUnitOfWork(sessions)
+        yield make_session_factory(engine)
     finally:
         engine.dispose()
+
+
+@contextmanager
+def unit_of_work_factory(database_url: str) -> Iterator[Callable[[], SqlAlchemyUnitOfWork]]:
+    """Units of work on ``database_url`` for one command (see :func:`database_sessions`)."""
+    with database_sessions(database_url) as sessions:
+        yield lambda: SqlAlchemyUnitOfWork(sessions)
 
 
 def database_health(engine: Engine) -> dict[str, object]:
