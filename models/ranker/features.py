@@ -197,10 +197,17 @@ def attribute_columns(
     """The numeric columns of ``table`` (one row per ``key``) for ``ids``; NaN where unknown.
 
     Text columns are ignored: encode them as numbers (or as ``category`` for items) first.
+
+    Raises
+    ------
+    ValueError
+        If a ``key`` appears on more than one row.
     """
     if table is None:
         return {}
-    rows = table.drop_duplicates(key).set_index(key).reindex(ids)
+    if table[key].duplicated().any():
+        raise ValueError(f"{key} must be unique in the {prefix.rstrip('_')} attributes table")
+    rows = table.set_index(key).reindex(ids)
     numeric = [c for c in rows.columns if c not in skip and pd.api.types.is_numeric_dtype(rows[c])]
     return {f"{prefix}{c}": rows[c].to_numpy(dtype=np.float32) for c in numeric}
 

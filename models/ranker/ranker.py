@@ -180,16 +180,17 @@ class CandidateRanker(Recommender):
         self.models_ = {n: cls(**kw).fit(interactions) for n, (cls, kw) in self.sources.items()}
         self._stats = ItemStats.from_interactions(interactions, self.item_ids_)
         self._categories = category_matrix(self.item_features, self.item_ids_)
-        self._price = self._item_column("price")
+        # Numeric item columns, aligned with item_ids_ once here rather than per scored batch.
+        self._item_attributes = attribute_columns(
+            self.item_features, ITEM_COL, self.item_ids_, "item_", ("category",)
+        )
+        self._price = self._item_attributes.pop("item_price", None)
+        has_price = self.item_features is not None and "price" in self.item_features.columns
+        if has_price and self._price is None:
+            raise ValueError("item_features.price must be numeric")
         known = pd.Index(interactions[USER_COL].unique())
         self._user_stats = user_frame(interactions, known)
         self._user_days = self._stats.user_days(interactions, known)
-
-    def _item_column(self, column: str) -> np.ndarray | None:
-        if self.item_features is None or column not in self.item_features.columns:
-            return None
-        values = self.item_features.set_index(ITEM_COL)[column].reindex(self.item_ids_)
-        return values.to_numpy(dtype=np.float32)
 
     # --- features and scoring -------------------------------------------------------------
     def _features(
@@ -216,10 +217,7 @@ class CandidateRanker(Recommender):
             self._price,
             self._stats.user_days(history, users) if days is None else days,
         )
-        items = attribute_columns(
-            self.item_features, ITEM_COL, self.item_ids_, "item_", ("price", "category")
-        )
-        cols |= {name: values[i] for name, values in items.items()}
+        cols |= {name: values[i] for name, values in self._item_attributes.items()}
         if real_users is not None:
             people = attribute_columns(self.user_features, USER_COL, real_users, "user_")
             cols |= {name: values[u] for name, values in people.items()}

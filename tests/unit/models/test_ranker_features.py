@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from models.ranker.features import DAY, ItemStats, attribute_columns, pair_features, user_frame
 
@@ -44,3 +45,9 @@ def test_attribute_columns_keep_numbers_and_mark_unknown_ids() -> None:
     cols = attribute_columns(table, "user_id", pd.Index(["b", "zz"]), "user_")
     assert list(cols) == ["user_age"]
     assert cols["user_age"][0] == 40 and np.isnan(cols["user_age"][1])
+
+
+def test_attribute_tables_need_one_row_per_id() -> None:
+    table = pd.DataFrame({"user_id": ["a", "a"], "age": [30, 31]})
+    with pytest.raises(ValueError, match="user_id must be unique"):
+        attribute_columns(table, "user_id", pd.Index(["a"]), "user_")
