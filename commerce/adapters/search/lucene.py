@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from commerce.adapters.search import dsl
-from commerce.adapters.search.errors import IndexNotFound, SearchError
+from commerce.adapters.search.errors import IndexNotFound, SearchError, SearchUnavailable
 from commerce.adapters.search.port import check_update, validate_request
 from commerce.domain.search import FacetBucket, ProductDoc, SearchHit, SearchRequest, SearchResult
 
@@ -83,12 +83,26 @@ class LuceneSearchEngine:
             chunk += [{"index": {"_index": target, "_id": doc.product_id}}, dsl.document(doc)]
             count += 1
             if len(chunk) >= 2 * _BULK_CHUNK:
-                self.client.bulk(chunk)
+                self._bulk(chunk)
                 chunk = []
         if chunk:
-            self.client.bulk(chunk)
+            self._bulk(chunk)
         self.client.refresh(target)
         return count
+
+    def _bulk(self, operations: list[Json]) -> Json:
+        """One ``_bulk`` request; any failed item raises (a delete of a missing document
+        is reported as a 404 item but is not a failure)."""
+        response = self.client.bulk(operations)
+        failed = [
+            item
+            for item in response.get("items", [])
+            for op in item.values()
+            if op.get("status", 200) >= 300 and op.get("result") != "not_found"
+        ]
+        if failed:
+            raise SearchUnavailable("bulk request had failures", {"failures": failed[:5]})
+        return response
 
     def update_fields(self, product_id: str, fields: Mapping[str, float | int]) -> bool:
         check_update(fields)
@@ -104,7 +118,7 @@ class LuceneSearchEngine:
         ops: list[Json] = [{"delete": {"_index": target, "_id": pid}} for pid in product_ids]
         if not ops:
             return 0
-        response = self.client.bulk(ops)
+        response = self._bulk(ops)
         self.client.refresh(target)
         return sum(
             1 for item in response.get("items", []) if item["delete"].get("result") == "deleted"

@@ -42,10 +42,6 @@ class OpenSearchClient:
 
     def bulk(self, operations: list[Json]) -> Json:
         response: Json = _call(lambda: self._client.bulk(body=operations))
-        if response.get("errors") and _failed(response):
-            raise SearchUnavailable(
-                "bulk request had failures", {"failures": _failed(response)[:5]}
-            )
         return response
 
     def search(self, index: str, body: Json) -> Json:
@@ -64,16 +60,6 @@ class OpenSearchClient:
 
     def close(self) -> None:
         self._client.close()
-
-
-def _failed(response: Json) -> list[Json]:
-    # A delete of a missing document is reported as an item "error" (404) but is not one.
-    return [
-        item
-        for item in response.get("items", [])
-        for op in item.values()
-        if op.get("status", 200) >= 300 and op.get("result") != "not_found"
-    ]
 
 
 def _call(request: Any) -> Any:
