@@ -48,7 +48,6 @@ def demo_step(settings) -> str:
     Register in ``emporium/demo.py`` STEPS as
     ``("train and register a recommender", cli_models.demo_step)``.
     """
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from emporium.bench.recs import load, splits
     from models.tracking.fingerprint import git_commit
     from models.training import train_and_register
@@ -77,7 +76,6 @@ def train(
     margin: Annotated[float, typer.Option(help="required improvement over the champion")] = 0.0,
 ) -> None:
     """Train, evaluate, log to MLflow, register, and run the promotion gate."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from emporium.bench.recs import load, splits
     from models.tracking.fingerprint import git_commit
     from models.training import train_and_register

@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -113,7 +112,6 @@ def command(
     verbose: Annotated[bool, typer.Option(help="print every validation score")] = False,
 ) -> None:
     """Benchmark every recommender and the ranker; hyperparameters chosen on validation."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from models.benchmark import DEFAULT_RANKER_GRID, run_benchmark
 
     if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:

@@ -9,7 +9,6 @@ caching, JIT) do not count as iteration time; the plain total / iterations is pr
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Annotated
@@ -54,7 +53,6 @@ def command(
     json_path: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
 ) -> None:
     """Seconds per iteration of implicit ALS and Spark MLlib ALS on the same interactions."""
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from emporium.bench.recs import load
 
     settings = get_settings()

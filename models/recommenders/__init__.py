@@ -6,6 +6,7 @@ from models.recommenders.ease import EASE
 from models.recommenders.implicit_models import ALS, BPR, ItemKNN
 from models.recommenders.popularity import TimeDecayedPopularity
 from models.recommenders.rp3beta import RP3beta
+from models.recommenders.sequence import SequenceNeighbours
 from models.recommenders.session import SessionItemToItem
 from models.recommenders.spark_als import SparkALS
 
@@ -17,6 +18,7 @@ __all__ = [
     "ItemKNN",
     "RP3beta",
     "Recommender",
+    "SequenceNeighbours",
     "SessionItemToItem",
     "SparkALS",
     "TimeDecayedPopularity",

@@ -19,6 +19,7 @@ from models.recommenders import (
     ItemKNN,
     Recommender,
     RP3beta,
+    SequenceNeighbours,
     SessionItemToItem,
     SparkALS,
     TimeDecayedPopularity,
@@ -51,6 +52,7 @@ FACTORIES: dict[str, Callable[[], Recommender]] = {
     "bpr": lambda: BPR(factors=8, learning_rate=0.05, iterations=300),
     "content": lambda: ContentTfidf(TEXT),
     "session": lambda: SessionItemToItem(),
+    "sequence": lambda: SequenceNeighbours(window=3),
     "popularity": lambda: TimeDecayedPopularity(half_life_days=1.0),
     "ranker": lambda: CandidateRanker(
         {"ease": (EASE, {"l2": 1.0}), "knn": (ItemKNN, {"k": 20})},
