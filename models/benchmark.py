@@ -61,6 +61,7 @@ class Result:
             "train_seconds": self.train_seconds,
             "valid_ndcg@10": self.valid_ndcg,
             "params": {p: _plain(v) for p, v in self.params.items()},
+            **({"extra": _plain(self.extra)} if self.extra else {}),
         }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -32,7 +32,23 @@ PUBLISHED_ML100K = {
 
 
 def load(dataset: str, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Interactions and optional item features for ``dataset``."""
+    """Interactions and optional item features for ``dataset``.
+
+    A missing or unreadable dataset, or one without a single interaction, is a
+    ``typer.BadParameter`` naming the file (the CLI prints it and exits with 2).
+    """
+    from models.datasets import DatasetError
+
+    try:
+        interactions, items = _load(dataset, data_dir)
+    except DatasetError as e:
+        raise typer.BadParameter(str(e), param_hint="--dataset") from e
+    if interactions.empty:
+        raise typer.BadParameter(f"{dataset} has no interactions", param_hint="--dataset")
+    return interactions, items
+
+
+def _load(dataset: str, data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if dataset == "movielens-100k":
         from models.datasets.movielens import load_movielens_100k, load_movielens_100k_items
 
@@ -70,8 +86,6 @@ def load_users(dataset: str, data_dir: Path) -> pd.DataFrame | None:
 
 def splits(df: pd.DataFrame, protocol: str, cut: str | None):
     """(train, test, validation splitter) for the protocol."""
-    import pandas as pd
-
     from models import protocols
 
     if protocol == "msr":
@@ -81,12 +95,30 @@ def splits(df: pd.DataFrame, protocol: str, cut: str | None):
         raise typer.BadParameter("protocol must be msr or temporal")
     if "timestamp" not in df.columns:
         raise typer.BadParameter("--protocol temporal needs a timestamp column")
-    ts = df["timestamp"]
-    when = pd.Timestamp(cut) if cut else ts.quantile(0.8)
-    if not pd.api.types.is_datetime64_any_dtype(ts):
-        when = float(pd.Timestamp(cut).timestamp()) if cut else float(when)
+    when = _cut(cut, df["timestamp"])
     train, test = protocols.temporal_protocol(when)(df)
     return train, test, protocols.temporal_valid_split(protocols.time_share(df, when) or 0.2)
+
+
+def _cut(cut: str | None, ts: pd.Series) -> Any:
+    """The time cut in the timestamps' own type: a date, or a number for numeric times (a
+    date given for numeric times is read as unix seconds). Default: the 80% quantile."""
+    import pandas as pd
+
+    numeric = not pd.api.types.is_datetime64_any_dtype(ts)
+    if cut is None:
+        return float(ts.quantile(0.8)) if numeric else ts.quantile(0.8)
+    try:
+        if not numeric:
+            return pd.Timestamp(cut)
+        try:
+            return float(cut)
+        except ValueError:
+            return float(pd.Timestamp(cut).timestamp())
+    except (ValueError, TypeError) as e:
+        raise typer.BadParameter(
+            f"{cut!r} is neither a date nor a number", param_hint="--cut"
+        ) from e
 
 
 def table(results: list[Result]) -> str:
@@ -118,6 +150,14 @@ def command(
         cut = "2011-10-01"
     df, items = load(dataset, get_settings().data_dir)
     train, test, valid_split = splits(df, protocol, cut)
+    fit, valid = valid_split(train)
+    for part, rows in (("train", train), ("test", test), ("validation", valid), ("fit", fit)):
+        if rows.empty:
+            raise typer.BadParameter(
+                f"the {protocol} split of {dataset} ({len(df)} interactions) leaves the "
+                f"{part} part empty: use more data or another --cut",
+                param_hint="--dataset / --cut",
+            )
     typer.echo(
         f"{dataset} / {protocol}: train {len(train)} rows, test {len(test)} rows, "
         f"{test['user_id'].nunique()} test users"
@@ -135,6 +175,11 @@ def command(
         log=log,
     )
     typer.echo(table(results))
+    ranker = results[-1]
+    typer.echo(
+        f"ranker sources: {', '.join(ranker.extra['sources'])}; "
+        f"fused with: {ranker.extra['anchor']} (weight {ranker.params.get('anchor_weight', 0)})"
+    )
     best = max(results, key=lambda r: r.valid_ndcg)
     typer.echo(
         f"selected on validation: {best.model} (valid nDCG@10 {best.valid_ndcg:.4f}) -> test "
