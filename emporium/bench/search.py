@@ -24,6 +24,7 @@ from commerce.adapters.search.hybrid import Encoder, HybridSearchEngine, Vectors
 from commerce.domain.search import QueryProfile, SearchRequest
 from emporium.bench import search_data
 from emporium.settings import get_settings
+from models.datasets import DatasetError
 
 DEFAULT_OPENSEARCH = "opensearch://127.0.0.1:59200"
 
@@ -158,7 +159,10 @@ def command(
         raise typer.BadParameter(f"unknown dataset {dataset!r}; use crowdflower")
     if half not in ("heldout", "design"):
         raise typer.BadParameter("half must be heldout or design")
-    data = search_data.load(data_dir or get_settings().data_dir)
+    try:
+        data = search_data.load(data_dir or get_settings().data_dir)
+    except DatasetError as e:
+        raise typer.BadParameter(str(e), param_hint="--dataset / --data-dir") from e
     queries = len(data.queries(half))
     typer.echo(f"{len(data.products)} products, {queries} {half} queries of {len(data.grades)}")
     encoder = _semantic_encoder() if semantic else None

@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from commerce.domain.search import ProductDoc
+from models.datasets import get_dataset
 
-DATASET = "crowdflower-search-relevance"
 K = 10
 
 
@@ -49,11 +49,15 @@ def product_id(title: str, description: str) -> str:
 
 
 def load(data_dir: Path) -> RelevanceSet:
-    """Products and grades from the ten fold files of the dataset directory."""
-    folder = data_dir / DATASET
-    files = sorted(folder.glob("*-test.csv"))
-    if not files:
-        raise FileNotFoundError(f"no *-test.csv files in {folder}")
+    """Products and grades from the ten fold files of the dataset directory.
+
+    Raises
+    ------
+    models.datasets.DatasetMissing
+        Naming the first missing fold file and where to get the dataset.
+    """
+    dataset = get_dataset("crowdflower")
+    files = [dataset.path(data_dir, name) for name in dataset.files]
     rows = pd.concat([pd.read_csv(f, keep_default_na=False) for f in files]).sort_values("id")
     products: dict[str, ProductDoc] = {}
     medians: dict[tuple[str, str], list[float]] = defaultdict(list)
