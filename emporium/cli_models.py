@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
 from typing import Annotated
@@ -30,15 +31,29 @@ def _client(settings=None):
     return MlflowClient()
 
 
-def _params(pairs: list[str]) -> dict:
-    """``key=value`` pairs; values parsed as JSON when possible (numbers, true, null)."""
+def _params(pairs: list[str], model_class: type) -> dict:
+    """``key=value`` pairs; values parsed as JSON when possible (numbers, true, null).
+
+    Keys must be constructor parameters of ``model_class``, and a parameter whose default is a
+    number takes only numbers (``typer.BadParameter`` otherwise)."""
+    signature = inspect.signature(model_class.__init__).parameters
     out = {}
     for pair in pairs:
-        key, _, raw = pair.partition("=")
+        key, sep, raw = pair.partition("=")
+        if not sep or key not in signature or key == "self":
+            known = ", ".join(k for k in signature if k != "self")
+            raise typer.BadParameter(
+                f"{pair!r}: expected key=value, key one of {known}", param_hint="--param"
+            )
         try:
-            out[key] = json.loads(raw)
+            value = json.loads(raw)
         except json.JSONDecodeError:
-            out[key] = raw
+            value = raw
+        default = signature[key].default
+        numeric = isinstance(default, (int, float)) and not isinstance(default, bool)
+        if numeric and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise typer.BadParameter(f"{key} must be a number, got {raw!r}", param_hint="--param")
+        out[key] = value
     return out
 
 
@@ -69,24 +84,34 @@ def train(
     ] = "online-retail",
     protocol: Annotated[str, typer.Option(help="temporal | msr")] = "temporal",
     cut: Annotated[str | None, typer.Option(help="temporal cut")] = None,
-    model: Annotated[str, typer.Option(help="ease | als | bpr | itemknn | popularity")] = "ease",
+    model: Annotated[
+        str, typer.Option(help="ease | als | bpr | itemknn | rp3beta | sequence | popularity")
+    ] = "ease",
     param: Annotated[list[str] | None, typer.Option(help="hyperparameter key=value")] = None,
     name: Annotated[str, typer.Option(help="registered model name")] = DEFAULT_NAME,
     metric: Annotated[str, typer.Option(help="gate metric")] = "ndcg@10",
     margin: Annotated[float, typer.Option(help="required improvement over the champion")] = 0.0,
 ) -> None:
     """Train, evaluate, log to MLflow, register, and run the promotion gate."""
-    from emporium.bench.recs import load, splits
+    from emporium.bench.recs import load, require_parts, splits
     from models.tracking.fingerprint import git_commit
-    from models.training import train_and_register
+    from models.training import MODELS, train_and_register
 
+    if model not in MODELS:
+        raise typer.BadParameter(f"{model!r}: one of {', '.join(MODELS)}", param_hint="--model")
+    params = _params(param or [], MODELS[model])
+    try:
+        MODELS[model](**params)  # constructors check their ranges (e.g. RP3beta alpha > 0)
+    except ValueError as e:
+        raise typer.BadParameter(str(e), param_hint="--param") from e
     _client()
     if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:
         cut = "2011-10-01"
     df, _ = load(dataset, get_settings().data_dir)
     train_df, test_df, _ = splits(df, protocol, cut)
+    require_parts(f"the {protocol} split of {dataset}", train=train_df, test=test_df)
     out = train_and_register(
-        model, _params(param or []), train_df, test_df, name, git_commit(REPO_ROOT), metric, margin
+        model, params, train_df, test_df, name, git_commit(REPO_ROOT), metric, margin
     )
     d = out.decision
     typer.echo(

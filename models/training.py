@@ -12,7 +12,16 @@ from mlflow import MlflowClient
 
 from models.columns import ITEM_COL, USER_COL
 from models.evaluation.metrics import catalog_coverage, ranking_metrics
-from models.recommenders import ALS, BPR, EASE, ItemKNN, Recommender, TimeDecayedPopularity
+from models.recommenders import (
+    ALS,
+    BPR,
+    EASE,
+    ItemKNN,
+    Recommender,
+    RP3beta,
+    SequenceNeighbours,
+    TimeDecayedPopularity,
+)
 from models.tracking.fingerprint import fingerprint, split_id
 from models.tracking.promotion import PromotionDecision, champion_version, promote_if_better
 from models.tracking.runs import TrainingRun, log_training_run
@@ -22,6 +31,8 @@ MODELS: dict[str, type[Recommender]] = {
     "als": ALS,
     "bpr": BPR,
     "itemknn": ItemKNN,
+    "rp3beta": RP3beta,
+    "sequence": SequenceNeighbours,
     "popularity": TimeDecayedPopularity,
 }
 CURVE_KS = (1, 3, 5, 10, 20)

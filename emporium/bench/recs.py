@@ -100,6 +100,16 @@ def splits(df: pd.DataFrame, protocol: str, cut: str | None):
     return train, test, protocols.temporal_valid_split(protocols.time_share(df, when) or 0.2)
 
 
+def require_parts(what: str, **parts: pd.DataFrame) -> None:
+    """Refuse (``typer.BadParameter``) a split that leaves one of its parts empty."""
+    for part, rows in parts.items():
+        if rows.empty:
+            raise typer.BadParameter(
+                f"{what} leaves the {part} part empty: use more data or another --cut",
+                param_hint="--dataset / --cut",
+            )
+
+
 def _cut(cut: str | None, ts: pd.Series) -> Any:
     """The time cut in the timestamps' own type: a date, or a number for numeric times (a
     date given for numeric times is read as unix seconds). Default: the 80% quantile."""
@@ -151,13 +161,13 @@ def command(
     df, items = load(dataset, get_settings().data_dir)
     train, test, valid_split = splits(df, protocol, cut)
     fit, valid = valid_split(train)
-    for part, rows in (("train", train), ("test", test), ("validation", valid), ("fit", fit)):
-        if rows.empty:
-            raise typer.BadParameter(
-                f"the {protocol} split of {dataset} ({len(df)} interactions) leaves the "
-                f"{part} part empty: use more data or another --cut",
-                param_hint="--dataset / --cut",
-            )
+    require_parts(
+        f"the {protocol} split of {dataset} ({len(df)} interactions)",
+        train=train,
+        test=test,
+        fit=fit,
+        validation=valid,
+    )
     typer.echo(
         f"{dataset} / {protocol}: train {len(train)} rows, test {len(test)} rows, "
         f"{test['user_id'].nunique()} test users"

@@ -1,0 +1,67 @@
+"""``emporium models train|list|rollback`` on the embedded MLflow, and train's bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from emporium.cli import app
+from tests.unit.models.cli_support import WIDE, two_blocks
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("EMPORIUM_MLFLOW__TRACKING_URI", raising=False)
+    return f"interactions:{two_blocks(tmp_path / 'events.csv')}"
+
+
+def train(events: str, *args: str):
+    return runner.invoke(
+        app, ["models", "train", "--dataset", events, "--protocol", "msr", *args], env=WIDE
+    )
+
+
+def test_train_registers_a_champion_and_the_gate_keeps_a_worse_challenger(events: str) -> None:
+    first = train(events, "--model", "ease", "--param", "l2=10")
+    assert first.exit_code == 0, first.output
+    assert "PROMOTED" in first.output
+    worse = train(events, "--model", "popularity")
+    assert worse.exit_code == 0, worse.output
+    assert "rejected" in worse.output
+    listed = runner.invoke(app, ["models", "list", "--json"])
+    rows = {r["version"]: r for r in json.loads(listed.output)}
+    assert "champion" in rows["1"]["aliases"] and "champion" not in rows["2"]["aliases"]
+    assert rows["1"]["ndcg@10"] > rows["2"]["ndcg@10"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--model", "nope"], "'nope': one of ease"),
+        (["--param", "l2=abc"], "l2 must be a number"),
+        (["--param", "depth=3"], "key one of l2, binary"),
+        (["--param", "l2"], "expected key=value"),
+        (["--model", "rp3beta", "--param", "alpha=0"], "alpha > 0"),
+    ],
+)
+def test_bad_input_is_a_message_and_exit_2(events: str, args: list[str], message: str) -> None:
+    result = train(events, *args)
+    assert result.exit_code == 2
+    assert message in " ".join(result.output.replace("│", " ").split())
+
+
+def test_a_split_with_no_test_rows_registers_nothing(events: str, tmp_path: Path) -> None:
+    # Every user's events come after the one before's: past a time cut nobody returns.
+    result = runner.invoke(
+        app, ["models", "train", "--dataset", events, "--protocol", "temporal"], env=WIDE
+    )
+    assert result.exit_code == 2
+    assert "test part empty" in " ".join(result.output.replace("│", " ").split())
+    listed = runner.invoke(app, ["models", "list", "--json"])
+    assert json.loads(listed.output) == []
