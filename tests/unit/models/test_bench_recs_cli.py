@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_support import WIDE, two_blocks
 from typer.testing import CliRunner
 
 from emporium.cli import app
-from tests.unit.models.cli_support import WIDE, two_blocks
 
 runner = CliRunner()
 
