@@ -9,11 +9,10 @@ from typing import Annotated
 
 import typer
 
+from emporium.champion import DEFAULT_NAME
 from emporium.settings import REPO_ROOT, get_settings
 
 app = typer.Typer(help="Train, list, promote and roll back models.", no_args_is_help=True)
-
-DEFAULT_NAME = "emporium-recommender"
 
 
 def _client(settings=None):

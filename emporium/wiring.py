@@ -17,7 +17,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from commerce.adapters.cache import Cache, cache_from_url
 from commerce.adapters.db import make_engine, make_session_factory
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from emporium.champion import Champion
 from emporium.settings import Settings
+from models.serving import RecommendationService
 from pipelines.events import EventBus
 
 
@@ -84,6 +86,11 @@ class Container:
     search: Any
     payment_provider: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
+    champion: Champion | None = None
+
+    def recommendations(self) -> RecommendationService | None:
+        """The champion recommender (loaded from the registry on first use), or None."""
+        return self.champion.get() if self.champion is not None else None
 
     @property
     def carrier_webhook_secret(self) -> str:
@@ -208,6 +215,7 @@ def build_container(settings: Settings, check: bool = True) -> Container:
         built["search"],
         _build_payments(settings),
         {"fraud_model": _load_fraud_model(settings)},
+        Champion(settings),
     )
     if check:
         report = container.health()

@@ -21,14 +21,15 @@ from serving.routers import (
     health,
     orders,
     products,
+    recommendations,
     reviews,
     search,
     webhooks,
 )
 
 ROUTERS = (
-    health, products, search, auth, cart, checkout, orders, reviews, events, webhooks,
-    admin_products, admin_inventory, admin_orders,
+    health, products, search, recommendations, auth, cart, checkout, orders, reviews, events,
+    webhooks, admin_products, admin_inventory, admin_orders,
 )  # fmt: skip
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: no legitimate request of this API is larger

@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.cache import Cache
+from models.serving import RecommendationService
 from pipelines.events import EventBus
 
 
@@ -24,5 +25,9 @@ class AppContainer(Protocol):
     refresh_token_days: int
 
     def health(self) -> dict[str, dict[str, object]]: ...
+
+    def recommendations(self) -> RecommendationService | None:
+        """The champion recommender, or None while no model is registered."""
+        ...
 
     def close(self) -> None: ...

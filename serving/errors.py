@@ -29,6 +29,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "conflict": 409,
     "engine_unavailable": 503,
     "dataset_missing": 503,
+    "no_model": 503,
+    "unknown_item": 404,
     # commerce (commerce/domain/errors.py)
     "invalid_input": 422,
     "product_not_found": 404,

@@ -1,0 +1,66 @@
+"""The registered champion recommender, as the API serves it.
+
+Loaded from the MLflow registry on first use, and loaded again when the ``champion`` alias
+moves to another version (checked at most every ``ttl`` seconds), so a promotion or a
+rollback reaches a running API without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from emporium.settings import Settings
+from models.serving import RecommendationService
+
+log = logging.getLogger(__name__)
+DEFAULT_NAME = "emporium-recommender"
+
+
+class Champion:
+    """``get()``: the champion's ``RecommendationService``, or None while there is none.
+
+    Parameters
+    ----------
+    settings : Settings
+        Where the tracking server / store is.
+    name : str
+        The registered model name.
+    ttl : float
+        Seconds between two looks at the registry.
+    """
+
+    def __init__(self, settings: Settings, name: str = DEFAULT_NAME, ttl: float = 60.0) -> None:
+        self.settings, self.name, self.ttl = settings, name, ttl
+        self._service: RecommendationService | None = None
+        self._checked = -float("inf")
+        self._lock = threading.Lock()
+
+    def get(self) -> RecommendationService | None:
+        with self._lock:
+            if time.monotonic() - self._checked < self.ttl:
+                return self._service
+            self._checked = time.monotonic()
+            try:
+                self._service = self._refresh()
+            except Exception:  # the registry is down: keep serving what is loaded
+                log.exception("could not look up the champion of %s", self.name)
+            return self._service
+
+    def _refresh(self) -> RecommendationService | None:
+        from models.tracking.promotion import champion_version, load_champion
+        from models.tracking.runs import configure
+
+        s = self.settings
+        configure(s.mlflow_tracking_uri, s.mlflow.experiment, s.mlflow_artifact_root)
+        from mlflow import MlflowClient
+
+        version = champion_version(MlflowClient(), self.name)
+        if version is None:
+            return None
+        if self._service is not None and self._service.version == version:
+            return self._service
+        model = load_champion(self.name).unwrap_python_model().model
+        log.info("serving %s version %s", self.name, version)
+        return RecommendationService(model, version)

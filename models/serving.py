@@ -1,0 +1,112 @@
+"""Serving one fitted recommender to a storefront: a user's top n (with their latest items
+folded in), items similar to an item, and the most popular items for visitors nobody knows.
+
+Ids arrive as text (URL paths and query strings); they are matched to the model's ids by
+their text, so a model trained on integer ids serves ``"42"`` as ``42``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from models.columns import ITEM_COL, USER_COL
+from models.recommenders.base import Recommender
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One recommended item and its score (model units; only the order is meaningful)."""
+
+    item_id: str
+    score: float
+
+
+class UnknownItem(LookupError):
+    """The item is not in the model's catalog."""
+
+    code = "unknown_item"
+
+
+class RecommendationService:
+    """What the HTTP layer asks of a recommender.
+
+    Parameters
+    ----------
+    model : Recommender
+        A fitted model (its training history is the users' known history).
+    version : str
+        The registry version served, reported with every answer.
+    """
+
+    def __init__(self, model: Recommender, version: str = "") -> None:
+        if model.item_ids_ is None or model.user_ids_ is None:
+            raise ValueError("the model is not fitted")
+        self.model, self.version = model, version
+        self._items: dict[str, Any] = {str(i): i for i in model.item_ids_}
+        self._users: dict[str, Any] = {str(u): u for u in model.user_ids_}
+        history = model.train_history_
+        self._seen: dict[Any, list[Any]] = {}
+        counts: dict[str, float] = {}
+        if history is not None and len(history):
+            self._seen = history.groupby(USER_COL)[ITEM_COL].apply(list).to_dict()
+            popularity = history[ITEM_COL].value_counts()
+            counts = {str(i): float(c) for i, c in popularity.items()}
+        self._popular = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+    def for_user(
+        self, user_id: str, items: Sequence[str] = (), n: int = 10
+    ) -> tuple[list[Scored], bool]:
+        """The user's top ``n``, excluding what they already have.
+
+        Parameters
+        ----------
+        user_id : str
+            The user; one the model never saw is served from ``items`` alone.
+        items : sequence of str
+            Items since training (e.g. this session's views or the cart), folded in. Items the
+            model does not know are ignored.
+        n : int
+            How many items.
+
+        Returns
+        -------
+        list of Scored, bool
+            The items, best first, and whether they are personal (False: the most popular
+            items, for a user with no known history).
+        """
+        user = self._users.get(user_id)
+        new = [self._items[i] for i in items if i in self._items]
+        if user is None and not new:
+            return self.popular(n, exclude=items), False
+        key = user if user is not None else user_id
+        history = {key: list(self._seen.get(user, [])) + new}
+        ids, scores = self.model.recommend([key], user_items=history, n=n)
+        return _scored(ids[0], scores[0]), True
+
+    def similar(self, item_id: str, n: int = 10) -> list[Scored]:
+        """Items most similar to ``item_id``.
+
+        Raises
+        ------
+        UnknownItem
+            If the model's catalog does not have ``item_id``.
+        """
+        if item_id not in self._items:
+            raise UnknownItem(f"item {item_id!r} is not in the model's catalog")
+        ids, scores = self.model.similar_items([self._items[item_id]], n)
+        return _scored(ids[0], scores[0])
+
+    def popular(self, n: int = 10, exclude: Sequence[str] = ()) -> list[Scored]:
+        """The items with the most training interactions."""
+        banned = set(exclude)
+        top = [(i, c) for i, c in self._popular if i not in banned][:n]
+        return [Scored(i, c) for i, c in top]
+
+
+def _scored(ids: np.ndarray, scores: np.ndarray) -> list[Scored]:
+    # -inf marks filler positions when fewer items were eligible than asked for.
+    return [Scored(str(i), float(s)) for i, s in zip(ids, scores, strict=True) if np.isfinite(s)]

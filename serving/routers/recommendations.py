@@ -1,0 +1,103 @@
+"""``GET /recommendations/{user_id}`` and ``GET /products/{product_id}/similar``.
+
+Needs from the container (``request.app.state.container``): ``recommendations()``, the
+champion model's ``RecommendationService`` (``None`` while no model is registered).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from models.serving import RecommendationService, Scored, UnknownItem
+from serving.errors import ApiError
+
+router = APIRouter(tags=["recommendations"])
+MAX_N = 100
+MAX_ITEMS = 200  # items folded in per request
+MAX_ID_CHARS = 64
+
+
+class ItemOut(BaseModel):
+    item_id: str
+    score: float
+
+
+class Recommendations(BaseModel):
+    user_id: str
+    personalised: bool
+    model_version: str
+    items: list[ItemOut]
+
+
+class SimilarItems(BaseModel):
+    product_id: str
+    model_version: str
+    items: list[ItemOut]
+
+
+N = Annotated[int, Query(ge=1, le=MAX_N, description="how many items (1..100)")]
+
+
+@router.get("/recommendations/{user_id}", response_model=Recommendations)
+def recommend(
+    request: Request,
+    user_id: str,
+    n: N = 10,
+    items: Annotated[
+        str, Query(description="comma-separated item ids since training (session, cart)")
+    ] = "",
+) -> Recommendations:
+    """A user's top ``n`` from the champion model, without what they already have.
+
+    A user the model never saw is served from ``items``; with no ``items`` either, the answer
+    is the most popular items and ``personalised`` is false.
+    """
+    service = _service(request)
+    _check_id(user_id, "user_id")
+    recent = [i.strip() for i in items.split(",") if i.strip()]
+    if len(recent) > MAX_ITEMS:
+        raise ApiError("validation_error", f"items takes at most {MAX_ITEMS} ids", 422)
+    found, personal = service.for_user(user_id, recent, n)
+    return Recommendations(
+        user_id=user_id,
+        personalised=personal,
+        model_version=service.version,
+        items=_out(found),
+    )
+
+
+@router.get("/products/{product_id}/similar", response_model=SimilarItems)
+def similar(request: Request, product_id: str, n: N = 10) -> SimilarItems:
+    """The ``n`` items the champion model finds most similar to ``product_id``."""
+    service = _service(request)
+    _check_id(product_id, "product_id")
+    try:
+        found = service.similar(product_id, n)
+    except UnknownItem as e:
+        raise ApiError(e.code, str(e), 404, {"field": "product_id"}) from e
+    return SimilarItems(product_id=product_id, model_version=service.version, items=_out(found))
+
+
+def _service(request: Request) -> RecommendationService:
+    service: RecommendationService | None = request.app.state.container.recommendations()
+    if service is None:
+        raise ApiError(
+            "no_model",
+            "no recommender is registered as champion yet (emporium models train)",
+            503,
+        )
+    return service
+
+
+def _check_id(value: str, field: str) -> None:
+    if not 0 < len(value) <= MAX_ID_CHARS or not value.isprintable():
+        raise ApiError(
+            "validation_error", f"{field} must be 1..{MAX_ID_CHARS} printable characters", 422
+        )
+
+
+def _out(found: list[Scored]) -> list[ItemOut]:
+    return [ItemOut(item_id=s.item_id, score=s.score) for s in found]

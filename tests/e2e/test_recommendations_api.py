@@ -1,0 +1,77 @@
+"""GET /recommendations/{user} and /products/{id}/similar through the whole API: the champion
+comes from the embedded MLflow registry, and a promotion reaches the running API."""
+
+from __future__ import annotations
+
+import pandas as pd
+from fastapi.testclient import TestClient
+
+from emporium.champion import DEFAULT_NAME
+from emporium.wiring import Container
+from models.tracking.runs import configure
+from models.training import train_and_register
+
+
+def blocks() -> pd.DataFrame:
+    """Users 0-5 buy items 10-15, users 6-11 items 20-25; user k skips one item of its block."""
+    rows = []
+    for u in range(12):
+        block = range(10, 16) if u < 6 else range(20, 26)
+        rows += [(u, i) for j, i in enumerate(block) if j != u % 6]
+    return pd.DataFrame(rows, columns=["user_id", "item_id"])
+
+
+def register(container: Container, l2: float, margin: float = 0.0) -> str:
+    s = container.settings
+    configure(s.mlflow_tracking_uri, s.mlflow.experiment, s.mlflow_artifact_root)
+    test = pd.DataFrame({"user_id": [1, 7], "item_id": [11, 21]})
+    out = train_and_register(
+        "ease", {"l2": l2}, blocks(), test, DEFAULT_NAME, "test", "ndcg@10", margin
+    )
+    return out.version
+
+
+def test_recommendations_follow_the_registered_champion(
+    container: Container, client: TestClient
+) -> None:
+    assert container.champion is not None
+    container.champion.ttl = 0.0  # look at the registry on every request
+    none_yet = client.get("/recommendations/1")
+    assert none_yet.status_code == 503
+    assert none_yet.json()["error"]["code"] == "no_model"
+
+    register(container, l2=1.0)
+    body = client.get("/recommendations/1", params={"n": 1}).json()
+    assert body["personalised"] and body["model_version"] == "1"
+    assert [i["item_id"] for i in body["items"]] == ["11"]  # the one item of its block it lacks
+
+    visitor = client.get("/recommendations/v-123", params={"items": "20,21,22", "n": 3}).json()
+    assert visitor["personalised"]
+    assert {i["item_id"] for i in visitor["items"]} <= {"23", "24", "25"}
+    stranger = client.get("/recommendations/v-456").json()
+    assert not stranger["personalised"] and len(stranger["items"]) == 10
+
+    similar = client.get("/products/21/similar", params={"n": 3}).json()
+    assert {i["item_id"] for i in similar["items"]} <= {"20", "22", "23", "24", "25"}
+
+    register(container, l2=5.0, margin=-1.0)  # a forced promotion
+    assert client.get("/recommendations/1").json()["model_version"] == "2"
+
+
+def test_bad_input_is_a_4xx_with_a_stable_code(container: Container, client: TestClient) -> None:
+    assert container.champion is not None
+    container.champion.ttl = 0.0
+    register(container, l2=1.0)
+    cases = [
+        ("/products/99/similar", {}, 404, "unknown_item"),
+        ("/recommendations/1", {"n": 0}, 422, "validation_error"),
+        ("/recommendations/1", {"n": 101}, 422, "validation_error"),
+        ("/recommendations/1", {"n": "ten"}, 422, "validation_error"),
+        ("/recommendations/1", {"items": ",".join(map(str, range(201)))}, 422, "validation_error"),
+        ("/recommendations/" + "x" * 65, {}, 422, "validation_error"),
+        ("/products/" + "x" * 65 + "/similar", {}, 422, "validation_error"),
+    ]
+    for path, params, status, code in cases:
+        response = client.get(path, params=params)
+        assert response.status_code == status, (path, params, response.text)
+        assert response.json()["error"]["code"] == code

@@ -1,0 +1,55 @@
+"""RecommendationService: known users, fold-in, new visitors, similar items, text ids."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from models.recommenders import EASE
+from models.serving import RecommendationService, UnknownItem
+
+
+def blocks() -> pd.DataFrame:
+    """Integer ids on purpose: requests arrive as text. Users 0-5 buy 10-15, 6-11 buy 20-25;
+    user k skips one item of its block; item 10 is the most bought."""
+    rows = []
+    for u in range(12):
+        block = range(10, 16) if u < 6 else range(20, 26)
+        rows += [(u, i) for j, i in enumerate(block) if j != u % 6 or i == 10]
+    return pd.DataFrame(rows, columns=["user_id", "item_id"])
+
+
+@pytest.fixture(scope="module")
+def service() -> RecommendationService:
+    return RecommendationService(EASE(l2=1.0).fit(blocks()), version="7")
+
+
+def test_a_known_user_gets_the_item_missing_from_their_block(service: RecommendationService):
+    items, personal = service.for_user("1", n=1)
+    assert personal and [s.item_id for s in items] == ["11"]
+
+
+def test_new_items_are_folded_in_and_not_recommended_back(service: RecommendationService):
+    items, personal = service.for_user("visitor", ["20", "21", "22"], n=3)
+    assert personal
+    ids = [s.item_id for s in items]
+    assert set(ids) <= {"23", "24", "25"}
+
+
+def test_unknown_item_ids_are_ignored_and_an_unknown_visitor_gets_popular_items(
+    service: RecommendationService,
+) -> None:
+    items, personal = service.for_user("visitor", ["no-such-item"], n=2)
+    assert not personal
+    assert items[0].item_id == "10"  # bought by every user of its block
+
+
+def test_similar_items_stay_in_the_block(service: RecommendationService) -> None:
+    assert {s.item_id for s in service.similar("21", 3)} <= {"20", "22", "23", "24", "25"}
+    with pytest.raises(UnknownItem):
+        service.similar("99", 3)
+
+
+def test_n_caps_the_answer(service: RecommendationService) -> None:
+    assert len(service.popular(3)) == 3
+    assert len(service.for_user("2", n=2)[0]) == 2
