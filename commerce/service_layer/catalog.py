@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from commerce.domain import events
 from commerce.domain.errors import ProductNotFound
-from commerce.domain.products import Product
+from commerce.domain.products import ACTIVE, Product
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 
@@ -70,3 +71,14 @@ def _get(uow: SqlAlchemyUnitOfWork, sku: str) -> Product:
     if product is None:
         raise ProductNotFound(f"no product with sku {sku!r}", {"sku": sku})
     return product
+
+
+def sellable(uow: SqlAlchemyUnitOfWork, skus: Sequence[str]) -> set[str]:
+    """The SKUs among ``skus`` a shopper can buy now: listed (active) and with stock available.
+
+    Unknown SKUs and products without a stock record are not sellable.
+    """
+    products = uow.products.get_many(skus)
+    active = {p.id: p.sku for p in products.values() if p.status == ACTIVE and p.id is not None}
+    levels = uow.inventory.levels(list(active))
+    return {active[pid] for pid, level in levels.items() if level.available > 0}

@@ -1,7 +1,9 @@
 """``GET /recommendations/{user_id}`` and ``GET /products/{product_id}/similar``.
 
 Needs from the container (``request.app.state.container``): ``recommendations()``, the
-champion model's ``RecommendationService`` (``None`` while no model is registered).
+champion model's ``RecommendationService`` (``None`` while no model is registered), and the
+database (``in_stock``, the default, keeps only listed products with stock available: the
+model is asked for more items than wanted and the unsellable ones are dropped).
 """
 
 from __future__ import annotations
@@ -11,13 +13,16 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from commerce.service_layer.catalog import sellable
 from models.serving import RecommendationService, Scored, UnknownItem
 from serving.errors import ApiError
+from serving.routers.deps import new_uow
 
 router = APIRouter(tags=["recommendations"])
 MAX_N = 100
 MAX_ITEMS = 200  # items folded in per request
 MAX_ID_CHARS = 64
+OVERFETCH = 3  # items asked of the model per item wanted, when out-of-stock ones are dropped
 
 
 class ItemOut(BaseModel):
@@ -39,6 +44,7 @@ class SimilarItems(BaseModel):
 
 
 N = Annotated[int, Query(ge=1, le=MAX_N, description="how many items (1..100)")]
+InStock = Annotated[bool, Query(description="only listed products with stock available")]
 
 
 @router.get("/recommendations/{user_id}", response_model=Recommendations)
@@ -49,6 +55,7 @@ def recommend(
     items: Annotated[
         str, Query(description="comma-separated item ids since training (session, cart)")
     ] = "",
+    in_stock: InStock = True,
 ) -> Recommendations:
     """A user's top ``n`` from the champion model, without what they already have.
 
@@ -60,25 +67,35 @@ def recommend(
     recent = [i.strip() for i in items.split(",") if i.strip()]
     if len(recent) > MAX_ITEMS:
         raise ApiError("validation_error", f"items takes at most {MAX_ITEMS} ids", 422)
-    found, personal = service.for_user(user_id, recent, n)
+    found, personal = service.for_user(user_id, recent, n * OVERFETCH if in_stock else n)
     return Recommendations(
         user_id=user_id,
         personalised=personal,
         model_version=service.version,
-        items=_out(found),
+        items=_out(_keep(request, found, n, in_stock)),
     )
 
 
 @router.get("/products/{product_id}/similar", response_model=SimilarItems)
-def similar(request: Request, product_id: str, n: N = 10) -> SimilarItems:
+def similar(request: Request, product_id: str, n: N = 10, in_stock: InStock = True) -> SimilarItems:
     """The ``n`` items the champion model finds most similar to ``product_id``."""
     service = _service(request)
     _check_id(product_id, "product_id")
     try:
-        found = service.similar(product_id, n)
+        found = service.similar(product_id, n * OVERFETCH if in_stock else n)
     except UnknownItem as e:
         raise ApiError(e.code, str(e), 404, {"field": "product_id"}) from e
-    return SimilarItems(product_id=product_id, model_version=service.version, items=_out(found))
+    items = _out(_keep(request, found, n, in_stock))
+    return SimilarItems(product_id=product_id, model_version=service.version, items=items)
+
+
+def _keep(request: Request, found: list[Scored], n: int, in_stock: bool) -> list[Scored]:
+    """The first ``n`` items, skipping unsellable ones when ``in_stock``."""
+    if in_stock and found:
+        with new_uow(request) as uow:
+            ok = sellable(uow, [s.item_id for s in found])
+        found = [s for s in found if s.item_id in ok]
+    return found[:n]
 
 
 def _service(request: Request) -> RecommendationService:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import pandas as pd
 from fastapi.testclient import TestClient
 
+from commerce.service_layer.catalog import create_product
+from commerce.service_layer.inventory import receive_stock
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium.champion import DEFAULT_NAME
 from emporium.wiring import Container
 from models.tracking.runs import configure
@@ -19,6 +22,15 @@ def blocks() -> pd.DataFrame:
         block = range(10, 16) if u < 6 else range(20, 26)
         rows += [(u, i) for j, i in enumerate(block) if j != u % 6]
     return pd.DataFrame(rows, columns=["user_id", "item_id"])
+
+
+def stock_the_shop(container: Container, out_of_stock: tuple[str, ...] = ("23",)) -> None:
+    """Every item of ``blocks`` as a listed product, with stock except ``out_of_stock``."""
+    for sku in [str(i) for i in (*range(10, 16), *range(20, 26))]:
+        uow = SqlAlchemyUnitOfWork(container.session_factory)
+        create_product(uow, {"sku": sku, "name": f"item {sku}", "price": "1.00", "currency": "GBP"})
+        if sku not in out_of_stock:
+            receive_stock(SqlAlchemyUnitOfWork(container.session_factory), sku, 5)
 
 
 def register(container: Container, l2: float, margin: float = 0.0) -> str:
@@ -36,6 +48,7 @@ def test_recommendations_follow_the_registered_champion(
 ) -> None:
     assert container.champion is not None
     container.champion.ttl = 0.0  # look at the registry on every request
+    stock_the_shop(container)
     none_yet = client.get("/recommendations/1")
     assert none_yet.status_code == 503
     assert none_yet.json()["error"]["code"] == "no_model"
@@ -47,12 +60,17 @@ def test_recommendations_follow_the_registered_champion(
 
     visitor = client.get("/recommendations/v-123", params={"items": "20,21,22", "n": 3}).json()
     assert visitor["personalised"]
-    assert {i["item_id"] for i in visitor["items"]} <= {"23", "24", "25"}
+    ids = [i["item_id"] for i in visitor["items"]]
+    assert len(ids) == 3 and set(ids[:2]) == {"24", "25"} and "23" not in ids  # 23 has no stock
+    anything = client.get(
+        "/recommendations/v-123", params={"items": "20,21,22", "n": 3, "in_stock": "false"}
+    ).json()
+    assert {i["item_id"] for i in anything["items"]} == {"23", "24", "25"}
     stranger = client.get("/recommendations/v-456").json()
     assert not stranger["personalised"] and len(stranger["items"]) == 10
 
-    similar = client.get("/products/21/similar", params={"n": 3}).json()
-    assert {i["item_id"] for i in similar["items"]} <= {"20", "22", "23", "24", "25"}
+    similar = [i["item_id"] for i in client.get("/products/21/similar").json()["items"]]
+    assert set(similar[:4]) == {"20", "22", "24", "25"} and "23" not in similar
 
     register(container, l2=5.0, margin=-1.0)  # a forced promotion
     assert client.get("/recommendations/1").json()["model_version"] == "2"
