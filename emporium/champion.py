@@ -8,14 +8,30 @@ rollback reaches a running API without a restart.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
+from typing import Any
 
 from emporium.settings import Settings
 from models.serving import RecommendationService
 
 log = logging.getLogger(__name__)
 DEFAULT_NAME = "emporium-recommender"
+
+
+def registry_client(settings: Settings) -> Any:
+    """Point MLflow at the configured tracking URI and return a registry client."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    from mlflow import MlflowClient
+
+    from models.tracking.runs import configure
+
+    settings.state_path.mkdir(parents=True, exist_ok=True)
+    configure(
+        settings.mlflow_tracking_uri, settings.mlflow.experiment, settings.mlflow_artifact_root
+    )
+    return MlflowClient()
 
 
 class Champion:
@@ -34,6 +50,7 @@ class Champion:
     def __init__(self, settings: Settings, name: str = DEFAULT_NAME, ttl: float = 60.0) -> None:
         self.settings, self.name, self.ttl = settings, name, ttl
         self._service: RecommendationService | None = None
+        self._client: Any = None  # MLflow is configured once, on the first look
         self._checked = -float("inf")
         self._lock = threading.Lock()
 
@@ -50,13 +67,10 @@ class Champion:
 
     def _refresh(self) -> RecommendationService | None:
         from models.tracking.promotion import champion_version, load_champion
-        from models.tracking.runs import configure
 
-        s = self.settings
-        configure(s.mlflow_tracking_uri, s.mlflow.experiment, s.mlflow_artifact_root)
-        from mlflow import MlflowClient
-
-        version = champion_version(MlflowClient(), self.name)
+        if self._client is None:
+            self._client = registry_client(self.settings)
+        version = champion_version(self._client, self.name)
         if version is None:
             return None
         if self._service is not None and self._service.version == version:

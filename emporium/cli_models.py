@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import inspect
 import json
-import os
 from typing import Annotated
 
 import typer
 
-from emporium.champion import DEFAULT_NAME
+from emporium.champion import DEFAULT_NAME, registry_client
 from emporium.settings import REPO_ROOT, get_settings
 
 app = typer.Typer(help="Train, list, promote and roll back models.", no_args_is_help=True)
 
 
 def _client(settings=None):
-    """Point MLflow at the configured tracking URI and return a registry client."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    from mlflow import MlflowClient
-
-    from models.tracking.runs import configure
-
-    settings = settings or get_settings()
-    settings.state_path.mkdir(parents=True, exist_ok=True)
-    configure(
-        settings.mlflow_tracking_uri, settings.mlflow.experiment, settings.mlflow_artifact_root
-    )
-    return MlflowClient()
+    """The registry client for ``settings`` (default: the configured ones)."""
+    return registry_client(settings or get_settings())
 
 
 def _params(pairs: list[str], model_class: type) -> dict:
