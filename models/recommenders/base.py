@@ -241,6 +241,18 @@ class Recommender(ABC):
             scores[:, banned] = -np.inf
 
 
+class BinaryItemItem(Recommender):
+    """A model whose scores are a user's history, as 0/1, times an item x item ``weights_``
+    (fitted by the subclass); any history, a new user's included, is scored directly."""
+
+    weights_: sp.csr_matrix | None = None
+
+    def _score(self, history: sp.csr_matrix, user_index: np.ndarray) -> np.ndarray:
+        x = history.copy()
+        x.data[:] = 1.0
+        return np.asarray((x @ self.weights_).toarray(), dtype=np.float32)
+
+
 def _top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Indices and values of the n best scores per row, best first."""
     if n < scores.shape[1]:

@@ -7,12 +7,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from models.errors import FitFailed
-from models.recommenders.base import Recommender
+from models.recommenders.base import BinaryItemItem
 
 MAX_ITEMS = 40_000  # the walk matrix is built dense before pruning: O(items^2) memory
 
 
-class RP3beta(Recommender):
+class RP3beta(BinaryItemItem):
     """Item-item graph recommender: user -> item -> user -> item walk probabilities.
 
     ``W[i, j] = sum_u P(u | i)^alpha · P(j | u)^alpha / popularity(j)^beta``, keeping each
@@ -36,7 +36,6 @@ class RP3beta(Recommender):
         if alpha <= 0 or beta < 0 or k < 0:
             raise ValueError("RP3beta needs alpha > 0, beta >= 0 and k >= 0")
         self.alpha, self.beta, self.k = alpha, beta, k
-        self.weights_: sp.csr_matrix | None = None
 
     def _fit(self, matrix: sp.csr_matrix, interactions: pd.DataFrame) -> None:
         if matrix.shape[1] > MAX_ITEMS:
@@ -60,8 +59,3 @@ class RP3beta(Recommender):
             kept[rows, cut] = walk[rows, cut]
             walk = kept
         self.weights_ = sp.csr_matrix(walk.astype(np.float32))
-
-    def _score(self, history: sp.csr_matrix, user_index: np.ndarray) -> np.ndarray:
-        x = history.copy()
-        x.data[:] = 1.0
-        return np.asarray((x @ self.weights_).toarray(), dtype=np.float32)

@@ -8,10 +8,10 @@ import scipy.sparse as sp
 
 from models.columns import ITEM_COL, USER_COL
 from models.interactions import timestamps_seconds
-from models.recommenders.base import Recommender
+from models.recommenders.base import BinaryItemItem
 
 
-class SequenceNeighbours(Recommender):
+class SequenceNeighbours(BinaryItemItem):
     """Item-item co-occurrence within a few steps of each other in users' time-ordered histories.
 
     Each user's events are ordered by time (by row order without a ``timestamp`` column; equal
@@ -38,10 +38,9 @@ class SequenceNeighbours(Recommender):
         if window < 1 or norm < 0:
             raise ValueError("SequenceNeighbours needs window >= 1 and norm >= 0")
         self.window, self.norm = window, norm
-        self.weights_: sp.csr_matrix | None = None
 
     def _fit(self, matrix: sp.csr_matrix, interactions: pd.DataFrame) -> None:
-        users = pd.Index(interactions[USER_COL].unique()).get_indexer(interactions[USER_COL])
+        users = self.user_ids_.get_indexer(interactions[USER_COL])
         items = self.item_ids_.get_indexer(interactions[ITEM_COL])
         ts = timestamps_seconds(interactions)
         times = np.arange(len(items), dtype=np.float64) if ts is None else ts
@@ -63,8 +62,3 @@ class SequenceNeighbours(Recommender):
         counts.eliminate_zeros()
         scale = sp.diags(np.power(np.asarray(counts.sum(axis=1)).ravel() + 1.0, -self.norm))
         self.weights_ = sp.csr_matrix((scale @ counts @ scale).astype(np.float32))
-
-    def _score(self, history: sp.csr_matrix, user_index: np.ndarray) -> np.ndarray:
-        x = history.copy()
-        x.data[:] = 1.0
-        return np.asarray((x @ self.weights_).toarray(), dtype=np.float32)
