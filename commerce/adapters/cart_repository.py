@@ -51,6 +51,11 @@ class SqlAlchemyCartRepository:
         query = select(carts.c.id).where(carts.c.user_id == user_id)
         return str(self.session.execute(query).scalar_one())
 
+    def lock(self, cart_id: str) -> None:
+        """Hold the cart row until commit, so two checkouts of one cart run one after the
+        other and the second finds it empty (a no-op on SQLite, whose writers are serial)."""
+        self.session.execute(select(carts.c.id).where(carts.c.id == cart_id).with_for_update())
+
     def create_anonymous(self, token_hash: str) -> str:
         cart_id, now = str(uuid.uuid4()), utcnow()
         self.session.execute(

@@ -153,13 +153,22 @@ def merge_anonymous(uow: SqlAlchemyUnitOfWork, token: str, user_id: str) -> Cart
 
 
 def _merge_lines(uow: SqlAlchemyUnitOfWork, anon_id: str, cart_id: str) -> int:
+    """Lines the user's cart cannot take are left out, as at ``add_item``: another currency
+    than the cart's, or a new product once the cart holds MAX_LINES."""
+    mine = uow.carts.lines(cart_id)
+    currency = mine[0].currency if mine else None
+    products = {line.product_id for line in mine}
     merged = 0
     for line in uow.carts.lines(anon_id):
-        if not line.active:
+        if not line.active or (currency is not None and line.currency != currency):
+            continue
+        if line.product_id not in products and len(products) >= MAX_LINES:
             continue
         wanted = uow.carts.quantity_of(cart_id, line.product_id) + line.quantity
         quantity = min(wanted, MAX_LINE_QUANTITY, line.available)
         if quantity > 0:
             uow.carts.set_quantity(cart_id, line.product_id, quantity)
+            currency = currency or line.currency
+            products.add(line.product_id)
             merged += 1
     return merged

@@ -52,6 +52,7 @@ def place_order(
         if existing is not None:
             return existing
         cart_id = uow.carts.for_user(req.user_id)
+        uow.carts.lock(cart_id)
         lines = uow.carts.lines(cart_id)
         products = _validate(uow, lines)
         order = _build_order(order_id, req, lines, products, rules)
@@ -88,6 +89,9 @@ def _validate(uow: SqlAlchemyUnitOfWork, lines: list[CartLine]) -> dict[str, Pro
         product = products.get(line.sku)
         if product is None or not product.is_active:
             raise ProductUnavailable("a product is no longer sold", {"sku": line.sku})
+    if len({products[ln.sku].currency for ln in lines}) > 1:
+        # a price edit can change a product's currency after it was put in the cart
+        raise InvalidInput("a cart holds one currency", {"field": "currency"})
     return products
 
 

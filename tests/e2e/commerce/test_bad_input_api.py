@@ -1,0 +1,85 @@
+"""Bad input to the commerce API: a clear 4xx with a stable code, and nothing written."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+Code = Callable[[Any], str]
+Headers = dict[str, str]
+Customer = Callable[[], Headers]
+Stocked = Callable[..., str]
+ADDRESS = {"name": "Ada", "line1": "1 High St", "city": "York", "postcode": "YO1 7HH"}
+OK_CARD = "4242424242424242"
+JSON = {"content-type": "application/json"}
+
+
+def _checkout(token: str) -> dict[str, Any]:
+    return {"country": "GB", "shipping_address": ADDRESS,
+            "payment": {"method": "card", "token": token}}  # fmt: skip
+
+
+def _stock(client: TestClient, admin: Headers, sku: str) -> tuple[int, int]:
+    level = client.get(f"/admin/inventory/{sku}", headers=admin).json()
+    return level["available"], level["reserved"]
+
+
+def test_concurrent_checkouts_of_one_cart_place_one_order(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], code: Code,
+) -> None:  # fmt: skip
+    """A double-clicked "Pay" whose client makes a new Idempotency-Key per click: one cart
+    is one order, charged once (PostgreSQL used to place and charge one order per click)."""
+    me, sku, token = customer(), stocked("10.00", stock=50), card(OK_CARD)
+    assert (
+        client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 2}).status_code == 200
+    )
+
+    def pay(_: int) -> Any:
+        headers = {**me, "Idempotency-Key": uuid.uuid4().hex}
+        return client.post("/checkout", headers=headers, json=_checkout(token))
+
+    with ThreadPoolExecutor(6) as pool:
+        responses = list(pool.map(pay, range(6)))
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 5
+    assert {code(r) for r in responses if r.status_code == 409} == {"empty_cart"}
+    assert client.get("/orders", headers=me).json()["total"] == 1
+    assert _stock(client, admin, sku) == (48, 0)
+
+
+def test_checkout_of_a_cart_in_two_currencies_is_refused_and_changes_nothing(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], code: Code,
+) -> None:  # fmt: skip
+    me, first, second = customer(), stocked("5.00", stock=5), stocked("7.00", stock=5)
+    for sku in (first, second):
+        assert client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1}).is_success
+    # the price edit comes after the product went into the cart
+    edit = client.patch(f"/admin/products/{second}", headers=admin, json={"currency": "EUR"})
+    assert edit.status_code == 200
+
+    headers = {**me, "Idempotency-Key": uuid.uuid4().hex}
+    response = client.post("/checkout", headers=headers, json=_checkout(card(OK_CARD)))
+    assert response.status_code == 422 and code(response) == "invalid_input"
+    assert len(client.get("/cart", headers=me).json()["lines"]) == 2
+    assert client.get("/orders", headers=me).json()["total"] == 0
+    assert _stock(client, admin, first) == (5, 0) and _stock(client, admin, second) == (5, 0)
+
+
+def test_merging_an_anonymous_cart_keeps_one_currency(
+    client: TestClient, customer: Customer, stocked: Stocked
+) -> None:
+    me, pounds, dollars = customer(), stocked("5.00"), stocked("2.00", currency="USD")
+    assert client.post("/cart/items", headers=me, json={"sku": pounds, "quantity": 1}).is_success
+    token = client.post("/cart/anonymous").json()["cart_token"]
+    anon = {"X-Cart-Token": token}
+    assert client.post("/cart/items", headers=anon, json={"sku": dollars, "quantity": 1}).is_success
+
+    merged = client.post("/cart/merge", headers=me, json={"cart_token": token})
+    assert merged.status_code == 200
+    assert [line["sku"] for line in merged.json()["lines"]] == [pounds]
+    assert merged.json()["currency"] == "GBP"
