@@ -58,15 +58,32 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
 async def _request_context(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
-    """Stamp a request id (events carry it) and refuse oversize bodies before reading them."""
+    """Stamp a request id (events carry it); refuse oversize bodies and NUL-bearing URLs."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+    if length is not None and not (length.isascii() and length.isdigit()):
+        return error_response(400, "bad_request", "Content-Length must be a whole number")
+    if length is not None and int(length) > MAX_BODY_BYTES:
         return error_response(
             413, "payload_too_large", f"request bodies are limited to {MAX_BODY_BYTES} bytes"
         )
+    if nul := _nul_in_url(request):
+        return error_response(422, "validation_error", "the request is not valid", [nul])
     supplied = request.headers.get("x-request-id", "")
     request_id = supplied if 0 < len(supplied) <= 64 and supplied.isprintable() else ""
     request.state.request_id = request_id or uuid.uuid4().hex
     response = await call_next(request)
     response.headers["X-Request-ID"] = request.state.request_id
     return response
+
+
+def _nul_in_url(request: Request) -> dict[str, object] | None:
+    """A validation detail when the path or query holds a NUL character (``%00``): no id or
+    filter has one, and PostgreSQL cannot even compare text with one."""
+    query = request.query_params.multi_items()
+    if "\x00" in request.scope["path"]:
+        where = "path"
+    elif any("\x00" in key or "\x00" in value for key, value in query):
+        where = "query"
+    else:
+        return None
+    return {"loc": [where], "msg": "NUL characters are not allowed", "type": "nul_character"}

@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commerce.domain.errors import CommerceError
@@ -125,7 +126,9 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _domain_or_bug(request: Request, exc: Exception) -> JSONResponse:
         code = getattr(exc, "code", None)
-        if isinstance(code, str):
+        # SQLAlchemy errors carry a ``code`` too (a docs link id such as "9h9h"), and their
+        # message holds the SQL and its parameters: never a client error, never echoed.
+        if isinstance(code, str) and not isinstance(exc, SQLAlchemyError):
             details = getattr(exc, "details", None)
             return error_response(STATUS_BY_CODE.get(code, 400), code, str(exc), details)
         log.exception("unhandled error on %s %s", request.method, request.url.path)

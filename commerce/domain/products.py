@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
@@ -42,6 +43,38 @@ def validate_currency(currency: str) -> str:
     return currency
 
 
+def validate_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Attributes must survive a JSON round trip unchanged: no NaN or infinity (JSON has
+    neither; they would be stored as null), no unpaired surrogates or NUL characters (UTF-8
+    and PostgreSQL cannot hold them: the product would be written but never read back)."""
+    try:
+        text = json.dumps(attributes, allow_nan=False, ensure_ascii=False)
+        text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as e:  # UnicodeEncodeError is a ValueError
+        raise InvalidInput(
+            "attributes must be JSON without NaN, infinity or unpaired surrogates",
+            {"field": "attributes"},
+        ) from e
+    if any("\x00" in string for string in _strings(attributes)):
+        raise InvalidInput("attributes must not contain NUL characters", {"field": "attributes"})
+    return attributes
+
+
+def _strings(value: Any) -> list[str]:
+    """Every string in a JSON value, keys included."""
+    found: list[str] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend([*item.keys(), *item.values()])
+        elif isinstance(item, list):
+            stack.extend(item)
+    return found
+
+
 @dataclasses.dataclass
 class Product:
     sku: str
@@ -63,6 +96,7 @@ class Product:
         validate_sku(self.sku)
         validate_currency(self.currency)
         self.price = money(self.price)
+        validate_attributes(self.attributes)
         if not self.name.strip():
             raise InvalidInput("name must not be blank", {"field": "name"})
 

@@ -12,17 +12,18 @@ import json
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
 from commerce.domain.errors import InvalidInput, InvalidToken, OrderNotFound, PaymentsUnavailable
 from commerce.service_layer import orders
 from serving.routers.deps import container, new_uow
+from serving.schemas.base import InputModel
 from serving.schemas.orders import OrderPublic
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 
-class CarrierUpdate(BaseModel):
+class CarrierUpdate(InputModel):
     model_config = ConfigDict(extra="ignore")
 
     tracking_number: str = Field(min_length=1, max_length=128)
@@ -53,7 +54,7 @@ async def carrier_update(
         raise InvalidToken("bad webhook signature")
     try:
         update = CarrierUpdate.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as e:
+    except (ValueError, RecursionError, ValidationError) as e:  # deep nesting: RecursionError
         raise InvalidInput("malformed carrier update") from e
     with new_uow(request) as uow:
         order = uow.orders.by_tracking_number(update.tracking_number)

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from commerce.domain.cart import MAX_LINE_QUANTITY, CartView
+from serving.schemas.base import InputModel
 
 Quantity = Field(
     ge=1, le=MAX_LINE_QUANTITY, strict=True,
@@ -12,22 +13,16 @@ Quantity = Field(
 )  # fmt: skip
 
 
-class CartItemAdd(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CartItemAdd(InputModel):
     sku: str = Field(min_length=1, max_length=64)
     quantity: int = Quantity
 
 
-class CartItemUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CartItemUpdate(InputModel):
     quantity: int = Quantity
 
 
-class CartTokenBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CartTokenBody(InputModel):
     cart_token: str = Field(min_length=1, max_length=256)
 
 

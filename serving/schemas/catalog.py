@@ -4,9 +4,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+from pydantic import AnyHttpUrl, BaseModel, Field
 
 from commerce.domain.products import Product
+from serving.schemas.base import InputModel
 
 Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
@@ -16,9 +17,7 @@ ImageUrls = Annotated[list[AnyHttpUrl], Field(max_length=20)]
 T = TypeVar("T")
 
 
-class ProductCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ProductCreate(InputModel):
     sku: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\- ]*$")
     name: str = Field(min_length=1, max_length=500)
     description: str = Field(default="", max_length=20_000)
@@ -35,10 +34,8 @@ class ProductCreate(BaseModel):
         return data
 
 
-class ProductUpdate(BaseModel):
+class ProductUpdate(InputModel):
     """Only the fields given change. ``version`` guards against overwriting a newer edit."""
-
-    model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=500)
     description: str | None = Field(default=None, max_length=20_000)

@@ -1,26 +1,21 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from commerce.domain.inventory import MAX_MOVE, StockLevel
+from serving.schemas.base import InputModel
 
 
-class StockReceive(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StockReceive(InputModel):
     quantity: int = Field(gt=0, le=MAX_MOVE, strict=True)
 
 
-class StockAdjust(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class StockAdjust(InputModel):
     delta: int = Field(ge=-MAX_MOVE, le=MAX_MOVE, strict=True)
     reason: str = Field(min_length=1, max_length=200)
 
 
-class ThresholdUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ThresholdUpdate(InputModel):
     threshold: int = Field(ge=0, le=MAX_MOVE, strict=True)
 
 

@@ -4,16 +4,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from commerce.domain.orders import Order
+from serving.schemas.base import InputModel
 
 Text = Annotated[str, Field(min_length=1, max_length=200)]
 
 
-class Address(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Address(InputModel):
     name: Text
     line1: Text
     line2: str | None = Field(default=None, max_length=200)
@@ -21,19 +20,15 @@ class Address(BaseModel):
     postcode: str = Field(min_length=1, max_length=20)
 
 
-class PaymentMethodIn(BaseModel):
+class PaymentMethodIn(InputModel):
     """A token from the payment provider, a UPI id or a wallet id — never a card number
     (unknown fields such as ``number`` or ``cvc`` are refused without being echoed)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     method: Literal["card", "upi", "wallet"]
     token: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@\-]+$")
 
 
-class CheckoutCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class CheckoutCreate(InputModel):
     country: str = Field(pattern=r"^[A-Za-z]{2}$")
     shipping_address: Address
     payment: PaymentMethodIn
@@ -78,8 +73,6 @@ class OrderPage(BaseModel):
     total: int
 
 
-class ShipmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ShipmentIn(InputModel):
     carrier: str = Field(min_length=1, max_length=64)
     tracking_number: str = Field(min_length=1, max_length=128)

@@ -3,14 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from commerce.domain.reviews import MAX_BODY, MAX_TITLE, RatingSummary, Review
+from serving.schemas.base import InputModel
 
 
-class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ReviewIn(InputModel):
     rating: int = Field(ge=1, le=5, strict=True, description="Whole stars, 1 to 5.")
     title: str = Field(default="", max_length=MAX_TITLE)
     body: str = Field(default="", max_length=MAX_BODY)

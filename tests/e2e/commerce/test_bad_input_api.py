@@ -83,3 +83,62 @@ def test_merging_an_anonymous_cart_keeps_one_currency(
     assert merged.status_code == 200
     assert [line["sku"] for line in merged.json()["lines"]] == [pounds]
     assert merged.json()["currency"] == "GBP"
+
+
+def test_product_attributes_json_cannot_hold_are_refused_and_not_stored(
+    client: TestClient, admin: Headers, sku: Callable[[], str], code: Code
+) -> None:
+    """A lone surrogate used to be written, then break every read of the catalog (500);
+    NaN and Infinity were silently stored as null."""
+    for value in ('"\\ud800"', "NaN", "Infinity", "-Infinity", "1e999"):
+        new = sku()
+        head = f'{{"sku":"{new}","name":"x","price":"1.00","currency":"GBP"'
+        body = head + f',"attributes":{{"w":{value}}}}}'
+        response = client.post("/admin/products", headers={**admin, **JSON}, content=body)
+        assert response.status_code == 422 and code(response) == "invalid_input", value
+        assert response.json()["error"]["details"] == {"field": "attributes"}
+        assert client.get(f"/admin/products/{new}", headers=admin).status_code == 404
+    assert client.get("/admin/products?size=100", headers=admin).status_code == 200
+
+
+def test_nul_characters_are_refused_before_they_reach_the_database(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked, code: Code
+) -> None:
+    """PostgreSQL cannot store or even compare text holding NUL: it used to answer 400 with
+    the SQL statement and its parameters in the message."""
+    me, sku = customer(), stocked()
+    for url, headers in (
+        ("/products/%00", me), (f"/admin/products/a%00{sku}", admin),
+        ("/admin/products?category=%00", admin), ("/orders/%00", me),
+        (f"/products/{sku}/reviews?x=%00", me),
+    ):  # fmt: skip
+        response = client.get(url, headers=headers)
+        assert response.status_code == 422 and code(response) == "validation_error", url
+        assert "SELECT" not in response.text
+
+    review = {"rating": 4, "title": "fine\u0000"}
+    response = client.post(f"/products/{sku}/reviews", headers=me, json=review)
+    assert response.status_code == 422 and code(response) == "validation_error"
+    assert response.json()["error"]["details"][0]["loc"] == ["body", "title"]
+    assert client.get(f"/products/{sku}/reviews").json()["rating"]["count"] == 0
+
+    adjust = {"delta": 1, "reason": "count\u0000"}
+    response = client.post(f"/admin/inventory/{sku}/adjust", headers=admin, json=adjust)
+    assert response.status_code == 422 and code(response) == "validation_error"
+    assert _stock(client, admin, sku) == (10, 0)
+
+    address = {**ADDRESS, "name": "\u0000"}
+    body = {**_checkout("tok_x"), "shipping_address": address}
+    response = client.post("/checkout", headers={**me, "Idempotency-Key": "k1"}, json=body)
+    assert response.status_code == 422 and code(response) == "validation_error"
+
+
+def test_carrier_webhook_with_a_deeply_nested_body_is_refused(
+    client: TestClient, code: Code
+) -> None:
+    from serving.routers.webhooks import sign
+
+    raw = b'{"a":' * 5000 + b"1" + b"}" * 5000
+    headers = {"X-Carrier-Signature": sign(b"carrier-test-secret", raw), **JSON}
+    response = client.post("/webhooks/carrier", content=raw, headers=headers)
+    assert response.status_code == 422 and code(response) == "invalid_input"

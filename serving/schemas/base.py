@@ -1,0 +1,39 @@
+"""The base of every request body model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+NUL = "\x00"
+
+
+def has_nul(value: Any) -> bool:
+    """True when a string anywhere in ``value`` (keys included) holds a NUL character."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return False
+
+
+class InputModel(BaseModel):
+    """Unknown fields are refused, and no string may hold a NUL character: PostgreSQL text
+    and JSON columns cannot store one, so it would fail deep in a write instead of here."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        if has_nul(value):
+            raise ValueError("NUL characters are not allowed")
+        return value
