@@ -44,7 +44,7 @@ class CartChange(_Payload):
 
 class BeginCheckout(_Payload):
     item_count: int | None = Field(default=None, ge=0)
-    cart_value: float | None = Field(default=None, ge=0)
+    cart_value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
 class RecommendationImpression(_Payload):

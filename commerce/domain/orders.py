@@ -30,6 +30,7 @@ TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "refund": (frozenset({RETURN_RECEIVED}), REFUNDED),
 }
 STOCK_RESERVED_STATES = frozenset({PENDING_PAYMENT, ON_HOLD})
+STATUSES = frozenset({PENDING_PAYMENT} | {end for _, end in TRANSITIONS.values()})
 
 
 @dataclasses.dataclass(frozen=True)

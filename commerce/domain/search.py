@@ -14,6 +14,8 @@ from enum import StrEnum
 # 10,000, but nobody reads page 500 and deep paging is costly on every engine.
 MAX_RESULT_WINDOW = 1000
 MAX_PAGE_SIZE = 100
+# A price filter above any price (and whose hundredths still fit in an integer).
+MAX_PRICE_FILTER = 1e12
 # Words of a query that are used; the rest of a pasted paragraph is ignored.
 MAX_QUERY_TERMS = 32
 

@@ -6,7 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from commerce.domain.orders import STATUSES
 from commerce.service_layer import orders, payment
+from serving.errors import ApiError
 from serving.routers.deps import AdminClaims, new_uow, payment_provider
 from serving.schemas.orders import OrderPage, OrderPublic, ShipmentIn
 
@@ -21,6 +23,9 @@ def all_orders(
     size: Annotated[int, Query(ge=1, le=100)] = 20,
     status: Annotated[str | None, Query(max_length=24)] = None,
 ) -> OrderPage:
+    if status is not None and status not in STATUSES:
+        raise ApiError("validation_error", f"unknown order status {status!r}", 422,
+                       {"field": "status", "allowed": sorted(STATUSES)})  # fmt: skip
     with new_uow(request) as uow:
         items, total = uow.orders.list_page(None, page, size, status)
     return OrderPage(items=[OrderPublic.of(o) for o in items], page=page, size=size, total=total)

@@ -6,6 +6,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.exc import DataError
 
+from emporium.wiring import Container
+from pipelines.events import CLICKSTREAM
 from serving.errors import install_error_handlers
 
 
@@ -34,6 +36,18 @@ def test_nul_in_a_path_or_query_is_a_validation_error(client: TestClient) -> Non
         assert error["details"] == [
             {"loc": [where], "msg": "NUL characters are not allowed", "type": "nul_character"}
         ]
+
+
+def test_a_checkout_event_with_an_infinite_cart_value_is_rejected(
+    client: TestClient, container: Container
+) -> None:
+    """JSON has no Infinity: it used to be accepted and published as ``cart_value: null``."""
+    raw = b'{"events":[{"type":"begin_checkout","payload":{"cart_value":Infinity}}]}'
+    response = client.post("/events", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 200
+    assert response.json()["accepted"] == 0
+    assert "cart_value" in response.json()["rejected"][0]["reason"]
+    assert list(container.event_bus.consume(CLICKSTREAM, "test", max_events=10)) == []
 
 
 def test_database_errors_are_internal_and_never_echo_the_statement() -> None:

@@ -83,6 +83,8 @@ def test_odd_queries_never_fail(client: TestClient, q: str) -> None:
     [
         ({"min_price": 500, "max_price": 100}, "min_price"),
         ({"min_price": -5}, "min_price"),
+        ({"min_price": 1e308}, "min_price"),  # finite, but x100 (cents) overflowed: a 500
+        ({"q": "laptop", "max_price": 1e308}, "max_price"),
         ({"sort": "cheapest"}, "sort"),
         ({"page": 500, "size": 10}, "page"),
         ({"size": 1000}, "size"),

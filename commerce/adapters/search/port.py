@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from commerce.adapters.search.errors import InvalidSearchRequest
 from commerce.domain.search import (
     MAX_PAGE_SIZE,
+    MAX_PRICE_FILTER,
     MAX_RESULT_WINDOW,
     ProductDoc,
     SearchRequest,
@@ -122,8 +123,10 @@ def parse_sort(value: str | None) -> SortOrder:
 def _check_price(value: float | None, name: str) -> None:
     if value is None:
         return
-    if not math.isfinite(value) or value < 0:
-        raise InvalidSearchRequest(f"{name} must be a non-negative number", {"field": name})
+    if not math.isfinite(value) or not 0 <= value <= MAX_PRICE_FILTER:
+        raise InvalidSearchRequest(
+            f"{name} must be a number from 0 to {MAX_PRICE_FILTER:.0f}", {"field": name}
+        )
 
 
 def check_update(fields: Mapping[str, Any]) -> None:

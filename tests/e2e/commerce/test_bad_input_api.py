@@ -133,6 +133,15 @@ def test_nul_characters_are_refused_before_they_reach_the_database(
     assert response.status_code == 422 and code(response) == "validation_error"
 
 
+def test_unknown_order_status_filter_is_a_validation_error(
+    client: TestClient, admin: Headers, code: Code
+) -> None:
+    response = client.get("/admin/orders?status=shiped", headers=admin)
+    assert response.status_code == 422 and code(response) == "validation_error"
+    assert "shipped" in response.json()["error"]["details"]["allowed"]
+    assert client.get("/admin/orders?status=shipped", headers=admin).status_code == 200
+
+
 def test_carrier_webhook_with_a_deeply_nested_body_is_refused(
     client: TestClient, code: Code
 ) -> None:
