@@ -4,8 +4,10 @@ their keyword score and the similarity between query and product embeddings.
 It wraps any ``SearchEngine`` (embedded or Elasticsearch-compatible), so both rank alike.
 Only relevance-sorted keyword searches within the first ``candidates`` results change.
 A product's vector mixes the embedding of its name with that of its name and the start of
-its description; the query's vector gets one round of pseudo-relevance feedback (Rocchio):
-the mean vector of the few best candidates is added to it and the candidates are scored again.
+its description, smoothed towards its nearest neighbours in the catalog (document expansion
+by neighbours: a product is also read as the kind of product it sits among); the query's vector
+gets one round of pseudo-relevance feedback (Rocchio): the mean vector of the few best
+candidates is added to it and the candidates are scored again.
 """
 
 from __future__ import annotations
@@ -53,10 +55,12 @@ class HybridSearchEngine(DelegatingEngine):
 
     The keyword score is divided by the best one among the candidates, so the mix does not
     depend on each engine's score scale. ``semantic`` is the dot product of the query's vector
-    with the product's ``(1-description_weight)·name + description_weight·described`` vector;
-    after a first pass, the mean product vector of the ``feedback_docs`` best candidates,
-    times ``feedback_weight``, is added to the query vector and the candidates are re-scored.
-    The defaults were chosen on the design half of the CrowdFlower queries only.
+    with the product's vector: ``v = (1-description_weight)·name + description_weight·described``
+    plus ``neighbour_weight`` times the mean ``v`` of its ``neighbours`` most similar products
+    among all embedded ones, normalised. After a first pass, the mean product vector of the
+    ``feedback_docs`` best candidates, times ``feedback_weight``, is added to the query vector
+    and the candidates are re-scored. The defaults were chosen on the design half of the
+    CrowdFlower queries only.
     """
 
     def __init__(
@@ -64,10 +68,12 @@ class HybridSearchEngine(DelegatingEngine):
         engine: SearchEngine,
         encoder: Encoder,
         candidates: int = 100,
-        alpha: float = 0.7,
+        alpha: float = 0.75,
         description_weight: float = 0.4,
         feedback_docs: int = 3,
         feedback_weight: float = 0.5,
+        neighbours: int = 40,
+        neighbour_weight: float = 1.0,
         vectors: Vectors | None = None,
     ) -> None:
         super().__init__(engine)
@@ -77,8 +83,14 @@ class HybridSearchEngine(DelegatingEngine):
         self.description_weight = description_weight
         self.feedback_docs = feedback_docs
         self.feedback_weight = feedback_weight
+        self.neighbours = neighbours
+        self.neighbour_weight = neighbour_weight
         # Keyed by (product id, name, description): an edited product is embedded again.
         self._vectors: Vectors = OrderedDict() if vectors is None else vectors
+        # Neighbour-smoothed vectors, computed on a product's first sight as a candidate
+        # against every embedded product; forgotten whenever the embedded set changes.
+        self._smoothed: dict[tuple[str, str, str], NDArray[np.float32]] = {}
+        self._catalog: tuple[dict[tuple[str, str, str], int], NDArray[np.float32]] | None = None
         self._lock = threading.Lock()
 
     def bulk_index(self, docs: Iterable[ProductDoc], index: str | None = None) -> int:
@@ -108,6 +120,8 @@ class HybridSearchEngine(DelegatingEngine):
                 self._vectors.update(zip(chunk, vectors, strict=True))
                 while len(self._vectors) > _MAX_VECTORS:
                     self._vectors.popitem(last=False)
+                self._smoothed.clear()
+                self._catalog = None
 
     def search(self, request: SearchRequest) -> SearchResult:
         validate_request(request)
@@ -146,4 +160,31 @@ class HybridSearchEngine(DelegatingEngine):
         keys = [(hit.product_id, hit.name, hit.description) for hit in hits]
         self.remember(keys)  # products indexed by another process are embedded on first sight
         with self._lock:
-            return np.stack([self._vectors[k] for k in keys])
+            if not (self.neighbours and self.neighbour_weight):
+                return np.stack([self._vectors[k] for k in keys])
+            missing = [k for k in dict.fromkeys(keys) if k not in self._smoothed]
+            if missing:
+                self._smoothed.update(zip(missing, self._smooth(missing), strict=True))
+            return np.stack([self._smoothed[k] for k in keys])
+
+    def _smooth(self, keys: list[tuple[str, str, str]]) -> NDArray[np.float32]:
+        """``keys``' vectors plus ``neighbour_weight`` x the mean of their nearest neighbours'
+        among every embedded product (the product itself excluded), normalised."""
+        if self._catalog is None:
+            order = list(self._vectors)
+            self._catalog = (
+                {k: i for i, k in enumerate(order)},
+                np.stack(list(self._vectors.values())),
+            )
+        rows, matrix = self._catalog
+        own = np.stack([self._vectors[k] for k in keys])
+        k = min(self.neighbours, len(matrix) - 1)
+        if k < 1:
+            return own
+        similarity = own @ matrix.T
+        similarity[np.arange(len(keys)), [rows[key] for key in keys]] = -np.inf
+        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        smoothed = own + self.neighbour_weight * matrix[nearest].mean(axis=1)
+        norms = np.linalg.norm(smoothed, axis=1, keepdims=True)
+        out: NDArray[np.float32] = (smoothed / np.maximum(norms, 1e-12)).astype(np.float32)
+        return out

@@ -74,12 +74,9 @@ def test_the_description_counts_beside_the_name() -> None:
         ProductDoc("a-plain", "Laptop A", "an ordinary machine", stock=1),
         ProductDoc("b-gamer", "Laptop B", "<p>built for <b>gaming</b></p>", stock=1),
     ]
-    plain = ranked_ids(
-        docs, "gaming laptop", alpha=1.0, description_weight=0.0, feedback_weight=0.0
-    )
-    mixed = ranked_ids(
-        docs, "gaming laptop", alpha=1.0, description_weight=0.6, feedback_weight=0.0
-    )
+    alone = {"alpha": 1.0, "feedback_weight": 0.0, "neighbours": 0}
+    plain = ranked_ids(docs, "gaming laptop", **alone, description_weight=0.0)
+    mixed = ranked_ids(docs, "gaming laptop", **alone, description_weight=0.6)
     assert plain == ["a-plain", "b-gamer"]  # a tie on the name: product id order
     assert mixed[0] == "b-gamer"
 
@@ -98,9 +95,51 @@ def test_feedback_pulls_products_like_the_best_candidate_up() -> None:
         ProductDoc("g2", "Laptop gaming rig", "", stock=1),
         ProductDoc("s1", "Laptop sleeve", "", stock=1),
     ]
-    settings = {"alpha": 0.5, "description_weight": 0.5, "feedback_docs": 1}
+    settings = {"alpha": 0.5, "description_weight": 0.5, "feedback_docs": 1, "neighbours": 0}
     assert ranked_ids(docs, "laptop", **settings, feedback_weight=0.0) == ["g1", "s1", "g2"]
     assert ranked_ids(docs, "laptop", **settings, feedback_weight=2.0) == ["g1", "g2", "s1"]
+
+
+def test_a_product_vector_is_smoothed_towards_its_nearest_catalog_neighbour() -> None:
+    docs = [
+        ProductDoc("a", "Laptop", "", stock=1),
+        ProductDoc("b", "Laptop gaming", "", stock=1),
+        ProductDoc("c", "Sleeve stand", "", stock=1),
+    ]
+    engine = HybridSearchEngine(
+        search_engine_from_url("embedded://:memory:"),
+        FakeEncoder(),
+        description_weight=0.0,
+        neighbours=1,
+        neighbour_weight=0.5,
+    )
+    try:
+        full_reindex(engine, docs)
+        hits = engine.search(SearchRequest(text="laptop")).hits
+        got = dict(zip([h.product_id for h in hits], engine._product_vectors(hits), strict=True))
+        a, b = FakeEncoder().encode(["Laptop", "Laptop gaming"])
+        expected_a = (a + 0.5 * b) / np.linalg.norm(a + 0.5 * b)  # a's nearest is b
+        expected_b = (b + 0.5 * a) / np.linalg.norm(b + 0.5 * a)  # and b's is a, not c
+        np.testing.assert_allclose(got["a"], expected_a, rtol=1e-6)
+        np.testing.assert_allclose(got["b"], expected_b, rtol=1e-6)
+    finally:
+        engine.close()
+
+
+def test_neighbours_are_taken_again_when_the_catalog_changes() -> None:
+    engine = HybridSearchEngine(
+        search_engine_from_url("embedded://:memory:"), FakeEncoder(), neighbours=1
+    )
+    try:
+        full_reindex(engine, [ProductDoc("a", "Laptop", "", stock=1)])
+        alone = engine._product_vectors(engine.search(SearchRequest(text="laptop")).hits)
+        engine.bulk_index([ProductDoc("b", "Gaming stand", "", stock=1)])
+        hits = engine.search(SearchRequest(text="laptop")).hits
+        assert [h.product_id for h in hits] == ["a"]
+        moved = engine._product_vectors(hits)
+        assert float(alone[0] @ moved[0]) < 0.99  # "a" now leans towards its neighbour "b"
+    finally:
+        engine.close()
 
 
 def test_other_sorts_and_deep_pages_are_left_to_the_engine(hybrid: HybridSearchEngine) -> None:
