@@ -11,6 +11,21 @@ from pathlib import Path
 
 import typer
 
+from emporium import outputs
+
+
+def _levels(clients: str) -> list[int]:
+    """The concurrency levels of ``--clients`` (positive whole numbers)."""
+    try:
+        levels = [int(c) for c in clients.split(",")]
+    except ValueError:
+        levels = []
+    if not levels or min(levels) < 1:
+        raise typer.BadParameter(
+            f"{clients!r}: expected positive whole numbers such as 1,8,32", param_hint="--clients"
+        )
+    return levels
+
 
 def command(
     database_url: str = typer.Option(
@@ -29,9 +44,19 @@ def command(
     if not base.startswith("postgresql"):
         typer.echo("error: the checkout bench needs PostgreSQL (--database-url)", err=True)
         raise typer.Exit(2)
-    from emporium.bench.checkout_run import isolated_level
+    levels = _levels(clients)
+    outputs.check_writable(json_path)
+    from sqlalchemy.exc import SQLAlchemyError
 
-    results = [isolated_level(base, int(c), per_client) for c in clients.split(",")]
+    from emporium.bench.checkout_run import isolated_level
+    from emporium.wiring import redact
+
+    try:
+        results = [isolated_level(base, level, per_client) for level in levels]
+    except SQLAlchemyError as e:
+        reason = str(e.orig if getattr(e, "orig", None) else e).splitlines()[0]
+        typer.echo(f"error: the checkout bench on {redact(base)} failed: {reason}", err=True)
+        raise typer.Exit(1) from e
     typer.echo(
         f"{'clients':>7} {'attempts':>8} {'ok':>5} {'chk/s':>8} {'p50 ms':>8} "
         f"{'p99 ms':>8} {'oversold':>8}"
@@ -43,6 +68,6 @@ def command(
             f"{r['oversold_units']:>8}"
         )
     if json_path is not None:
-        json_path.write_text("".join(json.dumps(r) + "\n" for r in results))
+        outputs.write_text(json_path, "".join(json.dumps(r) + "\n" for r in results))
     if any(r["oversold_units"] or not r["ledger_matches_projection"] for r in results):
         raise typer.Exit(1)

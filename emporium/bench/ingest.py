@@ -21,6 +21,7 @@ from typing import Annotated
 
 import typer
 
+from emporium import outputs
 from emporium.settings import Settings, get_settings
 from pipelines.events import ConsumedEvent, Event, EventBus
 from pipelines.events.errors import EventBusError
@@ -154,6 +155,7 @@ def command(
     """Events/second from publish to bronze Parquet beside the raw consumer, per bus."""
     from pipelines.spark import build_spark
 
+    outputs.check_writable(json_path)
     settings = get_settings()
     work = settings.state_path / "bench" / f"ingest-{uuid.uuid4().hex[:8]}"
     urls = _urls(settings, bus or ["log", "kafka"], kafka_url, work)
@@ -174,7 +176,7 @@ def command(
     typer.echo("")
     _print(rows)
     if json_path is not None:
-        json_path.write_text(json.dumps([asdict(r) for r in rows], indent=2))
+        outputs.write_text(json_path, json.dumps([asdict(r) for r in rows], indent=2))
         typer.echo(f"wrote {json_path}")
 
 

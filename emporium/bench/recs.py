@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from emporium import outputs
 from emporium.settings import get_settings
 
 if TYPE_CHECKING:
@@ -156,6 +157,7 @@ def command(
     """Benchmark every recommender and the ranker; hyperparameters chosen on validation."""
     from models.benchmark import DEFAULT_RANKER_GRID, run_benchmark
 
+    outputs.check_writable(json_path)
     if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:
         cut = "2011-10-01"
     df, items = load(dataset, get_settings().data_dir)
@@ -204,5 +206,5 @@ def command(
             )
         )
     if json_path:
-        json_path.write_text(json.dumps([r.row() for r in results], indent=2))
+        outputs.write_text(json_path, json.dumps([r.row() for r in results], indent=2))
         typer.echo(f"wrote {json_path}")

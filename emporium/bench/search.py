@@ -22,6 +22,7 @@ import typer
 from commerce.adapters.search import SearchEngine, new_index_name, search_engine_from_url
 from commerce.adapters.search.hybrid import Encoder, HybridSearchEngine, Vectors
 from commerce.domain.search import QueryProfile, SearchRequest
+from emporium import outputs
 from emporium.bench import search_data
 from emporium.settings import get_settings
 from models.datasets import DatasetError
@@ -159,6 +160,14 @@ def command(
         raise typer.BadParameter(f"unknown dataset {dataset!r}; use crowdflower")
     if half not in ("heldout", "design"):
         raise typer.BadParameter("half must be heldout or design")
+    names = [e.strip() for e in engines.split(",") if e.strip()]
+    unknown = sorted(set(names) - {"embedded", "opensearch"})
+    if unknown or not names:
+        raise typer.BadParameter(
+            f"expected embedded and/or opensearch, got {engines!r}",
+            param_hint="--engines",
+        )
+    outputs.check_writable(json_path)
     try:
         data = search_data.load(data_dir or get_settings().data_dir)
     except DatasetError as e:
@@ -170,7 +179,7 @@ def command(
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
         urls = {"embedded": f"embedded://{Path(tmp) / 'search.db'}", "opensearch": opensearch_url}
-        for name in [e.strip() for e in engines.split(",") if e.strip()]:
+        for name in names:
             engine = build_engine(urls[name], data)
             try:
                 rows += [
@@ -188,5 +197,5 @@ def command(
                 engine.close()
     print_table(rows)
     if json_path is not None:
-        json_path.write_text(json.dumps([r.as_json() for r in rows], indent=2))
+        outputs.write_text(json_path, json.dumps([r.as_json() for r in rows], indent=2))
         typer.echo(f"wrote {json_path}")

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from emporium import outputs
 from emporium.settings import get_settings
 
 
@@ -46,15 +47,17 @@ def command(
     dataset: Annotated[
         str, typer.Option(help="movielens-100k | online-retail | interactions:PATH")
     ] = "movielens-100k",
-    factors: Annotated[int, typer.Option(help="latent factors (Spark rank)")] = 64,
-    regularization: Annotated[float, typer.Option(help="L2 penalty")] = 0.05,
-    iterations: Annotated[int, typer.Option(help="iterations of the timed run")] = 15,
+    factors: Annotated[int, typer.Option(min=1, help="latent factors (Spark rank)")] = 64,
+    regularization: Annotated[float, typer.Option(min=0.0, help="L2 penalty")] = 0.05,
+    # The per-iteration figure is a difference of two runs, so at least 2 iterations.
+    iterations: Annotated[int, typer.Option(min=2, help="iterations of the timed run")] = 15,
     master: Annotated[str | None, typer.Option(help="Spark master (default from settings)")] = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="write results as JSON")] = None,
 ) -> None:
     """Seconds per iteration of implicit ALS and Spark MLlib ALS on the same interactions."""
     from emporium.bench.recs import load
 
+    outputs.check_writable(json_path)
     settings = get_settings()
     train, _ = load(dataset, settings.data_dir)
     master = master or settings.spark.master
@@ -91,5 +94,5 @@ def command(
             "(implicit's published MovieLens-20M ratio: about 15x)"
         )
     if json_path:
-        json_path.write_text(json.dumps(result, indent=2))
+        outputs.write_text(json_path, json.dumps(result, indent=2))
         typer.echo(f"wrote {json_path}")
