@@ -19,6 +19,7 @@ import pandas as pd
 
 from commerce.domain.search import ProductDoc
 from models.datasets import get_dataset
+from models.datasets.errors import DatasetUnreadable, reading
 
 K = 10
 
@@ -58,7 +59,16 @@ def load(data_dir: Path) -> RelevanceSet:
     """
     dataset = get_dataset("crowdflower")
     files = [dataset.path(data_dir, name) for name in dataset.files]
-    rows = pd.concat([pd.read_csv(f, keep_default_na=False) for f in files]).sort_values("id")
+    columns = ["id", "product_title", "product_description", "query", "median_relevance"]
+    frames = []
+    for f in files:
+        with reading(f, dataset.name):
+            frame = pd.read_csv(f, keep_default_na=False)
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise DatasetUnreadable(f, dataset.name, f"no column(s) {', '.join(missing)}")
+        frames.append(frame[columns])
+    rows = pd.concat(frames).sort_values("id")
     products: dict[str, ProductDoc] = {}
     medians: dict[tuple[str, str], list[float]] = defaultdict(list)
     for title, desc, query, grade in zip(

@@ -1,6 +1,6 @@
 """Dataset loaders. Each reads a local data directory and knows its dataset's official source."""
 
-from models.datasets.errors import DatasetError, DatasetMissing
+from models.datasets.errors import DatasetError, DatasetMissing, DatasetUnreadable
 from models.datasets.registry import (
     DATASETS,
     Dataset,
@@ -15,6 +15,7 @@ __all__ = [
     "DatasetError",
     "DatasetMissing",
     "DatasetStatus",
+    "DatasetUnreadable",
     "dataset_status",
     "get_dataset",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -36,3 +38,30 @@ class DatasetMissing(DatasetError):
 
 class DatasetFetchError(DatasetError):
     code = "dataset_fetch_failed"
+
+
+class DatasetUnreadable(DatasetError):
+    """A dataset file is there but cannot be read: truncated, altered or of another format."""
+
+    code = "dataset_unreadable"
+
+    def __init__(self, path: Path, dataset: str, problem: str) -> None:
+        super().__init__(
+            f"{path} cannot be read as the {dataset!r} dataset ({problem}); it may be truncated "
+            "or altered: `emporium data list` checks it against its sha256"
+        )
+        self.path = path
+        self.dataset = dataset
+
+
+@contextmanager
+def reading(path: Path, dataset: str) -> Iterator[None]:
+    """Turn a parser's complaint about ``path`` (bad bytes, wrong columns) into
+    :class:`DatasetUnreadable`."""
+    try:
+        yield
+    except KeyError as e:
+        raise DatasetUnreadable(path, dataset, f"no column {e}") from e
+    except (ValueError, TypeError, OSError) as e:  # pandas/pyarrow parse errors are ValueErrors
+        problem = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise DatasetUnreadable(path, dataset, problem) from e

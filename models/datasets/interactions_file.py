@@ -31,18 +31,24 @@ def load_interactions(path: str | Path) -> pd.DataFrame:
         The known columns only, rows with a missing user or item dropped.
     """
     path = Path(path)
+    if path.is_dir():
+        raise BadInteractionFile(f"interaction file {path} is a directory")
     if not path.is_file():
         raise BadInteractionFile(f"interaction file {path} not found")
-    if path.suffix == ".parquet":
-        df = pd.read_parquet(path)
-    elif path.suffix in (".csv", ".gz"):
-        df = pd.read_csv(path)
-    else:
+    if path.suffix not in (".parquet", ".csv", ".gz"):
         raise BadInteractionFile(f"{path}: expected a .csv or .parquet file")
+    try:
+        df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+    except (ValueError, OSError) as e:  # pandas/pyarrow parse errors are ValueErrors
+        problem = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise BadInteractionFile(f"{path} cannot be read: {problem}") from e
     missing = {USER_COL, ITEM_COL} - set(df.columns)
     if missing:
         raise BadInteractionFile(f"{path} lacks column(s) {sorted(missing)}")
     if TIME_COL in df.columns and df[TIME_COL].dtype == object:
-        df[TIME_COL] = pd.to_datetime(df[TIME_COL])
+        try:
+            df[TIME_COL] = pd.to_datetime(df[TIME_COL])
+        except (ValueError, TypeError) as e:
+            raise BadInteractionFile(f"{path}: {TIME_COL} is neither numbers nor dates") from e
     keep = [c for c in (USER_COL, ITEM_COL, TIME_COL, WEIGHT_COL) if c in df.columns]
     return df[keep].dropna(subset=[USER_COL, ITEM_COL]).reset_index(drop=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from models.columns import ITEM_COL, TIME_COL, USER_COL
+from models.datasets.errors import reading
 from models.datasets.registry import get_dataset
 
 RATING_COL = "rating"
@@ -52,9 +53,10 @@ def load_movielens_100k(data_dir: str | Path) -> pd.DataFrame:
         Naming the missing file and https://files.grouplens.org/datasets/movielens/ml-100k.zip.
     """
     path = get_dataset("movielens-100k").path(Path(data_dir), "u.data")
-    return pd.read_csv(
-        path, sep="\t", names=[USER_COL, ITEM_COL, RATING_COL, TIME_COL], dtype="int64"
-    )
+    with reading(path, "movielens-100k"):
+        return pd.read_csv(
+            path, sep="\t", names=[USER_COL, ITEM_COL, RATING_COL, TIME_COL], dtype="int64"
+        )
 
 
 def load_movielens_100k_items(data_dir: str | Path) -> pd.DataFrame:
@@ -62,8 +64,9 @@ def load_movielens_100k_items(data_dir: str | Path) -> pd.DataFrame:
     and one 0/1 column per genre."""
     path = get_dataset("movielens-100k").path(Path(data_dir), "u.item")
     cols = [ITEM_COL, "title", "release_date", "video_release_date", "url", *GENRES]
-    items = pd.read_csv(path, sep="|", names=cols, encoding="latin-1")
-    genre_flags = items[list(GENRES)].astype(bool)
+    with reading(path, "movielens-100k"):
+        items = pd.read_csv(path, sep="|", names=cols, encoding="latin-1")
+        genre_flags = items[list(GENRES)].astype(bool)
     items["genres"] = genre_flags.apply(lambda r: " ".join(g for g, on in r.items() if on), axis=1)
     items["release_date"] = pd.to_datetime(
         items["release_date"], format="%d-%b-%Y", errors="coerce"
@@ -82,4 +85,7 @@ def load_movielens_100k_users(data_dir: str | Path) -> pd.DataFrame:
     """
     path = get_dataset("movielens-100k").path(Path(data_dir), "u.user")
     cols = [USER_COL, "age", "gender", "occupation", "zip_code"]
-    return pd.read_csv(path, sep="|", names=cols, encoding="latin-1", dtype={"zip_code": str})
+    with reading(path, "movielens-100k"):
+        users = pd.read_csv(path, sep="|", names=cols, encoding="latin-1", dtype={"zip_code": str})
+        users["age"] = users["age"].astype("int64")
+    return users

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from models.datasets.errors import DatasetUnreadable, reading
 from models.datasets.registry import get_dataset
 
 NON_MERCHANDISE_CODES = frozenset(
@@ -73,7 +74,16 @@ def load_online_retail(data_dir: Path, dataset: str = "online-retail") -> pd.Dat
         The raw lines with emporium's column names; nothing is dropped.
     """
     path = get_dataset(dataset).path(Path(data_dir))
-    raw = pd.read_parquet(path).rename(columns=_RENAMES)
+    with reading(path, dataset):
+        raw = pd.read_parquet(path).rename(columns=_RENAMES)
+    missing = sorted(set(_RENAMES.values()) - set(raw.columns))
+    if missing:  # the cleaning rule needs every one of them
+        raise DatasetUnreadable(path, dataset, f"no column(s) {', '.join(missing)}")
+    with reading(path, dataset):
+        return _typed(raw)
+
+
+def _typed(raw: pd.DataFrame) -> pd.DataFrame:
     raw[TS_COL] = pd.to_datetime(raw[TS_COL], utc=True)
     raw[INVOICE_COL] = raw[INVOICE_COL].astype(str)
     raw[SKU_COL] = raw[SKU_COL].astype(str).str.strip()
