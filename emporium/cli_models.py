@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
@@ -12,6 +14,33 @@ from emporium.champion import DEFAULT_NAME, registry_client
 from emporium.settings import REPO_ROOT, get_settings
 
 app = typer.Typer(help="Train, list, promote and roll back models.", no_args_is_help=True)
+# What `train` logs (higher is better), so the gate can compare them.
+GATE_METRICS = ("ndcg@10", "map", "precision@10", "recall@10", "hit_rate@10", "coverage@10")
+
+
+@contextlib.contextmanager
+def _registry_errors() -> Iterator[None]:
+    """An unknown model, version or metric in the registry is a message and exit 1."""
+    from mlflow.exceptions import MlflowException
+
+    from models.errors import ModelError
+
+    try:
+        yield
+    except (MlflowException, ModelError) as e:
+        message = e.message if isinstance(e, MlflowException) else str(e)
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(1) from e
+
+
+def _check_gate(name: str, metric: str) -> None:
+    """Refuse an empty model name or a metric the gate cannot compare, before any work."""
+    if not name.strip():
+        raise typer.BadParameter("the registered model name is empty", param_hint="--name")
+    if metric not in GATE_METRICS:
+        raise typer.BadParameter(
+            f"{metric!r}: one of {', '.join(GATE_METRICS)}", param_hint="--metric"
+        )
 
 
 def _client(settings=None):
@@ -88,6 +117,7 @@ def train(
     if model not in MODELS:
         raise typer.BadParameter(f"{model!r}: one of {', '.join(MODELS)}", param_hint="--model")
     params = _params(param or [], MODELS[model])
+    _check_gate(name, metric)
     try:
         MODELS[model](**params)  # constructors check their ranges (e.g. RP3beta alpha > 0)
     except ValueError as e:
@@ -135,7 +165,9 @@ def promote(
     """Run the gate for VERSION against the champion's logged figure on the same split."""
     from models.tracking.promotion import promote_if_better
 
-    d = promote_if_better(_client(), name, version, metric, margin)
+    _check_gate(name, metric)
+    with _registry_errors():
+        d = promote_if_better(_client(), name, version, metric, margin)
     typer.echo(f"{'PROMOTED' if d.promoted else 'rejected'}: {d.reason}")
     if not d.promoted:
         raise typer.Exit(1)
@@ -146,12 +178,8 @@ def rollback(
     name: Annotated[str, typer.Option(help="registered model name")] = DEFAULT_NAME,
 ) -> None:
     """Give the champion alias back to the previous champion."""
-    from models.tracking.promotion import NoChampion
     from models.tracking.promotion import rollback as do_rollback
 
-    try:
+    with _registry_errors():  # also NoChampion: nothing to roll back to
         version = do_rollback(_client(), name)
-    except NoChampion as e:
-        typer.echo(str(e), err=True)
-        raise typer.Exit(1) from e
     typer.echo(f"{name}: champion is now v{version}")

@@ -1,0 +1,66 @@
+"""``emporium models promote|rollback`` with nothing (or not that) registered, and a gate
+``--metric``/``--name`` that cannot work: messages, never tracebacks, nothing registered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_support import WIDE, two_blocks
+from typer.testing import CliRunner
+
+from emporium.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("EMPORIUM_MLFLOW__TRACKING_URI", raising=False)
+
+
+def run(*args: str):
+    result = runner.invoke(app, ["models", *args], env=WIDE)
+    return result, " ".join(result.output.replace("│", " ").split())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["promote", "3"], "error: Model Version (name=emporium-recommender, version=3) not found"),
+        (["promote", "abc"], "error: Parameter 'version' must be an integer"),
+        (["rollback"], "error: Registered Model with name=emporium-recommender not found"),
+        (["rollback", "--name", "nope"], "error: Registered Model with name=nope not found"),
+    ],
+)
+def test_nothing_registered_is_a_message_and_exit_1(args: list[str], message: str) -> None:
+    result, text = run(*args)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert message in text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--metric", "nope"], "'nope': one of ndcg@10, map"),
+        (["--name", " "], "the registered model name is empty"),
+    ],
+)
+def test_train_refuses_a_gate_it_cannot_run_and_registers_nothing(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    events = two_blocks(tmp_path / "events.csv")
+    result, text = run("train", "--dataset", f"interactions:{events}", "--protocol", "msr", *args)
+    assert result.exit_code == 2, result.output
+    assert message in text
+    listed = runner.invoke(app, ["models", "list", "--json"])
+    assert json.loads(listed.stdout) == []
+
+
+def test_promote_refuses_an_unknown_metric() -> None:
+    result, text = run("promote", "1", "--metric", "nope")
+    assert result.exit_code == 2, result.output
+    assert "'nope': one of ndcg@10" in text
