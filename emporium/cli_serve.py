@@ -13,7 +13,7 @@ from emporium.settings import Settings, get_settings
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
-    from emporium.wiring import EngineUnavailable, build_container
+    from emporium.wiring import EngineUnavailable, build_container, embed_catalog_in_background
     from serving.app import create_app
 
     try:
@@ -21,6 +21,8 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     except EngineUnavailable as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
+    if embed_catalog_in_background(container):
+        typer.echo("semantic search: embedding the catalog in the background")
     app = create_app(lambda: container)
     uvicorn.run(
         app, host=host or settings.serve.host, port=port or settings.serve.port, log_level="info"

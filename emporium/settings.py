@@ -36,6 +36,9 @@ class SearchSettings(BaseModel):
 
     url: str = ""
     index_alias: str = "products"
+    #: Re-rank keyword results with MiniLM embeddings (``HybridSearchEngine``; the optional
+    #: ``semantic`` extra, which ``make`` installs). The API embeds the catalog at start-up.
+    semantic: bool = False
 
 
 class CacheSettings(BaseModel):

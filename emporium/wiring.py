@@ -6,6 +6,9 @@ on the first request that happens to need the engine.
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -21,6 +24,8 @@ from emporium.champion import Champion
 from emporium.settings import Settings
 from models.serving import RecommendationService
 from pipelines.events import EventBus
+
+log = logging.getLogger(__name__)
 
 
 class EngineUnavailable(RuntimeError):
@@ -169,7 +174,46 @@ def _load_fraud_model(settings: Settings) -> Any:
 def _build_search(settings: Settings) -> Any:
     from commerce.adapters.search.factory import search_engine_from_url
 
-    return search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
+    return search_engine_from_url(
+        settings.search_url, alias=settings.search.index_alias, semantic=settings.search.semantic
+    )
+
+
+def embed_catalog_in_background(container: Container) -> threading.Thread | None:
+    """With semantic search on, embed every catalog product in a daemon thread.
+
+    The hybrid re-rank embeds a product on its first sight as a candidate anyway, but a
+    product's vector is smoothed towards its nearest neighbours among the products embedded so
+    far, so the API embeds the whole catalog once at start-up. Returns the thread, or None
+    when semantic search is off.
+    """
+    remember = getattr(container.search, "remember", None)
+    if not container.settings.search.semantic or remember is None:
+        return None
+
+    def run() -> None:
+        from emporium.search_indexing import catalog_documents
+
+        started = time.perf_counter()
+        try:
+            docs = catalog_documents(container.session_factory)
+            keys = [(doc.product_id, doc.name, doc.description) for doc in docs]
+            remember(keys)
+        except Exception:
+            log.exception(
+                "semantic search: embedding the catalog failed; "
+                "products are embedded on first sight instead"
+            )
+            return
+        log.info(
+            "semantic search: %d products embedded in %.0f s",
+            len(keys),
+            time.perf_counter() - started,
+        )
+
+    thread = threading.Thread(target=run, name="embed-catalog", daemon=True)
+    thread.start()
+    return thread
 
 
 SETTINGS_BY_ENGINE = {

