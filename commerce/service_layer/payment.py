@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from commerce.domain import events
+from commerce.domain.cart import MAX_LINE_QUANTITY, MAX_LINES
 from commerce.domain.errors import OrderNotFound
 from commerce.domain.orders import Order
 from commerce.domain.payments import (
@@ -126,10 +127,28 @@ def _failed(uow: SqlAlchemyUnitOfWork, order: Order, card: dict[str, Any], code:
         previous = order.apply("fail_payment")
         uow.orders.save(order)
         inventory.release(uow, order.id, "payment_failed")
+        _restore_cart(uow, order)
         uow.emit(events.OrderStatusChanged(user_id=order.user_id, order_id=order.id,
                                            previous=previous, status=order.status))  # fmt: skip
     uow.emit(events.PaymentFailed(user_id=order.user_id, order_id=order.id, code=code))
     return "failed"
+
+
+def _restore_cart(uow: SqlAlchemyUnitOfWork, order: Order) -> None:
+    """A declined payment leaves the shopper's cart as it was before checkout: the order's
+    lines go back into it. Quantities add up, capped as in a merge; lines the cart cannot take
+    (another currency, a new product past MAX_LINES) are left out."""
+    cart_id = uow.carts.for_user(order.user_id)
+    mine = uow.carts.lines(cart_id)
+    if mine and mine[0].currency != order.currency:
+        return
+    products = {line.product_id for line in mine}
+    for line in order.lines:
+        if line.product_id not in products and len(products) >= MAX_LINES:
+            continue
+        wanted = uow.carts.quantity_of(cart_id, line.product_id) + line.quantity
+        uow.carts.set_quantity(cart_id, line.product_id, min(wanted, MAX_LINE_QUANTITY))
+        products.add(line.product_id)
 
 
 def _refund_orphan(

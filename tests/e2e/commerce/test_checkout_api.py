@@ -88,6 +88,12 @@ def test_declined_payment_releases_stock(
         assert response.status_code == 402
         assert response.json()["status"] == "payment_failed", reason
         assert _stock(client, admin, sku) == (3, 0)
+        # The cart is as it was, so the shopper can pay with another card.
+        lines = client.get("/cart", headers=me).json()["lines"]
+        assert [(line["sku"], line["quantity"]) for line in lines] == [(sku, 3)]
+        again = client.post("/checkout", headers={**me, **_key()}, json=_body(card(OK)))
+        assert again.status_code == 201 and again.json()["status"] == "paid"
+        assert _stock(client, admin, sku) == (0, 0)
 
 
 def test_same_key_same_body_replays_different_body_conflicts(
