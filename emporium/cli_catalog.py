@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from commerce.adapters.db import upgrade
 from emporium.catalog_loader import load_online_retail_shop
+from emporium.cli_db import migrate
 from emporium.settings import get_settings
 from emporium.wiring import unit_of_work_factory
-from models.datasets import DatasetError
+from models.datasets import DatasetError, get_dataset
 
 app = typer.Typer(help="The catalog: loading a dataset's shop.", no_args_is_help=True)
 LOADERS = {"online-retail": load_online_retail_shop}
@@ -27,9 +27,10 @@ def load(
         )
         raise typer.Exit(2)
     settings = get_settings()
-    settings.state_path.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
     try:
+        # The dataset is looked for before the database is touched.
+        get_dataset(dataset).path(settings.data_dir)
+        migrate(settings)
         with unit_of_work_factory(settings.database_url) as uow_factory:
             report = loader(settings.data_dir, uow_factory, limit)
     except DatasetError as e:

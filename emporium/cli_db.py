@@ -3,28 +3,79 @@ and its set-aside (dead-letter) rows."""
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
+
 import typer
+from sqlalchemy.engine import make_url
 
 from commerce.adapters.db import upgrade
-from emporium.settings import get_settings
+from emporium.settings import Settings, get_settings
 from emporium.wiring import database_sessions, redact
 
 app = typer.Typer(help="The relational database: migrations, the outbox.", no_args_is_help=True)
+
+
+def make_state_dir(settings: Settings) -> None:
+    """Create the state directory, or exit 2 with a message when it cannot be."""
+    try:
+        settings.state_path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        typer.echo(
+            f"error: EMPORIUM_STATE_DIR={settings.state_dir} cannot be created: {e.strerror or e}",
+            err=True,
+        )
+        raise typer.Exit(2) from e
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL, or None for other databases (and in-memory SQLite)."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - an unparseable URL is reported by the caller
+        return None
+    if not parsed.drivername.startswith("sqlite") or not parsed.database:
+        return None
+    return None if parsed.database == ":memory:" else Path(parsed.database)
+
+
+def _first_line(e: Exception) -> str:
+    """A driver error's own message without SQLAlchemy's SQL echo and background link."""
+    orig = getattr(e, "orig", None)
+    return (str(orig or e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def migrate(settings: Settings, revision: str = "head") -> None:
+    """Migrate the configured database; a failure is a one-line message and exit 1.
+
+    A SQLite file (and state directory) that did not exist before is removed again when
+    migrating fails, so a failed command leaves nothing behind."""
+    new_state_dir = not settings.state_path.exists()
+    make_state_dir(settings)
+    url = settings.database_url
+    file = _sqlite_file(url)
+    fresh = file is not None and not file.exists()
+    try:
+        upgrade(url, revision)
+    except Exception as e:
+        if fresh and file is not None:
+            with contextlib.suppress(OSError):
+                file.unlink()
+        if new_state_dir:
+            with contextlib.suppress(OSError):
+                settings.state_path.rmdir()  # only if empty
+        typer.echo(
+            f"error: migrating EMPORIUM_DATABASE__URL={redact(url)} failed: {_first_line(e)}",
+            err=True,
+        )
+        raise typer.Exit(1) from e
 
 
 @app.command("upgrade")
 def upgrade_command(revision: str = typer.Argument("head")) -> None:
     """Run the Alembic migrations up to ``revision`` (default: the newest)."""
     settings = get_settings()
-    settings.state_path.mkdir(parents=True, exist_ok=True)
-    try:
-        upgrade(settings.database_url, revision)
-    except Exception as e:
-        typer.echo(
-            f"error: migrating EMPORIUM_DATABASE__URL={redact(settings.database_url)} failed: {e}",
-            err=True,
-        )
-        raise typer.Exit(1) from e
+    migrate(settings, revision)
     typer.echo(f"database {redact(settings.database_url)} is at {revision}")
 
 
@@ -33,10 +84,17 @@ def outbox_command(
     retry: bool = typer.Option(False, help="Put every set-aside row back in line."),
 ) -> None:
     """Rows waiting for the relay, and rows set aside because they could not be read."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
 
+    url = get_settings().database_url
+    file = _sqlite_file(url)
+    if file is not None and not file.is_file():
+        typer.echo(f"error: no database at {file}: run `emporium db upgrade` first", err=True)
+        raise typer.Exit(1)
     try:
-        with database_sessions(get_settings().database_url) as sessions:
+        with database_sessions(url) as sessions:
             source = SqlAlchemyOutboxSource(sessions)
             if retry:
                 typer.echo(f"{source.retry_dead_letters()} set-aside rows are back in line")
@@ -45,5 +103,8 @@ def outbox_command(
             for row_id, topic, error in dead:
                 typer.echo(f"  row {row_id} ({topic}): {error}")
     except Exception as e:
-        typer.echo(f"error: reading the outbox failed: {e}", err=True)
+        hint = ""
+        if isinstance(e, (OperationalError, ProgrammingError)) and "outbox" in _first_line(e):
+            hint = " (run `emporium db upgrade` first)"
+        typer.echo(f"error: reading the outbox failed: {_first_line(e)}{hint}", err=True)
         raise typer.Exit(1) from e

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from commerce.adapters.db import upgrade
 from commerce.adapters.security import PasswordHasher
 from commerce.domain.errors import CommerceError
 from commerce.service_layer.auth import create_admin
+from emporium.cli_db import migrate
 from emporium.settings import get_settings
 from emporium.wiring import unit_of_work_factory
 
@@ -27,8 +27,7 @@ def create_admin_command(
 ) -> None:
     """Create an administrator account (migrations are applied first)."""
     settings = get_settings()
-    settings.state_path.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
+    migrate(settings)
     try:
         with unit_of_work_factory(settings.database_url) as uow_factory:
             user = create_admin(uow_factory(), PasswordHasher(), email, password)

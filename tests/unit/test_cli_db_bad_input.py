@@ -1,0 +1,73 @@
+"""``db``, ``catalog load`` and ``users create-admin`` with a database or state directory that
+cannot be used: one line on stderr, a non-zero exit, and nothing left behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from emporium.cli import app
+
+UNREACHABLE = "postgresql+psycopg://nobody:secret@127.0.0.1:1/x"
+runner = CliRunner()
+
+
+@pytest.fixture
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("EMPORIUM_DATABASE__URL", raising=False)
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["catalog", "load", "online-retail"],
+        ["users", "create-admin", "--email", "a@example.com", "--password", "0123456789ab"],
+        ["db", "upgrade"],
+    ],
+)
+def test_an_unreachable_database_is_one_line(
+    state: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    monkeypatch.setenv("EMPORIUM_DATABASE__URL", UNREACHABLE)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert result.stderr.startswith("error: migrating EMPORIUM_DATABASE__URL=")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "secret" not in result.stderr
+
+
+def test_a_failed_upgrade_leaves_no_database_file_or_state_dir(state: Path) -> None:
+    result = runner.invoke(app, ["db", "upgrade", "no-such-revision"])
+    assert result.exit_code == 1
+    assert "Can't locate revision" in result.stderr
+    assert not state.exists()
+
+
+def test_a_state_dir_under_a_file_is_a_message(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "file" / "state"))
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2
+    assert "cannot be created: Not a directory" in result.stderr
+
+
+def test_outbox_without_a_database_says_to_upgrade_and_creates_nothing(state: Path) -> None:
+    result = runner.invoke(app, ["db", "outbox"])
+    assert result.exit_code == 1
+    assert "run `emporium db upgrade` first" in result.stderr
+    assert not (state / "emporium.db").exists()
+
+
+def test_catalog_load_without_the_dataset_touches_no_database(
+    state: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMPORIUM_DATA_DIR", str(tmp_path / "empty"))
+    result = runner.invoke(app, ["catalog", "load", "online-retail"])
+    assert result.exit_code == 2
+    assert "not found" in result.stderr
+    assert not (state / "emporium.db").exists()
