@@ -21,8 +21,17 @@ def replay(
     batch_size: int = typer.Option(5000, min=1, help="Events per publish."),
 ) -> None:
     """Publish a real dataset as events with their original timestamps."""
+    from models.datasets import DatasetError
+    from pipelines.events.errors import EventBusError
+
     try:
         published = steps.replay(get_settings(), dataset, speedup, limit, batch_size)
+    except DatasetError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    except EventBusError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
     except ValueError as e:
         raise typer.BadParameter(str(e)) from e
     typer.echo(json.dumps({"dataset": dataset, "published": published}))

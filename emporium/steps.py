@@ -52,7 +52,15 @@ def replay(
     limit: int | None = None,
     batch_size: int = 5000,
 ) -> dict[str, int]:
-    """Publish a dataset from the data directory as events; returns events per topic."""
+    """Publish a dataset from the data directory as events; returns events per topic.
+
+    The dataset is opened, and its first event read, before the bus is: a missing or
+    unreadable dataset (``DatasetError``) publishes nothing and creates no event log.
+    """
+    import itertools
+
+    from models.datasets import get_dataset
+    from models.datasets.errors import DatasetUnreadable, reading
     from pipelines.events import CLICKSTREAM, COMMERCE
     from pipelines.events.factory import event_bus_from_url
     from pipelines.replay import REPLAYS
@@ -62,7 +70,13 @@ def replay(
     if dataset not in REPLAYS:
         raise ValueError(f"unknown dataset {dataset!r}; one of {', '.join(REPLAYS)}")
     names = dict(zip((CLICKSTREAM, COMMERCE), topic_names(settings), strict=True))
-    stream = (TopicEvent(names[t], e) for t, e in REPLAYS[dataset](settings.data_dir))
+    events = REPLAYS[dataset](settings.data_dir)
+    path = get_dataset(dataset).path(settings.data_dir)
+    with reading(path, dataset):
+        first = list(itertools.islice(events, 1))
+    if not first:
+        raise DatasetUnreadable(path, dataset, "not one event in it")
+    stream = (TopicEvent(names[t], e) for t, e in itertools.chain(first, events))
     bus = event_bus_from_url(settings.events_url)
     try:
         stats = run_replay(stream, bus, speedup=speedup, limit=limit, batch_size=batch_size)
