@@ -40,7 +40,7 @@ def list_datasets(
 def fetch(
     name: str = typer.Argument(..., help="Dataset name, as in `emporium data list`."),
     url: str = typer.Option(None, "--url", help="Download from this URL (a mirror)."),
-    timeout: float = typer.Option(60.0, help="Network time-out in seconds."),
+    timeout: float = typer.Option(60.0, min=0.1, help="Network time-out in seconds."),
 ) -> None:
     """Download a dataset from its official source into the data directory."""
     try:

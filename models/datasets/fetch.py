@@ -37,12 +37,15 @@ def fetch_dataset(
         )
     payload = _download(source, timeout_s)
     target = Path(data_dir) / dataset.folder
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{dataset.folder}-") as tmp:
-        _unpack(dataset, payload, Path(tmp))
-        target.mkdir(exist_ok=True)
-        for file in Path(tmp).iterdir():
-            shutil.move(str(file), target / file.name)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{dataset.folder}-") as tmp:
+            _unpack(dataset, payload, Path(tmp))
+            target.mkdir(exist_ok=True)
+            for file in Path(tmp).iterdir():
+                shutil.move(str(file), target / file.name)
+    except OSError as e:
+        raise DatasetFetchError(f"could not save {dataset.name} in {target}: {e}") from e
     return target
 
 
@@ -50,7 +53,7 @@ def _download(url: str, timeout_s: float) -> bytes:
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:  # noqa: S310
             return bytes(response.read())
-    except (urllib.error.URLError, TimeoutError, OSError) as e:
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as e:  # ValueError: no URL
         raise DatasetFetchError(
             f"could not download {url}: {e}. On a machine without internet access, download "
             "it elsewhere and copy the files into the data directory (EMPORIUM_DATA_DIR)."
