@@ -44,7 +44,11 @@ def ingest(
     max_files: int = typer.Option(50, min=1, help="Log segments per micro-batch."),
 ) -> None:
     """Stream both topics from the event bus into the bronze Parquet lake (exactly once)."""
-    outcome = steps.ingest(get_settings(), follow, timeout, interval, max_files)
+    try:
+        outcome = steps.ingest(get_settings(), follow, timeout, interval, max_files)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
     typer.echo(json.dumps(outcome))
 
 
@@ -54,7 +58,12 @@ def batch(
 ) -> None:
     """Build silver and gold tables from bronze."""
     when = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of else None
-    typer.echo(json.dumps(steps.batch(get_settings(), when, half_life_days or None)))
+    try:
+        counts = steps.batch(get_settings(), when, half_life_days or None)
+    except FileNotFoundError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    typer.echo(json.dumps(counts))
 
 
 def register(app: typer.Typer) -> None:

@@ -93,8 +93,14 @@ def ingest(
     max_files: int = 50,
 ) -> dict[str, Any]:
     """Stream both topics into the bronze lake (exactly once); stops when caught up."""
+    from urllib.parse import urlsplit
+
     from pipelines.jobs.ingest import IngestSettings, run_ingest
 
+    if urlsplit(settings.events_url).scheme not in ("log", "kafka"):  # before Spark starts
+        raise ValueError(
+            f"unsupported EMPORIUM_EVENTS__URL {settings.events_url!r}: expected log:// or kafka://"
+        )
     job = IngestSettings(
         events_url=settings.events_url,
         topics=topic_names(settings),
@@ -113,7 +119,12 @@ def batch(
 ) -> dict[str, int]:
     """Build the silver and gold tables from bronze; returns row counts per table."""
     from pipelines.jobs.batch import BatchSettings, run_batch
+    from pipelines.jobs.lake import LakePaths
     from pipelines.transforms.gold import InteractionWeights
+
+    bronze = LakePaths(settings.lake_path).bronze
+    if not bronze.is_dir():  # before Spark starts
+        raise FileNotFoundError(f"no bronze events at {bronze}: run `emporium ingest` first")
 
     weights = InteractionWeights(half_life_days=half_life_days or None)
     job = BatchSettings(lake=settings.lake_path, weights=weights, as_of=as_of)
