@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from pydantic import ValidationError
 
 from emporium import (
     cli_bench,
@@ -16,12 +17,35 @@ from emporium import (
     cli_users,
     worker,
 )
+from emporium.settings import get_settings
 
 app = typer.Typer(
     help="emporium: recommendations, search and commerce for online shops.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _settings_are_valid() -> None:
+    """Read the settings once before any command, so a bad EMPORIUM_* value is one message."""
+    try:
+        get_settings()
+    except ValidationError as e:
+        typer.echo(f"error: invalid settings: {settings_problems(e)}", err=True)
+        raise typer.Exit(2) from e
+
+
+def settings_problems(error: ValidationError) -> str:
+    """Each problem as ``EMPORIUM_SECTION__FIELD: message``, on one line."""
+    problems = []
+    for item in error.errors():
+        name = "__".join(str(part) for part in item["loc"]).upper()
+        message = item["msg"].removeprefix("Value error, ")
+        problems.append(f"EMPORIUM_{name}: {message}" if name else message)
+    return "; ".join(problems)
+
+
 app.add_typer(cli_services.app, name="services")
 app.add_typer(cli_data.app, name="data")
 app.add_typer(cli_db.app, name="db")

@@ -46,21 +46,27 @@ def worker_command(
 ) -> None:  # fmt: skip
     """Relay the outbox to the event bus and expire reservations until interrupted."""
     # The worker's engines load here, not when the CLI starts.
-    from commerce.adapters.db import make_engine, make_session_factory, upgrade
+    from commerce.adapters.db import make_engine, make_session_factory
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
     from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
     from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+    from emporium.cli_db import migrate
     from emporium.wiring import redact
     from pipelines.events import Event
+    from pipelines.events.errors import EventBusError
     from pipelines.events.factory import event_bus_from_url
     from pipelines.events.relay import run_relay
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     settings = get_settings()
-    upgrade(settings.database_url)
+    try:
+        bus = event_bus_from_url(settings.events_url)
+    except EventBusError as e:
+        typer.echo(f"error: EMPORIUM_EVENTS__URL: {e}", err=True)
+        raise typer.Exit(2) from e
+    migrate(settings)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    bus = event_bus_from_url(settings.events_url)
     provider = SandboxPaymentProvider(payments_url, payments_ca) if payments_url else None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -1,0 +1,57 @@
+"""A bad EMPORIUM_* value is one message for every command, and the worker refuses a bus or
+database it cannot use with a message instead of a traceback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from emporium.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for name in ("EMPORIUM_DATABASE__URL", "EMPORIUM_EVENTS__URL", "EMPORIUM_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("EMPORIUM_MODE", "nope", "EMPORIUM_MODE: Input should be 'dev' or 'prod'"),
+        ("EMPORIUM_SERVE__PORT", "abc", "EMPORIUM_SERVE__PORT: Input should be a valid integer"),
+        ("EMPORIUM_MODE", "prod", "EMPORIUM_AUTH__JWT_SECRET must be set"),
+    ],
+)
+def test_an_invalid_setting_is_one_line_before_any_command(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    result = runner.invoke(app, ["data", "list"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: invalid settings: ")
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_the_worker_refuses_an_unsupported_bus(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMPORIUM_EVENTS__URL", "garbage://x")
+    result = runner.invoke(app, ["worker"])
+    assert result.exit_code == 2, result.output
+    assert "EMPORIUM_EVENTS__URL: unsupported events URL 'garbage://x'" in result.stderr
+
+
+def test_the_worker_on_an_unreachable_database_is_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EMPORIUM_DATABASE__URL", "postgresql+psycopg://nobody@127.0.0.1:1/x")
+    result = runner.invoke(app, ["worker"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: migrating EMPORIUM_DATABASE__URL=")
+    assert isinstance(result.exception, SystemExit)
