@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from pydantic import ValidationError
 
@@ -30,10 +32,26 @@ app = typer.Typer(
 def _settings_are_valid() -> None:
     """Read the settings once before any command, so a bad EMPORIUM_* value is one message."""
     try:
-        get_settings()
+        settings = get_settings()
     except ValidationError as e:
         typer.echo(f"error: invalid settings: {settings_problems(e)}", err=True)
         raise typer.Exit(2) from e
+    blocker = _not_a_directory(settings.state_path)
+    if blocker is not None:
+        typer.echo(
+            f"error: EMPORIUM_STATE_DIR={settings.state_dir} cannot be used: {blocker} is not "
+            "a directory",
+            err=True,
+        )
+        raise typer.Exit(2)
+
+
+def _not_a_directory(path: Path) -> Path | None:
+    """The existing non-directory at or above ``path`` that keeps it from being a directory."""
+    for candidate in (path, *path.parents):
+        if candidate.exists():
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def settings_problems(error: ValidationError) -> str:

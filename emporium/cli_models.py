@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import os
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -44,8 +45,20 @@ def _check_gate(name: str, metric: str) -> None:
 
 
 def _client(settings=None):
-    """The registry client for ``settings`` (default: the configured ones)."""
-    return registry_client(settings or get_settings())
+    """The registry client for ``settings`` (default: the configured ones).
+
+    An unreachable tracking server is a message after a few seconds, not minutes of retries
+    and a traceback."""
+    from mlflow.exceptions import MlflowException
+
+    settings = settings or get_settings()
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    try:
+        return registry_client(settings)
+    except MlflowException as e:
+        typer.echo(f"error: MLflow at {settings.mlflow_tracking_uri}: {e.message}", err=True)
+        raise typer.Exit(1) from e
 
 
 def _params(pairs: list[str], model_class: type) -> dict:
@@ -144,7 +157,8 @@ def list_(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = 
     """Every registered model version with its aliases and headline metrics."""
     from models.tracking.promotion import list_models
 
-    rows = list_models(_client())
+    with _registry_errors():
+        rows = list_models(_client())
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return

@@ -55,3 +55,25 @@ def test_the_worker_on_an_unreachable_database_is_one_line(
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("error: migrating EMPORIUM_DATABASE__URL=")
     assert isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("args", [["models", "list"], ["services", "status", "--only", "redis"]])
+def test_a_state_dir_under_a_file_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "file" / "state"))
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: EMPORIUM_STATE_DIR={tmp_path / 'file' / 'state'} cannot be used: "
+        f"{tmp_path / 'file'} is not a directory\n"
+    )
+
+
+def test_an_unreachable_tracking_server_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMPORIUM_MLFLOW__TRACKING_URI", "http://127.0.0.1:1")
+    result = runner.invoke(app, ["models", "list"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: MLflow at http://127.0.0.1:1: ")
+    assert isinstance(result.exception, SystemExit)
