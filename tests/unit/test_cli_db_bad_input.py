@@ -53,7 +53,7 @@ def test_a_state_dir_under_a_file_is_a_message(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "file" / "state"))
     result = runner.invoke(app, ["db", "upgrade"])
     assert result.exit_code == 2
-    assert "cannot be created: Not a directory" in result.stderr
+    assert "is not a directory" in result.stderr
 
 
 def test_outbox_without_a_database_says_to_upgrade_and_creates_nothing(state: Path) -> None:
