@@ -52,13 +52,26 @@ def _client(settings=None):
     from mlflow.exceptions import MlflowException
 
     settings = settings or get_settings()
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
-    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
     try:
-        return registry_client(settings)
+        with _quick_requests():
+            return registry_client(settings)
     except MlflowException as e:
         typer.echo(f"error: MLflow at {settings.mlflow_tracking_uri}: {e.message}", err=True)
         raise typer.Exit(1) from e
+
+
+@contextlib.contextmanager
+def _quick_requests() -> Iterator[None]:
+    """One retry and a 10 s time-out while the client first reaches the tracking server (unless
+    set by the user); the defaults come back afterwards, for model uploads and the rest."""
+    quick = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+    added = [key for key in quick if key not in os.environ]
+    os.environ.update({key: quick[key] for key in added})
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
 
 
 def _params(pairs: list[str], model_class: type) -> dict:

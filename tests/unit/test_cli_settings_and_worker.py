@@ -3,6 +3,7 @@ database it cannot use with a message instead of a traceback."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -77,3 +78,18 @@ def test_an_unreachable_tracking_server_is_one_line(monkeypatch: pytest.MonkeyPa
     assert result.exit_code == 1, result.output
     assert result.stderr.startswith("error: MLflow at http://127.0.0.1:1: ")
     assert isinstance(result.exception, SystemExit)
+
+
+def test_quick_mlflow_requests_last_only_for_the_first_contact(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Model uploads after it keep MLflow's own time-out and retries; a user's setting wins.
+    from emporium.cli_models import _quick_requests
+
+    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_TIMEOUT", raising=False)
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "5")
+    with _quick_requests():
+        assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "10"
+        assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "5"
+    assert "MLFLOW_HTTP_REQUEST_TIMEOUT" not in os.environ
+    assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "5"
