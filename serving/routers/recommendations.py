@@ -3,11 +3,12 @@
 Needs from the container (``request.app.state.container``): ``recommendations()``, the
 champion model's ``RecommendationService`` (``None`` while no model is registered), and the
 database (``in_stock``, the default, keeps only listed products with stock available: the
-model is asked for more items than wanted and the unsellable ones are dropped).
+model is asked for more items than wanted, and again for more while too many were unsellable).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -23,6 +24,7 @@ MAX_N = 100
 MAX_ITEMS = 200  # items folded in per request
 MAX_ID_CHARS = 64
 OVERFETCH = 3  # items asked of the model per item wanted, when out-of-stock ones are dropped
+MAX_FETCH = 2_000  # the most items asked of the model while looking for n sellable ones
 
 
 class ItemOut(BaseModel):
@@ -67,12 +69,16 @@ def recommend(
     recent = [i.strip() for i in items.split(",") if i.strip()]
     if len(recent) > MAX_ITEMS:
         raise ApiError("validation_error", f"items takes at most {MAX_ITEMS} ids", 422)
-    found, personal = service.for_user(user_id, recent, n * OVERFETCH if in_stock else n)
+    personal = True
+
+    def fetch(count: int) -> list[Scored]:
+        nonlocal personal
+        found, personal = service.for_user(user_id, recent, count)
+        return found
+
+    chosen = _out(_first_sellable(request, fetch, n, in_stock))
     return Recommendations(
-        user_id=user_id,
-        personalised=personal,
-        model_version=service.version,
-        items=_out(_keep(request, found, n, in_stock)),
+        user_id=user_id, personalised=personal, model_version=service.version, items=chosen
     )
 
 
@@ -82,20 +88,34 @@ def similar(request: Request, product_id: str, n: N = 10, in_stock: InStock = Tr
     service = _service(request)
     _check_id(product_id, "product_id")
     try:
-        found = service.similar(product_id, n * OVERFETCH if in_stock else n)
+        items = _out(
+            _first_sellable(request, lambda count: service.similar(product_id, count), n, in_stock)
+        )
     except UnknownItem as e:
         raise ApiError(e.code, str(e), 404, {"field": "product_id"}) from e
-    items = _out(_keep(request, found, n, in_stock))
     return SimilarItems(product_id=product_id, model_version=service.version, items=items)
 
 
-def _keep(request: Request, found: list[Scored], n: int, in_stock: bool) -> list[Scored]:
-    """The first ``n`` items, skipping unsellable ones when ``in_stock``."""
-    if in_stock and found:
-        with new_uow(request) as uow:
-            ok = sellable(uow, [s.item_id for s in found])
-        found = [s for s in found if s.item_id in ok]
-    return found[:n]
+def _first_sellable(
+    request: Request, fetch: Callable[[int], list[Scored]], n: int, in_stock: bool
+) -> list[Scored]:
+    """The model's first ``n`` items, skipping unsellable ones when ``in_stock``: ``fetch``
+    asks for ``n`` x OVERFETCH, then twice as many each time too few were sellable and the
+    model had more to give, up to MAX_FETCH."""
+    if not in_stock:
+        return fetch(n)
+    count = n * OVERFETCH
+    while True:
+        found = fetch(count)
+        if found:
+            with new_uow(request) as uow:
+                ok = sellable(uow, [s.item_id for s in found])
+            kept = [s for s in found if s.item_id in ok]
+        else:
+            kept = []
+        if len(kept) >= n or len(found) < count or count >= MAX_FETCH:
+            return kept[:n]
+        count = min(count * 2, MAX_FETCH)
 
 
 def _service(request: Request) -> RecommendationService:

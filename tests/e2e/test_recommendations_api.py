@@ -76,6 +76,21 @@ def test_recommendations_follow_the_registered_champion(
     assert client.get("/recommendations/1").json()["model_version"] == "2"
 
 
+def test_the_answer_is_filled_when_most_top_items_cannot_be_sold(
+    container: Container, client: TestClient
+) -> None:
+    # The visitor's block (20-25) is out of stock, and so is most of the other block: the
+    # model's top 3 (for n=1, x3) are all unsellable, so it is asked again for more.
+    stock_the_shop(container, out_of_stock=("23", "24", "25", "10", "11", "12", "13", "14"))
+    register(container, l2=1.0)
+    visitor = client.get("/recommendations/v-1", params={"items": "20,21,22", "n": 1}).json()
+    assert [i["item_id"] for i in visitor["items"]] == ["15"]
+    similar = client.get("/products/21/similar", params={"n": 2}).json()
+    assert {i["item_id"] for i in similar["items"]} == {"20", "22"}
+    alone = client.get("/products/20/similar", params={"n": 5}).json()
+    assert {i["item_id"] for i in alone["items"]} == {"21", "22", "15"}  # all that is sellable
+
+
 def test_bad_input_is_a_4xx_with_a_stable_code(container: Container, client: TestClient) -> None:
     assert container.champion is not None
     container.champion.ttl = 0.0
