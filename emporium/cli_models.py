@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import inspect
 import json
+import math
 import os
 from collections.abc import Iterator
 from typing import Annotated
@@ -34,8 +35,11 @@ def _registry_errors() -> Iterator[None]:
         raise typer.Exit(1) from e
 
 
-def _check_gate(name: str, metric: str) -> None:
-    """Refuse an empty model name or a metric the gate cannot compare, before any work."""
+def _check_gate(name: str, metric: str, margin: float) -> None:
+    """Refuse an empty model name, a metric the gate cannot compare or a margin that is not a
+    number (NaN would reject every challenger), before any work."""
+    if not math.isfinite(margin):
+        raise typer.BadParameter(f"{margin}: must be a finite number", param_hint="--margin")
     if not name.strip():
         raise typer.BadParameter("the registered model name is empty", param_hint="--name")
     if metric not in GATE_METRICS:
@@ -143,7 +147,7 @@ def train(
     if model not in MODELS:
         raise typer.BadParameter(f"{model!r}: one of {', '.join(MODELS)}", param_hint="--model")
     params = _params(param or [], MODELS[model])
-    _check_gate(name, metric)
+    _check_gate(name, metric, margin)
     try:
         MODELS[model](**params)  # constructors check their ranges (e.g. RP3beta alpha > 0)
     except ValueError as e:
@@ -192,7 +196,7 @@ def promote(
     """Run the gate for VERSION against the champion's logged figure on the same split."""
     from models.tracking.promotion import promote_if_better
 
-    _check_gate(name, metric)
+    _check_gate(name, metric, margin)
     with _registry_errors():
         d = promote_if_better(_client(), name, version, metric, margin)
     typer.echo(f"{'PROMOTED' if d.promoted else 'rejected'}: {d.reason}")

@@ -47,6 +47,7 @@ def test_nothing_registered_is_a_message_and_exit_1(args: list[str], message: st
     [
         (["--metric", "nope"], "'nope': one of ndcg@10, map"),
         (["--name", " "], "the registered model name is empty"),
+        (["--margin", "nan"], "nan: must be a finite number"),
     ],
 )
 def test_train_refuses_a_gate_it_cannot_run_and_registers_nothing(
@@ -58,6 +59,12 @@ def test_train_refuses_a_gate_it_cannot_run_and_registers_nothing(
     assert message in text
     listed = runner.invoke(app, ["models", "list", "--json"])
     assert json.loads(listed.stdout) == []
+
+
+def test_promote_refuses_a_margin_that_is_not_a_number() -> None:
+    result, text = run("promote", "1", "--margin", "inf")
+    assert result.exit_code == 2, result.output
+    assert "must be a finite number" in text
 
 
 def test_promote_refuses_an_unknown_metric() -> None:
