@@ -6,12 +6,28 @@ Each is a thin shell over :mod:`emporium.steps`, the same functions the Airflow 
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import typer
 
 from emporium import steps
 from emporium.settings import get_settings
+
+# A Spark trigger interval such as "5 seconds", "1 minute" or "500 milliseconds" (Spark takes
+# a fraction with seconds only).
+_INTERVAL = re.compile(
+    r"\s*(\d+\s+(millisecond|second|minute|hour|day)|\d+\.\d+\s+second)s?\s*", re.IGNORECASE
+)
+
+
+def _interval(value: str) -> str:
+    match = _INTERVAL.fullmatch(value)
+    if match is None or float(match.group(1).split()[0]) <= 0:
+        raise typer.BadParameter(
+            f"{value!r}: a positive number and a unit, e.g. '5 seconds' or '1 minute'"
+        )
+    return value
 
 
 def replay(
@@ -40,7 +56,9 @@ def replay(
 def ingest(
     follow: bool = typer.Option(False, "--follow", help="Keep running (else stop when caught up)."),
     timeout: float = typer.Option(None, min=1, help="With --follow: stop after N seconds."),
-    interval: str = typer.Option("5 seconds", help="With --follow: trigger interval."),
+    interval: str = typer.Option(
+        "5 seconds", callback=_interval, help="With --follow: trigger interval ('5 seconds')."
+    ),
     max_files: int = typer.Option(50, min=1, help="Log segments per micro-batch."),
 ) -> None:
     """Stream both topics from the event bus into the bronze Parquet lake (exactly once)."""

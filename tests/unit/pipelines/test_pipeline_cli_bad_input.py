@@ -34,3 +34,12 @@ def test_ingest_from_an_unknown_bus_url_is_a_message(
     result = runner.invoke(app, ["ingest"])
     assert result.exit_code == 2, result.output
     assert "unsupported EMPORIUM_EVENTS__URL 'garbage://x'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "interval", ["nope", "5", "0 seconds", "-1 minute", "5 fortnights", "1.5 minutes"]
+)
+def test_ingest_refuses_an_interval_spark_cannot_read(state: Path, interval: str) -> None:
+    result = runner.invoke(app, ["ingest", "--follow", "--interval", interval])
+    assert result.exit_code == 2, result.output
+    assert "a positive number and a unit" in " ".join(result.stderr.replace("│", " ").split())
