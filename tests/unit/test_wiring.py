@@ -85,7 +85,7 @@ def test_semantic_search_embeds_the_whole_catalog_at_start(
         thread = embed_catalog_in_background(container)
         assert thread is not None
         thread.join(timeout=120)
-        embedded = {key[0] for key in container.search._vectors}
+        embedded = set(container.search._vectors)
         assert embedded == {"m1", "t1"}
     finally:
         container.close()

@@ -37,7 +37,9 @@ from commerce.domain.search import (
 _MAX_VECTORS = 200_000  # ~300 MB of float32 vectors at most
 _DESCRIPTION_CHARS = 400  # of "name. description"; the encoder reads 64 tokens at most
 _TAG = re.compile(r"<[^>]+>")
-Vectors = OrderedDict[tuple[str, str, str], NDArray[np.float32]]
+Key = tuple[str, str, str]  # (product id, name, description)
+#: product id -> ((name, description) it was embedded from, vector)
+Vectors = OrderedDict[str, tuple[tuple[str, str], NDArray[np.float32]]]
 
 
 class Encoder(Protocol):
@@ -85,17 +87,18 @@ class HybridSearchEngine(DelegatingEngine):
         self.feedback_weight = feedback_weight
         self.neighbours = neighbours
         self.neighbour_weight = neighbour_weight
-        # Keyed by (product id, name, description): an edited product is embedded again.
+        # One vector per product id; an edited name or description is embedded again and
+        # replaces the old vector.
         self._vectors: Vectors = OrderedDict() if vectors is None else vectors
         # Neighbour-smoothed vectors, computed on a product's first sight as a candidate
         # against every embedded product; forgotten whenever the embedded set changes.
-        self._smoothed: dict[tuple[str, str, str], NDArray[np.float32]] = {}
-        self._catalog: tuple[dict[tuple[str, str, str], int], NDArray[np.float32]] | None = None
+        self._smoothed: dict[str, NDArray[np.float32]] = {}
+        self._catalog: tuple[dict[str, int], NDArray[np.float32]] | None = None
         self._lock = threading.Lock()
 
     def bulk_index(self, docs: Iterable[ProductDoc], index: str | None = None) -> int:
         """Index as the wrapped engine does, and embed the products once, here, not per query."""
-        keys: list[tuple[str, str, str]] = []
+        keys: list[Key] = []
 
         def tap() -> Iterator[ProductDoc]:
             for doc in docs:
@@ -106,10 +109,11 @@ class HybridSearchEngine(DelegatingEngine):
         self.remember(keys)
         return count
 
-    def remember(self, keys: list[tuple[str, str, str]], batch: int = 64) -> None:
-        """Embed ``(product_id, name, description)`` triples not yet known."""
+    def remember(self, keys: list[Key], batch: int = 64) -> None:
+        """Embed the ``(product_id, name, description)`` triples not yet known as they are."""
         with self._lock:
-            missing = list(dict.fromkeys(k for k in keys if k not in self._vectors))
+            latest = {pid: (pid, name, desc) for pid, name, desc in keys}
+            missing = [k for k in latest.values() if not self._known(k)]
         w = self.description_weight
         for start in range(0, len(missing), batch):
             chunk = missing[start : start + batch]
@@ -117,11 +121,17 @@ class HybridSearchEngine(DelegatingEngine):
             if w:
                 vectors += w * self.encoder.encode([described(n, d) for _, n, d in chunk])
             with self._lock:
-                self._vectors.update(zip(chunk, vectors, strict=True))
+                for (pid, name, desc), vector in zip(chunk, vectors, strict=True):
+                    self._vectors[pid] = ((name, desc), vector)
+                    self._vectors.move_to_end(pid)
                 while len(self._vectors) > _MAX_VECTORS:
                     self._vectors.popitem(last=False)
                 self._smoothed.clear()
                 self._catalog = None
+
+    def _known(self, key: Key) -> bool:
+        entry = self._vectors.get(key[0])
+        return entry is not None and entry[0] == key[1:]
 
     def search(self, request: SearchRequest) -> SearchResult:
         validate_request(request)
@@ -157,32 +167,30 @@ class HybridSearchEngine(DelegatingEngine):
         return tuple(dataclasses.replace(hits[i], score=float(mixed[i])) for i in order)
 
     def _product_vectors(self, hits: tuple[SearchHit, ...]) -> NDArray[np.float32]:
-        keys = [(hit.product_id, hit.name, hit.description) for hit in hits]
-        self.remember(keys)  # products indexed by another process are embedded on first sight
+        self.remember([(hit.product_id, hit.name, hit.description) for hit in hits])
+        # ^ products indexed by another process are embedded on first sight
+        ids = [hit.product_id for hit in hits]
         with self._lock:
             if not (self.neighbours and self.neighbour_weight):
-                return np.stack([self._vectors[k] for k in keys])
-            missing = [k for k in dict.fromkeys(keys) if k not in self._smoothed]
+                return np.stack([self._vectors[pid][1] for pid in ids])
+            missing = [pid for pid in dict.fromkeys(ids) if pid not in self._smoothed]
             if missing:
                 self._smoothed.update(zip(missing, self._smooth(missing), strict=True))
-            return np.stack([self._smoothed[k] for k in keys])
+            return np.stack([self._smoothed[pid] for pid in ids])
 
-    def _smooth(self, keys: list[tuple[str, str, str]]) -> NDArray[np.float32]:
-        """``keys``' vectors plus ``neighbour_weight`` x the mean of their nearest neighbours'
-        among every embedded product (the product itself excluded), normalised."""
+    def _smooth(self, ids: list[str]) -> NDArray[np.float32]:
+        """The products' vectors plus ``neighbour_weight`` x the mean of their nearest
+        neighbours' among every embedded product (the product itself excluded), normalised."""
         if self._catalog is None:
-            order = list(self._vectors)
-            self._catalog = (
-                {k: i for i, k in enumerate(order)},
-                np.stack(list(self._vectors.values())),
-            )
+            rows = {pid: i for i, pid in enumerate(self._vectors)}
+            self._catalog = (rows, np.stack([vector for _, vector in self._vectors.values()]))
         rows, matrix = self._catalog
-        own = np.stack([self._vectors[k] for k in keys])
+        own = np.stack([self._vectors[pid][1] for pid in ids])
         k = min(self.neighbours, len(matrix) - 1)
         if k < 1:
             return own
         similarity = own @ matrix.T
-        similarity[np.arange(len(keys)), [rows[key] for key in keys]] = -np.inf
+        similarity[np.arange(len(ids)), [rows[pid] for pid in ids]] = -np.inf
         nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
         smoothed = own + self.neighbour_weight * matrix[nearest].mean(axis=1)
         norms = np.linalg.norm(smoothed, axis=1, keepdims=True)

@@ -142,6 +142,21 @@ def test_neighbours_are_taken_again_when_the_catalog_changes() -> None:
         engine.close()
 
 
+def test_an_edited_product_replaces_its_old_vector() -> None:
+    engine = HybridSearchEngine(
+        search_engine_from_url("embedded://:memory:"), FakeEncoder(), neighbours=1
+    )
+    try:
+        full_reindex(engine, [ProductDoc("a", "Laptop", "", stock=1)])
+        full_reindex(engine, [ProductDoc("a", "Laptop stand", "", stock=1)])
+        assert list(engine._vectors) == ["a"]  # not one vector per version of the product
+        hit = engine.search(SearchRequest(text="laptop")).hits
+        (stand,) = FakeEncoder().encode(["Laptop stand"])
+        np.testing.assert_allclose(engine._product_vectors(hit)[0], stand, rtol=1e-6)
+    finally:
+        engine.close()
+
+
 def test_other_sorts_and_deep_pages_are_left_to_the_engine(hybrid: HybridSearchEngine) -> None:
     by_price = SearchRequest(text="laptop", sort=SortOrder.PRICE_ASC)
     assert hybrid.search(by_price).ids == hybrid.engine.search(by_price).ids
