@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from models.columns import ITEM_COL, USER_COL
+from models.columns import ITEM_COL, USER_COL, WEIGHT_COL
 from models.recommenders.base import Recommender
 
 
@@ -53,7 +53,12 @@ class RecommendationService:
         counts: dict[str, float] = {}
         if history is not None and len(history):
             self._seen = history.groupby(USER_COL)[ITEM_COL].apply(list).to_dict()
-            popularity = history[ITEM_COL].value_counts()
+            # Summed weights where the data has them (the gold interactions' weights decay
+            # with age, so recent buying counts more); interaction counts otherwise.
+            if WEIGHT_COL in history.columns:
+                popularity = history.groupby(ITEM_COL)[WEIGHT_COL].sum()
+            else:
+                popularity = history[ITEM_COL].value_counts()
             counts = {str(i): float(c) for i, c in popularity.items()}
         self._popular = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
@@ -101,7 +106,7 @@ class RecommendationService:
         return _scored(ids[0], scores[0])
 
     def popular(self, n: int = 10, exclude: Sequence[str] = ()) -> list[Scored]:
-        """The items with the most training interactions."""
+        """The items with the most training interactions (their summed weights, if weighted)."""
         banned = set(exclude)
         top = [(i, c) for i, c in self._popular if i not in banned][:n]
         return [Scored(i, c) for i, c in top]

@@ -53,3 +53,18 @@ def test_similar_items_stay_in_the_block(service: RecommendationService) -> None
 def test_n_caps_the_answer(service: RecommendationService) -> None:
     assert len(service.popular(3)) == 3
     assert len(service.for_user("2", n=2)[0]) == 2
+
+
+def test_popular_items_follow_the_weights_when_the_data_has_them() -> None:
+    # Item 1 is bought more often, but long ago (small decayed weights); item 2 recently.
+    history = pd.DataFrame(
+        {
+            "user_id": [0, 1, 2, 3, 4],
+            "item_id": [1, 1, 1, 2, 2],
+            "weight": [0.1, 0.1, 0.1, 1.0, 1.0],
+        }
+    )
+    service = RecommendationService(EASE(l2=1.0).fit(history))
+    assert [s.item_id for s in service.popular(2)] == ["2", "1"]
+    unweighted = RecommendationService(EASE(l2=1.0).fit(history.drop(columns="weight")))
+    assert [s.item_id for s in unweighted.popular(2)] == ["1", "2"]
