@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _PROC = Path("/proc")
+MAX_LOG_BYTES = 20 << 20  # a log this big is moved to <name>.log.1 when its engine starts
 
 
 @dataclass(frozen=True)
@@ -124,8 +125,10 @@ def spawn(
     cwd: Path | None = None,
     user: str | None = None,
 ) -> subprocess.Popen[bytes]:
-    """Start ``argv`` detached in its own session, stdin closed, output appended to a log."""
+    """Start ``argv`` detached in its own session, stdin closed, output appended to a log
+    (which is first rotated, if it grew past MAX_LOG_BYTES)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    rotate_log(log_path)
     with open(log_path, "ab") as log:
         return subprocess.Popen(  # noqa: S603 - argv built by the engine modules
             list(argv),
@@ -141,11 +144,23 @@ def spawn(
         )
 
 
+def rotate_log(log_path: Path, max_bytes: int = MAX_LOG_BYTES) -> bool:
+    """Move a log past ``max_bytes`` to ``<name>.1`` (replacing the previous one); True if moved."""
+    try:
+        if log_path.stat().st_size <= max_bytes:
+            return False
+    except FileNotFoundError:
+        return False
+    log_path.replace(log_path.with_name(log_path.name + ".1"))
+    return True
+
+
 def kill_group(pgid: int, sig: signal.Signals, term_wait: float = 20.0) -> bool:
     """Send ``sig`` to the group, then SIGKILL whatever of its family is left.
 
-    The family (group and descendants) is taken before signalling, and SIGKILL goes only to
-    those same processes after ``term_wait`` seconds. Returns True when none remains.
+    The family (group and descendants) is taken before signalling; after ``term_wait``
+    seconds SIGKILL goes to those same processes, then to the family as it is then (members
+    forked during the wait). Returns True when none remains.
     """
     targets = family(pgid)
     with contextlib.suppress(ProcessLookupError):
@@ -155,7 +170,13 @@ def kill_group(pgid: int, sig: signal.Signals, term_wait: float = 20.0) -> bool:
     for pid in _still_running(targets):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    return wait_until(lambda: not _still_running(targets), 5.0, interval=0.1)
+    # What the family started during the wait (a shell loop's next child) is ours too: a
+    # process group id is not reused while the group has members.
+    late = family(pgid)
+    for pid in late:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return wait_until(lambda: not _still_running(targets | late), 5.0, interval=0.1)
 
 
 def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.5) -> bool:
