@@ -11,6 +11,7 @@ from typing import Any
 
 from commerce.domain.errors import IllegalTransition, InvalidInput
 from commerce.domain.events import utcnow
+from commerce.domain.text import has_nul
 
 ACTIVE = "active"
 ARCHIVED = "archived"
@@ -55,24 +56,9 @@ def validate_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
             "attributes must be JSON without NaN, infinity or unpaired surrogates",
             {"field": "attributes"},
         ) from e
-    if any("\x00" in string for string in _strings(attributes)):
+    if has_nul(attributes):
         raise InvalidInput("attributes must not contain NUL characters", {"field": "attributes"})
     return attributes
-
-
-def _strings(value: Any) -> list[str]:
-    """Every string in a JSON value, keys included."""
-    found: list[str] = []
-    stack: list[Any] = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            found.append(item)
-        elif isinstance(item, dict):
-            stack.extend([*item.keys(), *item.values()])
-        elif isinstance(item, list):
-            stack.extend(item)
-    return found
 
 
 @dataclasses.dataclass

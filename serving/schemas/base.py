@@ -6,23 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-NUL = "\x00"
-
-
-def has_nul(value: Any) -> bool:
-    """True when a string anywhere in ``value`` (keys included) holds a NUL character."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            if NUL in item:
-                return True
-        elif isinstance(item, dict):
-            stack.extend(item.keys())
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
-    return False
+from commerce.domain.text import has_nul
 
 
 class InputModel(BaseModel):
