@@ -4,6 +4,7 @@ anonymous token; no call takes a cart id from the client, so no one can name ano
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 
 from commerce.adapters.security import hash_refresh_token, new_refresh_token
 from commerce.domain import events
@@ -143,7 +144,11 @@ def merge_anonymous(uow: SqlAlchemyUnitOfWork, token: str, user_id: str) -> Cart
         cart_id = uow.carts.for_user(user_id)
         anon_id = uow.carts.by_token(hash_refresh_token(token))
         if anon_id is not None and anon_id != cart_id:
-            merged = _merge_lines(uow, anon_id, cart_id)
+            anonymous = uow.carts.lines(anon_id)
+            merged = fold_lines(uow, cart_id, (
+                IncomingLine(line.product_id, line.quantity, line.currency, line.available)
+                for line in anonymous if line.active
+            ))  # fmt: skip
             uow.carts.delete_cart(anon_id)
             uow.emit(events.CartMerged(user_id=user_id, session_id=anon_id, cart_id=cart_id,
                                        from_cart_id=anon_id, lines=merged))  # fmt: skip
@@ -152,23 +157,35 @@ def merge_anonymous(uow: SqlAlchemyUnitOfWork, token: str, user_id: str) -> Cart
     return CartView(cart_id, user_id, tuple(lines))
 
 
-def _merge_lines(uow: SqlAlchemyUnitOfWork, anon_id: str, cart_id: str) -> int:
-    """Lines the user's cart cannot take are left out, as at ``add_item``: another currency
-    than the cart's, or a new product once the cart holds MAX_LINES."""
+@dataclasses.dataclass(frozen=True)
+class IncomingLine:
+    """A line to fold into a cart; ``limit`` caps its quantity (e.g. the stock available)."""
+
+    product_id: int
+    quantity: int
+    currency: str
+    limit: int = MAX_LINE_QUANTITY
+
+
+def fold_lines(uow: SqlAlchemyUnitOfWork, cart_id: str, incoming: Iterable[IncomingLine]) -> int:
+    """Add ``incoming`` to the cart: quantities add up, capped at MAX_LINE_QUANTITY and each
+    line's ``limit``. Lines the cart cannot take are left out, as at ``add_item``: another
+    currency than the cart's, or a new product once the cart holds MAX_LINES. Returns how many
+    lines were added."""
     mine = uow.carts.lines(cart_id)
     currency = mine[0].currency if mine else None
     products = {line.product_id for line in mine}
-    merged = 0
-    for line in uow.carts.lines(anon_id):
-        if not line.active or (currency is not None and line.currency != currency):
+    added = 0
+    for line in incoming:
+        if currency is not None and line.currency != currency:
             continue
         if line.product_id not in products and len(products) >= MAX_LINES:
             continue
         wanted = uow.carts.quantity_of(cart_id, line.product_id) + line.quantity
-        quantity = min(wanted, MAX_LINE_QUANTITY, line.available)
+        quantity = min(wanted, MAX_LINE_QUANTITY, line.limit)
         if quantity > 0:
             uow.carts.set_quantity(cart_id, line.product_id, quantity)
             currency = currency or line.currency
             products.add(line.product_id)
-            merged += 1
-    return merged
+            added += 1
+    return added

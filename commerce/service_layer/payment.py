@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 from commerce.domain import events
-from commerce.domain.cart import MAX_LINE_QUANTITY, MAX_LINES
 from commerce.domain.errors import OrderNotFound
 from commerce.domain.orders import Order
 from commerce.domain.payments import (
@@ -18,6 +17,7 @@ from commerce.domain.payments import (
     PaymentProvider,
 )
 from commerce.service_layer import inventory
+from commerce.service_layer.cart import IncomingLine, fold_lines
 from commerce.service_layer.checkout import order_lines_payload
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -136,19 +136,11 @@ def _failed(uow: SqlAlchemyUnitOfWork, order: Order, card: dict[str, Any], code:
 
 def _restore_cart(uow: SqlAlchemyUnitOfWork, order: Order) -> None:
     """A declined payment leaves the shopper's cart as it was before checkout: the order's
-    lines go back into it. Quantities add up, capped as in a merge; lines the cart cannot take
-    (another currency, a new product past MAX_LINES) are left out."""
-    cart_id = uow.carts.for_user(order.user_id)
-    mine = uow.carts.lines(cart_id)
-    if mine and mine[0].currency != order.currency:
-        return
-    products = {line.product_id for line in mine}
-    for line in order.lines:
-        if line.product_id not in products and len(products) >= MAX_LINES:
-            continue
-        wanted = uow.carts.quantity_of(cart_id, line.product_id) + line.quantity
-        uow.carts.set_quantity(cart_id, line.product_id, min(wanted, MAX_LINE_QUANTITY))
-        products.add(line.product_id)
+    lines go back into it, by the rules of a cart merge."""
+    incoming = (
+        IncomingLine(line.product_id, line.quantity, order.currency) for line in order.lines
+    )
+    fold_lines(uow, uow.carts.for_user(order.user_id), incoming)
 
 
 def _refund_orphan(
