@@ -95,11 +95,13 @@ def ingest(
     """Stream both topics into the bronze lake (exactly once); stops when caught up."""
     from urllib.parse import urlsplit
 
+    from pipelines.events.factory import BUSES
     from pipelines.jobs.ingest import IngestSettings, run_ingest
 
-    if urlsplit(settings.events_url).scheme not in ("log", "kafka"):  # before Spark starts
+    if urlsplit(settings.events_url).scheme not in BUSES:  # before Spark starts
+        expected = " or ".join(f"{scheme}://" for scheme in BUSES)
         raise ValueError(
-            f"unsupported EMPORIUM_EVENTS__URL {settings.events_url!r}: expected log:// or kafka://"
+            f"unsupported EMPORIUM_EVENTS__URL {settings.events_url!r}: expected {expected}"
         )
     job = IngestSettings(
         events_url=settings.events_url,
