@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 
 from commerce.adapters.db import upgrade
 from emporium.settings import Settings, get_settings
-from emporium.wiring import database_sessions, redact
+from emporium.wiring import database_sessions, error_line, redact
 
 app = typer.Typer(help="The relational database: migrations, the outbox.", no_args_is_help=True)
 
@@ -39,12 +39,6 @@ def _sqlite_file(url: str) -> Path | None:
     return None if parsed.database == ":memory:" else Path(parsed.database)
 
 
-def _first_line(e: Exception) -> str:
-    """A driver error's own message without SQLAlchemy's SQL echo and background link."""
-    orig = getattr(e, "orig", None)
-    return (str(orig or e).strip().splitlines() or [type(e).__name__])[0]
-
-
 def migrate(settings: Settings, revision: str = "head") -> None:
     """Migrate the configured database; a failure is a one-line message and exit 1.
 
@@ -65,7 +59,7 @@ def migrate(settings: Settings, revision: str = "head") -> None:
             with contextlib.suppress(OSError):
                 settings.state_path.rmdir()  # only if empty
         typer.echo(
-            f"error: migrating EMPORIUM_DATABASE__URL={redact(url)} failed: {_first_line(e)}",
+            f"error: migrating EMPORIUM_DATABASE__URL={redact(url)} failed: {error_line(e)}",
             err=True,
         )
         raise typer.Exit(1) from e
@@ -104,7 +98,7 @@ def outbox_command(
                 typer.echo(f"  row {row_id} ({topic}): {error}")
     except Exception as e:
         hint = ""
-        if isinstance(e, (OperationalError, ProgrammingError)) and "outbox" in _first_line(e):
+        if isinstance(e, (OperationalError, ProgrammingError)) and "outbox" in error_line(e):
             hint = " (run `emporium db upgrade` first)"
-        typer.echo(f"error: reading the outbox failed: {_first_line(e)}{hint}", err=True)
+        typer.echo(f"error: reading the outbox failed: {error_line(e)}{hint}", err=True)
         raise typer.Exit(1) from e

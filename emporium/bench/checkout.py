@@ -49,13 +49,12 @@ def command(
     from sqlalchemy.exc import SQLAlchemyError
 
     from emporium.bench.checkout_run import isolated_level
-    from emporium.wiring import redact
+    from emporium.wiring import error_line, redact
 
     try:
         results = [isolated_level(base, level, per_client) for level in levels]
     except SQLAlchemyError as e:
-        reason = str(e.orig if getattr(e, "orig", None) else e).splitlines()[0]
-        typer.echo(f"error: the checkout bench on {redact(base)} failed: {reason}", err=True)
+        typer.echo(f"error: the checkout bench on {redact(base)} failed: {error_line(e)}", err=True)
         raise typer.Exit(1) from e
     typer.echo(
         f"{'clients':>7} {'attempts':>8} {'ok':>5} {'chk/s':>8} {'p50 ms':>8} "
