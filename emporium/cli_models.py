@@ -16,8 +16,6 @@ from emporium.champion import DEFAULT_NAME, registry_client
 from emporium.settings import REPO_ROOT, get_settings
 
 app = typer.Typer(help="Train, list, promote and roll back models.", no_args_is_help=True)
-# What `train` logs (higher is better), so the gate can compare them.
-GATE_METRICS = ("ndcg@10", "map", "precision@10", "recall@10", "hit_rate@10", "coverage@10")
 
 
 @contextlib.contextmanager
@@ -38,6 +36,8 @@ def _registry_errors() -> Iterator[None]:
 def _check_gate(name: str, metric: str, margin: float) -> None:
     """Refuse an empty model name, a metric the gate cannot compare or a margin that is not a
     number (NaN would reject every challenger), before any work."""
+    from models.training import GATE_METRICS
+
     if not math.isfinite(margin):
         raise typer.BadParameter(f"{margin}: must be a finite number", param_hint="--margin")
     if not name.strip():

@@ -36,6 +36,8 @@ MODELS: dict[str, type[Recommender]] = {
     "popularity": TimeDecayedPopularity,
 }
 CURVE_KS = (1, 3, 5, 10, 20)
+#: The metrics ``evaluate`` returns (all higher-is-better), so the promotion gate can compare them.
+GATE_METRICS = ("ndcg@10", "map", "precision@10", "recall@10", "hit_rate@10", "coverage@10")
 
 
 @dataclass
