@@ -202,9 +202,8 @@ def embed_catalog_in_background(container: Container) -> threading.Thread | None
 
         started = time.perf_counter()
         try:
-            docs = catalog_documents(container.session_factory)
-            keys = [(doc.product_id, doc.name, doc.description) for doc in docs]
-            remember(keys)
+            docs = list(catalog_documents(container.session_factory))
+            remember(docs)
         except Exception:
             log.exception(
                 "semantic search: embedding the catalog failed; "
@@ -213,7 +212,7 @@ def embed_catalog_in_background(container: Container) -> threading.Thread | None
             return
         log.info(
             "semantic search: %d products embedded in %.0f s",
-            len(keys),
+            len(docs),
             time.perf_counter() - started,
         )
 

@@ -115,7 +115,7 @@ def _semantic_encoder() -> Encoder | None:
 
 def _embed_products(hybrid: HybridSearchEngine, data: search_data.RelevanceSet) -> None:
     started = time.perf_counter()
-    hybrid.remember([(p.product_id, p.name, p.description) for p in data.products])
+    hybrid.remember(data.products)
     typer.echo(f"hybrid: products embedded in {time.perf_counter() - started:.0f}s")
 
 

@@ -37,13 +37,23 @@ from commerce.domain.search import (
 _MAX_VECTORS = 200_000  # ~300 MB of float32 vectors at most
 _DESCRIPTION_CHARS = 400  # of "name. description"; the encoder reads 64 tokens at most
 _TAG = re.compile(r"<[^>]+>")
-Key = tuple[str, str, str]  # (product id, name, description)
 #: product id -> ((name, description) it was embedded from, vector)
 Vectors = OrderedDict[str, tuple[tuple[str, str], NDArray[np.float32]]]
 
 
 class Encoder(Protocol):
     def encode(self, texts: list[str]) -> NDArray[np.float32]: ...
+
+
+class Described(Protocol):
+    """What is embedded of a product (a ``ProductDoc`` or a ``SearchHit``)."""
+
+    @property
+    def product_id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def description(self) -> str: ...
 
 
 def described(name: str, description: str) -> str:
@@ -98,21 +108,21 @@ class HybridSearchEngine(DelegatingEngine):
 
     def bulk_index(self, docs: Iterable[ProductDoc], index: str | None = None) -> int:
         """Index as the wrapped engine does, and embed the products once, here, not per query."""
-        keys: list[Key] = []
+        seen: list[ProductDoc] = []
 
         def tap() -> Iterator[ProductDoc]:
             for doc in docs:
-                keys.append((doc.product_id, doc.name, doc.description))
+                seen.append(doc)
                 yield doc
 
         count = self.engine.bulk_index(tap(), index)
-        self.remember(keys)
+        self.remember(seen)
         return count
 
-    def remember(self, keys: list[Key], batch: int = 64) -> None:
-        """Embed the ``(product_id, name, description)`` triples not yet known as they are."""
+    def remember(self, products: Iterable[Described], batch: int = 64) -> None:
+        """Embed the products whose name and description are not yet known as they are."""
         with self._lock:
-            latest = {pid: (pid, name, desc) for pid, name, desc in keys}
+            latest = {p.product_id: (p.product_id, p.name, p.description) for p in products}
             missing = [k for k in latest.values() if not self._known(k)]
         w = self.description_weight
         for start in range(0, len(missing), batch):
@@ -129,7 +139,7 @@ class HybridSearchEngine(DelegatingEngine):
                 self._smoothed.clear()
                 self._catalog = None
 
-    def _known(self, key: Key) -> bool:
+    def _known(self, key: tuple[str, str, str]) -> bool:
         entry = self._vectors.get(key[0])
         return entry is not None and entry[0] == key[1:]
 
@@ -167,8 +177,7 @@ class HybridSearchEngine(DelegatingEngine):
         return tuple(dataclasses.replace(hits[i], score=float(mixed[i])) for i in order)
 
     def _product_vectors(self, hits: tuple[SearchHit, ...]) -> NDArray[np.float32]:
-        self.remember([(hit.product_id, hit.name, hit.description) for hit in hits])
-        # ^ products indexed by another process are embedded on first sight
+        self.remember(hits)  # products indexed by another process are embedded on first sight
         ids = [hit.product_id for hit in hits]
         with self._lock:
             if not (self.neighbours and self.neighbour_weight):
