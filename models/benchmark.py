@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from models.columns import USER_COL
+from models.errors import EmptySplit
 from models.evaluation.metrics import ranking_metrics
 from models.ranker import CandidateRanker
 from models.recommenders import (
@@ -215,8 +216,16 @@ def run_benchmark(
     -------
     list of Result
         One row per family plus the ranker, in that order.
+
+    Raises
+    ------
+    models.errors.EmptySplit
+        If ``valid_split`` leaves its fit or validation part empty.
     """
     fit, valid = valid_split(train)
+    for part, rows in (("fit", fit), ("validation", valid)):
+        if rows.empty:  # before any training
+            raise EmptySplit(f"the validation split of train leaves the {part} part empty")
     cands = candidates or default_candidates("timestamp" in train.columns)
     chosen, valid_ndcg = {}, {}
     for cand in cands:

@@ -28,3 +28,9 @@ class PromotionRejected(ModelError):
     """A challenger did not beat the champion by the configured margin."""
 
     code = "promotion_rejected"
+
+
+class EmptySplit(ModelError, ValueError):
+    """A split left one of its parts without a single interaction."""
+
+    code = "empty_split"

@@ -156,19 +156,15 @@ def command(
 ) -> None:
     """Benchmark every recommender and the ranker; hyperparameters chosen on validation."""
     from models.benchmark import DEFAULT_RANKER_GRID, run_benchmark
+    from models.errors import EmptySplit
 
     outputs.check_writable(json_path)
     if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:
         cut = "2011-10-01"
     df, items = load(dataset, get_settings().data_dir)
     train, test, valid_split = splits(df, protocol, cut)
-    fit, valid = valid_split(train)
     require_parts(
-        f"the {protocol} split of {dataset} ({len(df)} interactions)",
-        train=train,
-        test=test,
-        fit=fit,
-        validation=valid,
+        f"the {protocol} split of {dataset} ({len(df)} interactions)", train=train, test=test
     )
     typer.echo(
         f"{dataset} / {protocol}: train {len(train)} rows, test {len(test)} rows, "
@@ -177,15 +173,21 @@ def command(
     log = typer.echo if verbose else (lambda msg: None if msg.startswith("  ") else typer.echo(msg))
     # A time cut gives the same inner split every time: stacking repeats would only duplicate.
     grid = None if protocol == "msr" else [p | {"inner_repeats": 1} for p in DEFAULT_RANKER_GRID]
-    results = run_benchmark(
-        train,
-        test,
-        valid_split,
-        item_features=items,
-        user_features=load_users(dataset, get_settings().data_dir),
-        ranker_grid=grid,
-        log=log,
-    )
+    try:
+        results = run_benchmark(
+            train,
+            test,
+            valid_split,
+            item_features=items,
+            user_features=load_users(dataset, get_settings().data_dir),
+            ranker_grid=grid,
+            log=log,
+        )
+    except EmptySplit as e:
+        raise typer.BadParameter(
+            f"{dataset} ({len(df)} interactions): {e}: use more data or another --cut",
+            param_hint="--dataset / --cut",
+        ) from e
     typer.echo(table(results))
     ranker = results[-1]
     typer.echo(

@@ -43,6 +43,11 @@ def test_every_model_and_the_ranker_are_reported_as_a_table_and_json(tmp_path: P
         ("user_id,item_id\n", [], "has no interactions"),
         ("user,item\na,b\n", [], "lacks column"),
         ("user_id,item_id,timestamp\nu1,i1,1\nu2,i1,3\n", ["--protocol", "temporal"], "empty"),
+        (  # train and test hold rows, the validation split of train does not
+            "user_id,item_id,timestamp\nu1,i1,1\nu2,i2,2\nu1,i2,10\n",
+            ["--protocol", "temporal", "--cut", "5"],
+            "leaves the validation part empty",
+        ),
         ("user_id,item_id,timestamp\nu1,i1,1\n", ["--protocol", "temporal", "--cut", "x"], "date"),
         ("user_id,item_id\nu1,i1\n", ["--protocol", "weekly"], "msr or temporal"),
     ],
