@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -56,16 +57,23 @@ def test_names_are_embedded_at_index_time_not_per_query(hybrid: HybridSearchEngi
     assert encoder.calls == before + 1  # the query only
 
 
-def ranked_ids(docs: list[ProductDoc], text: str, **settings: Any) -> list[str]:
-    """Ids a fresh in-memory hybrid engine over ``docs`` returns for ``text``."""
+@contextmanager
+def fake_hybrid(**settings: Any) -> Iterator[HybridSearchEngine]:
+    """A fresh in-memory hybrid engine over the fake encoder, closed afterwards."""
     engine = HybridSearchEngine(
         search_engine_from_url("embedded://:memory:"), FakeEncoder(), **settings
     )
     try:
-        full_reindex(engine, docs)
-        return engine.search(SearchRequest(text=text)).ids
+        yield engine
     finally:
         engine.close()
+
+
+def ranked_ids(docs: list[ProductDoc], text: str, **settings: Any) -> list[str]:
+    """Ids a fresh in-memory hybrid engine over ``docs`` returns for ``text``."""
+    with fake_hybrid(**settings) as engine:
+        full_reindex(engine, docs)
+        return engine.search(SearchRequest(text=text)).ids
 
 
 def test_the_description_counts_beside_the_name() -> None:
@@ -106,31 +114,19 @@ def test_a_product_vector_is_smoothed_towards_its_nearest_catalog_neighbour() ->
         ProductDoc("b", "Laptop gaming", "", stock=1),
         ProductDoc("c", "Sleeve stand", "", stock=1),
     ]
-    engine = HybridSearchEngine(
-        search_engine_from_url("embedded://:memory:"),
-        FakeEncoder(),
-        description_weight=0.0,
-        neighbours=1,
-        neighbour_weight=0.5,
-    )
-    try:
+    with fake_hybrid(description_weight=0.0, neighbours=1, neighbour_weight=0.5) as engine:
         full_reindex(engine, docs)
         hits = engine.search(SearchRequest(text="laptop")).hits
         got = dict(zip([h.product_id for h in hits], engine._product_vectors(hits), strict=True))
-        a, b = FakeEncoder().encode(["Laptop", "Laptop gaming"])
-        expected_a = (a + 0.5 * b) / np.linalg.norm(a + 0.5 * b)  # a's nearest is b
-        expected_b = (b + 0.5 * a) / np.linalg.norm(b + 0.5 * a)  # and b's is a, not c
-        np.testing.assert_allclose(got["a"], expected_a, rtol=1e-6)
-        np.testing.assert_allclose(got["b"], expected_b, rtol=1e-6)
-    finally:
-        engine.close()
+    a, b = FakeEncoder().encode(["Laptop", "Laptop gaming"])
+    expected_a = (a + 0.5 * b) / np.linalg.norm(a + 0.5 * b)  # a's nearest is b
+    expected_b = (b + 0.5 * a) / np.linalg.norm(b + 0.5 * a)  # and b's is a, not c
+    np.testing.assert_allclose(got["a"], expected_a, rtol=1e-6)
+    np.testing.assert_allclose(got["b"], expected_b, rtol=1e-6)
 
 
 def test_neighbours_are_taken_again_when_the_catalog_changes() -> None:
-    engine = HybridSearchEngine(
-        search_engine_from_url("embedded://:memory:"), FakeEncoder(), neighbours=1
-    )
-    try:
+    with fake_hybrid(neighbours=1) as engine:
         full_reindex(engine, [ProductDoc("a", "Laptop", "", stock=1)])
         alone = engine._product_vectors(engine.search(SearchRequest(text="laptop")).hits)
         engine.bulk_index([ProductDoc("b", "Gaming stand", "", stock=1)])
@@ -138,23 +134,16 @@ def test_neighbours_are_taken_again_when_the_catalog_changes() -> None:
         assert [h.product_id for h in hits] == ["a"]
         moved = engine._product_vectors(hits)
         assert float(alone[0] @ moved[0]) < 0.99  # "a" now leans towards its neighbour "b"
-    finally:
-        engine.close()
 
 
 def test_an_edited_product_replaces_its_old_vector() -> None:
-    engine = HybridSearchEngine(
-        search_engine_from_url("embedded://:memory:"), FakeEncoder(), neighbours=1
-    )
-    try:
+    with fake_hybrid(neighbours=1) as engine:
         full_reindex(engine, [ProductDoc("a", "Laptop", "", stock=1)])
         full_reindex(engine, [ProductDoc("a", "Laptop stand", "", stock=1)])
         assert list(engine._vectors) == ["a"]  # not one vector per version of the product
         hit = engine.search(SearchRequest(text="laptop")).hits
         (stand,) = FakeEncoder().encode(["Laptop stand"])
         np.testing.assert_allclose(engine._product_vectors(hit)[0], stand, rtol=1e-6)
-    finally:
-        engine.close()
 
 
 def test_other_sorts_and_deep_pages_are_left_to_the_engine(hybrid: HybridSearchEngine) -> None:
