@@ -1,4 +1,4 @@
-"""Shared by the CLI tests of models: a small interaction file and a wide terminal."""
+"""Shared by the CLI tests: a small interaction file, a wide terminal, flattened output."""
 
 from __future__ import annotations
 
@@ -20,3 +20,9 @@ def two_blocks(path: Path) -> Path:
         rows += [(f"u{u}", f"i{i}", 1000 * u + k) for k, i in enumerate(items)]
     pd.DataFrame(rows, columns=["user_id", "item_id", "timestamp"]).to_csv(path, index=False)
     return path
+
+
+def flat(output: str) -> str:
+    """CLI output as single-spaced words, without the error box's borders, so a message that
+    the box wrapped over several lines can be matched as one."""
+    return " ".join(output.replace("│", " ").split())

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_support import WIDE, two_blocks
+from cli_support import WIDE, flat, two_blocks
 from typer.testing import CliRunner
 
 from emporium import outputs
@@ -17,7 +17,7 @@ runner = CliRunner()
 
 def run(*args: str):
     result = runner.invoke(app, list(args), env=WIDE)
-    text = " ".join(result.output.replace("│", " ").split())
+    text = flat(result.output)
     return result, text
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from cli_support import WIDE
+from cli_support import WIDE, flat
 from typer.testing import CliRunner
 
 from emporium.cli import app
@@ -17,7 +17,7 @@ runner = CliRunner()
 
 def run(*args: str):
     result = runner.invoke(app, list(args), env=WIDE)
-    return result, " ".join(result.output.replace("│", " ").split())
+    return result, flat(result.output)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import WIDE, two_blocks
+from cli_support import WIDE, flat, two_blocks
 from typer.testing import CliRunner
 
 from emporium.cli import app
@@ -62,7 +62,7 @@ def test_bad_input_is_a_message_and_exit_2(
         app, ["bench", "recs", "--dataset", f"interactions:{path}", *args], env=WIDE
     )
     assert result.exit_code == 2
-    assert message in " ".join(result.output.replace("│", " ").split())
+    assert message in flat(result.output)
     assert "Traceback" not in result.output
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import WIDE, two_blocks
+from cli_support import WIDE, flat, two_blocks
 from typer.testing import CliRunner
 
 from emporium.cli import app
@@ -53,7 +53,7 @@ def test_train_registers_a_champion_and_the_gate_keeps_a_worse_challenger(events
 def test_bad_input_is_a_message_and_exit_2(events: str, args: list[str], message: str) -> None:
     result = train(events, *args)
     assert result.exit_code == 2
-    assert message in " ".join(result.output.replace("│", " ").split())
+    assert message in flat(result.output)
 
 
 def test_a_split_with_no_test_rows_registers_nothing(events: str, tmp_path: Path) -> None:
@@ -62,6 +62,6 @@ def test_a_split_with_no_test_rows_registers_nothing(events: str, tmp_path: Path
         app, ["models", "train", "--dataset", events, "--protocol", "temporal"], env=WIDE
     )
     assert result.exit_code == 2
-    assert "test part empty" in " ".join(result.output.replace("│", " ").split())
+    assert "test part empty" in flat(result.output)
     listed = runner.invoke(app, ["models", "list", "--json"])
     assert json.loads(listed.output) == []

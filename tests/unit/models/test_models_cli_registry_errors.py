@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import WIDE, two_blocks
+from cli_support import WIDE, flat, two_blocks
 from typer.testing import CliRunner
 
 from emporium.cli import app
@@ -23,7 +23,7 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def run(*args: str):
     result = runner.invoke(app, ["models", *args], env=WIDE)
-    return result, " ".join(result.output.replace("│", " ").split())
+    return result, flat(result.output)
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_support import flat
 from typer.testing import CliRunner
 
 from emporium.cli import app
@@ -42,4 +43,4 @@ def test_ingest_from_an_unknown_bus_url_is_a_message(
 def test_ingest_refuses_an_interval_spark_cannot_read(state: Path, interval: str) -> None:
     result = runner.invoke(app, ["ingest", "--follow", "--interval", interval])
     assert result.exit_code == 2, result.output
-    assert "a positive number and a unit" in " ".join(result.stderr.replace("│", " ").split())
+    assert "a positive number and a unit" in flat(result.stderr)
