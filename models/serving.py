@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from models.columns import ITEM_COL, USER_COL, WEIGHT_COL
+from models.columns import ITEM_COL, USER_COL
+from models.interactions import weights_of
 from models.recommenders.base import Recommender
 
 
@@ -53,12 +55,10 @@ class RecommendationService:
         counts: dict[str, float] = {}
         if history is not None and len(history):
             self._seen = history.groupby(USER_COL)[ITEM_COL].apply(list).to_dict()
-            # Summed weights where the data has them (the gold interactions' weights decay
-            # with age, so recent buying counts more); interaction counts otherwise.
-            if WEIGHT_COL in history.columns:
-                popularity = history.groupby(ITEM_COL)[WEIGHT_COL].sum()
-            else:
-                popularity = history[ITEM_COL].value_counts()
+            # Summed weights, 1 per row without a weight column (the gold interactions' weights
+            # decay with age, so recent buying counts more).
+            weights = pd.Series(weights_of(history).astype(np.float64), index=history.index)
+            popularity = weights.groupby(history[ITEM_COL]).sum()
             counts = {str(i): float(c) for i, c in popularity.items()}
         self._popular = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
