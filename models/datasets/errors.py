@@ -63,5 +63,9 @@ def reading(path: Path, dataset: str) -> Iterator[None]:
     except KeyError as e:
         raise DatasetUnreadable(path, dataset, f"no column {e}") from e
     except (ValueError, TypeError, OSError) as e:  # pandas/pyarrow parse errors are ValueErrors
-        problem = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise DatasetUnreadable(path, dataset, problem) from e
+        raise DatasetUnreadable(path, dataset, problem_of(e)) from e
+
+
+def problem_of(e: Exception) -> str:
+    """A parser's complaint in one line (its first), or the error's type when it says nothing."""
+    return str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from models.columns import ITEM_COL, TIME_COL, USER_COL, WEIGHT_COL
-from models.datasets.errors import DatasetError
+from models.datasets.errors import DatasetError, problem_of
 
 
 class BadInteractionFile(DatasetError):
@@ -40,8 +40,7 @@ def load_interactions(path: str | Path) -> pd.DataFrame:
     try:
         df = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except (ValueError, OSError) as e:  # pandas/pyarrow parse errors are ValueErrors
-        problem = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise BadInteractionFile(f"{path} cannot be read: {problem}") from e
+        raise BadInteractionFile(f"{path} cannot be read: {problem_of(e)}") from e
     missing = {USER_COL, ITEM_COL} - set(df.columns)
     if missing:
         raise BadInteractionFile(f"{path} lacks column(s) {sorted(missing)}")
