@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
+from commerce.domain.text import has_nul
 from serving.container import AppContainer
 from serving.errors import error_response, install_error_handlers
 from serving.routers import (
@@ -79,10 +80,9 @@ async def _request_context(
 def _nul_in_url(request: Request) -> dict[str, object] | None:
     """A validation detail when the path or query holds a NUL character (``%00``): no id or
     filter has one, and PostgreSQL cannot even compare text with one."""
-    query = request.query_params.multi_items()
-    if "\x00" in request.scope["path"]:
+    if has_nul(request.scope["path"]):
         where = "path"
-    elif any("\x00" in key or "\x00" in value for key, value in query):
+    elif has_nul(request.query_params.multi_items()):
         where = "query"
     else:
         return None
