@@ -10,6 +10,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 SCHEMA_VERSION = 1
+#: The longest user, session, request or product id an event carries.
+ID_MAX_LENGTH = 128
 
 
 class Event(BaseModel):
@@ -25,10 +27,10 @@ class Event(BaseModel):
     event_id: uuid.UUID = Field(default_factory=uuid.uuid4)
     type: str = Field(min_length=1, max_length=64)
     ts: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    user_id: str | None = Field(default=None, max_length=128)
-    session_id: str | None = Field(default=None, max_length=128)
-    request_id: str | None = Field(default=None, max_length=128)
-    product_id: str | None = Field(default=None, max_length=128)
+    user_id: str | None = Field(default=None, max_length=ID_MAX_LENGTH)
+    session_id: str | None = Field(default=None, max_length=ID_MAX_LENGTH)
+    request_id: str | None = Field(default=None, max_length=ID_MAX_LENGTH)
+    product_id: str | None = Field(default=None, max_length=ID_MAX_LENGTH)
     payload: dict[str, Any] = Field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
 

@@ -12,7 +12,13 @@ import pandas as pd
 
 from models.datasets.registry import get_dataset
 from pipelines.events import CLICKSTREAM, Event
-from pipelines.replay.common import TopicEvent, event_id, order_placed, product_created
+from pipelines.replay.common import (
+    TopicEvent,
+    event_id,
+    order_placed,
+    product_created,
+    refuse_bad_rows,
+)
 
 DATASET = "rees46"
 CLICK_TYPES = {
@@ -26,6 +32,7 @@ def load(data_dir: Path) -> pd.DataFrame:
     """All rows in time order, ids as text."""
     path = get_dataset(DATASET).path(Path(data_dir))
     raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    refuse_bad_rows(raw, path, DATASET, ("product_id", "user_id"), ("user_session",), ("price",))
     raw["line"] = raw.index
     raw["ts"] = pd.to_datetime(raw["event_time"], utc=True, format="%Y-%m-%d %H:%M:%S UTC")
     raw["price"] = pd.to_numeric(raw["price"], errors="coerce")
@@ -52,7 +59,7 @@ def events(data_dir: Path) -> Iterator[TopicEvent]:
 
 def _details(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        "price": row["price"],
+        "price": None if pd.isna(row["price"]) else row["price"],
         "brand": row["brand"] or None,
         "category": row["category_code"] or None,
         "category_id": row["category_id"],
@@ -61,7 +68,7 @@ def _details(row: dict[str, Any]) -> dict[str, Any]:
 
 def _product(row: dict[str, Any], ts: datetime) -> TopicEvent:
     details = _details(row)
-    details["price"] = f"{row['price']:.2f}"
+    details["price"] = None if pd.isna(row["price"]) else f"{row['price']:.2f}"
     return product_created(DATASET, row["product_id"], ts, currency="USD", **details)
 
 

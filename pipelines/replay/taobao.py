@@ -1,7 +1,8 @@
 """Taobao UserBehavior → clickstream views, carts, wishlist adds; ``buy`` → historical orders.
 
-The file is a byte-truncated head: its last line is cut mid-row and is dropped. Taobao has no
-prices, so replayed orders carry no unit price.
+The file is a byte-truncated head: its last line is cut mid-row and is dropped. A row that
+cannot become an event anywhere else refuses the whole file before anything is published.
+Taobao has no prices, so replayed orders carry no unit price.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from models.datasets.errors import DatasetUnreadable
 from models.datasets.registry import get_dataset
 from pipelines.events import CLICKSTREAM, Event
-from pipelines.replay.common import WISHLIST, TopicEvent, event_id, order_placed
+from pipelines.replay.common import WISHLIST, TopicEvent, event_id, order_placed, refuse_bad_rows
 
 DATASET = "taobao"
 COLUMNS = ["user_id", "item_id", "category_id", "behavior", "timestamp"]
@@ -25,7 +27,12 @@ def load(data_dir: Path) -> pd.DataFrame:
     """Complete rows only, in time order (the file is sorted by user)."""
     path = get_dataset(DATASET).path(Path(data_dir))
     raw = pd.read_csv(path, header=None, names=COLUMNS, dtype=str, keep_default_na=False)
-    complete = raw[raw["timestamp"].str.fullmatch(r"\d+")].copy()
+    timed = raw["timestamp"].str.fullmatch(r"\d+")
+    if not timed.iloc[:-1].all():  # only the last line may be the cut one
+        line = int(raw.index[~timed.to_numpy()][0]) + 1
+        raise DatasetUnreadable(path, DATASET, f"line {line}: timestamp is not whole seconds")
+    complete = raw[timed].copy()
+    refuse_bad_rows(complete, path, DATASET, ("user_id", "item_id", "category_id"), header=False)
     complete["line"] = complete.index
     complete["ts"] = pd.to_datetime(complete["timestamp"].astype("int64"), unit="s", utc=True)
     return complete.sort_values(["ts", "line"], kind="stable").reset_index(drop=True)

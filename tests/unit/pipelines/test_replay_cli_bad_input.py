@@ -9,6 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from emporium.cli import app
+from emporium.settings import get_settings
+from pipelines.events.factory import event_bus_from_url
 
 runner = CliRunner()
 REES46_ROW = (
@@ -67,3 +69,65 @@ def test_an_unknown_bus_url_is_a_message(state: Path, monkeypatch: pytest.Monkey
         result.stderr
         == "error: unsupported events URL 'garbage://x': expected one of log://, kafka://\n"
     )
+
+
+def rees46_rows(bad: dict[int, tuple[int, str]], n: int = 40) -> bytes:
+    """``n`` good REES46 rows; ``bad`` maps a row number to (column index, new text)."""
+    header, row = REES46_ROW.decode().splitlines()
+    lines = [header]
+    for k in range(n):
+        cells = row.split(",")
+        cells[2] = str(44600062 + k)
+        if k in bad:
+            col, text = bad[k]
+            cells[col] = text
+        lines.append(",".join(cells))
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({30: (7, "9" * 129)}, "line 32: user_id is longer than 128 characters"),
+        ({30: (2, "")}, "line 32: product_id is empty"),
+        ({30: (6, "cheap"), 35: (7, "")}, "line 32: price is not a number"),
+        ({35: (8, "s" * 200)}, "line 37: user_session is longer than 128 characters"),
+    ],
+)
+def test_a_bad_row_mid_file_publishes_nothing(
+    state: Path, bad: dict[int, tuple[int, str]], message: str
+) -> None:
+    # With 5 events per publish, the rows before the bad one were published before the fix.
+    put(state, "rees46-multicategory-2019-oct-head/2019-Oct.csv", rees46_rows(bad))
+    result = runner.invoke(app, ["replay", "rees46", "--batch-size", "5"])
+    assert result.exit_code == 2, result.output
+    assert "2019-Oct.csv cannot be read as the 'rees46' dataset (" + message + ")" in result.stderr
+    assert not (state / "events").exists()
+
+
+def test_an_empty_price_is_replayed_as_no_price(state: Path) -> None:
+    put(state, "rees46-multicategory-2019-oct-head/2019-Oct.csv", rees46_rows({3: (6, "")}, n=5))
+    result = runner.invoke(app, ["replay", "rees46"])
+    assert result.exit_code == 0, result.output
+    settings = get_settings()
+    bus = event_bus_from_url(settings.events_url)
+    try:
+        topics = (settings.events.commerce_topic, settings.events.clickstream_topic)
+        events = [c.event for t in topics for c in bus.consume(t, "test", max_events=100)]
+    finally:
+        bus.close()
+    fourth = [e for e in events if e.product_id == "44600065"]
+    assert {e.type for e in fourth} == {"ProductCreated", "product_view"}
+    assert [e.payload.get("price") for e in fourth] == [None, None]
+
+
+TAOBAO_ROW = "1,2268318,2520377,pv,1511544070"
+
+
+def test_a_taobao_row_without_a_time_mid_file_publishes_nothing(state: Path) -> None:
+    rows = [TAOBAO_ROW] * 10 + ["1,2268318,2520377,pv,yesterday"] + [TAOBAO_ROW] * 10 + ["1,22"]
+    put(state, "taobao-userbehavior-head/UserBehavior.csv", ("\n".join(rows)).encode())
+    result = runner.invoke(app, ["replay", "taobao", "--batch-size", "2"])
+    assert result.exit_code == 2, result.output
+    assert "(line 11: timestamp is not whole seconds)" in result.stderr
+    assert not (state / "events").exists()
