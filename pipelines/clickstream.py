@@ -7,19 +7,23 @@ authenticated ``user_id``; the client's own clock goes to ``payload.client_ts``.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pipelines.events import Event
 
 MAX_BATCH = 500
 ID = Field(min_length=1, max_length=128)
+# A client's clock may be wrong, but not by decades or more than a day ahead of the server.
+EARLIEST_CLIENT_TS = datetime(2000, 1, 1, tzinfo=UTC)
+CLIENT_CLOCK_AHEAD = timedelta(days=1)
 
 
 class _Payload(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Strict: JSON true is not the number 1, nor "5" the number 5.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class PageView(_Payload):
@@ -94,6 +98,21 @@ class ClientEvent(BaseModel):
     user_id: str | int | None = None
     payload: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        # A number could be seconds or milliseconds; ISO 8601 text says which moment it is.
+        if value is not None and not isinstance(value, str):
+            raise ValueError("must be ISO 8601 text, e.g. 2026-03-01T12:00:00Z")
+        return value
+
+    @field_validator("ts")
+    @classmethod
+    def _zoned(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("needs a time zone, e.g. 2026-03-01T12:00:00Z")
+        return value
+
 
 class InvalidClientEvent(ValueError):
     """A client event that cannot be accepted; ``reason`` says why, for the response."""
@@ -135,7 +154,12 @@ def validate_client_event(
     except ValidationError as e:
         raise InvalidClientEvent(f"payload: {_describe(e)}") from e
     if client.ts is not None:
-        payload["client_ts"] = client.ts.isoformat()
+        if not EARLIEST_CLIENT_TS <= client.ts <= received_at + CLIENT_CLOCK_AHEAD:
+            raise InvalidClientEvent(
+                f"ts: {client.ts.isoformat()} is before {EARLIEST_CLIENT_TS.year} or more than "
+                "a day after the server's time"
+            )
+        payload["client_ts"] = client.ts.astimezone(UTC).isoformat()
     return Event(
         type=client.type,
         ts=received_at,
@@ -151,5 +175,5 @@ def _describe(error: ValidationError) -> str:
     parts = []
     for item in error.errors()[:3]:
         where = ".".join(str(p) for p in item["loc"]) or "event"
-        parts.append(f"{where}: {item['msg']}")
+        parts.append(f"{where}: {item['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)

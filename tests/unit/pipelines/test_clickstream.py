@@ -34,6 +34,13 @@ def test_server_time_and_user_win_over_the_clients() -> None:
     assert event.payload["client_ts"].startswith("2020-01-01")
 
 
+def test_client_time_is_kept_in_utc_within_a_day_ahead() -> None:
+    raw = {"type": "page_view", "ts": "2026-03-02T13:00:00+02:00", "payload": {"path": "/"}}
+    assert _validate(raw).payload["client_ts"] == "2026-03-02T11:00:00+00:00"
+    cart = {"type": "begin_checkout", "payload": {"cart_value": 12, "item_count": 2}}
+    assert _validate(cart).payload == {"cart_value": 12.0, "item_count": 2}
+
+
 @pytest.mark.parametrize(
     ("raw", "fragment"),
     [
@@ -43,6 +50,17 @@ def test_server_time_and_user_win_over_the_clients() -> None:
         ({"type": "recommendation_impression", "payload": {"model_name": "m"}}, "payload:"),
         ("not an object", "event"),
         ({"type": "page_view", "bogus": 1}, "bogus"),
+        # JSON true is not a quantity, nor text a number
+        ({"type": "add_to_cart", "product_id": "p", "payload": {"quantity": True}}, "quantity"),
+        ({"type": "add_to_cart", "product_id": "p", "payload": {"quantity": "2"}}, "quantity"),
+        ({"type": "begin_checkout", "payload": {"cart_value": False}}, "cart_value"),
+        ({"type": "product_view", "product_id": "p", "payload": {"position": True}}, "position"),
+        # the client's clock: ISO text with a zone, not before 2000 nor a day ahead of ours
+        ({"type": "page_view", "ts": 1767225600, "payload": {"path": "/"}}, "ts: must be ISO"),
+        ({"type": "page_view", "ts": "2026-03-01T12:00:00", "payload": {"path": "/"}}, "zone"),
+        ({"type": "page_view", "ts": "0001-01-01T00:00:00Z", "payload": {"path": "/"}}, "before"),
+        ({"type": "page_view", "ts": "9999-12-31T00:00:00Z", "payload": {"path": "/"}}, "after"),
+        ({"type": "page_view", "ts": "2026-03-02T12:00:01Z", "payload": {"path": "/"}}, "after"),
     ],
 )
 def test_invalid_events_say_why(raw: object, fragment: str) -> None:
