@@ -11,10 +11,12 @@ import logging
 import os
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emporium.settings import Settings
-from models.serving import RecommendationService
+
+if TYPE_CHECKING:  # pandas and scipy come with it: imported once there is a champion to load
+    from models.serving import RecommendationService
 
 log = logging.getLogger(__name__)
 DEFAULT_NAME = "emporium-recommender"
@@ -66,6 +68,7 @@ class Champion:
             return self._service
 
     def _refresh(self) -> RecommendationService | None:
+        from models.serving import RecommendationService
         from models.tracking.promotion import champion_version, load_champion
 
         if self._client is None:

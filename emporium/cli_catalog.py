@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from emporium.catalog_loader import load_online_retail_shop
 from emporium.cli_db import migrate
 from emporium.settings import get_settings
-from emporium.wiring import unit_of_work_factory
-from models.datasets import DatasetError, get_dataset
 
 app = typer.Typer(help="The catalog: loading a dataset's shop.", no_args_is_help=True)
-LOADERS = {"online-retail": load_online_retail_shop}
+# Dataset -> loader function in emporium.catalog_loader (imported on use: it needs pandas).
+LOADERS = {"online-retail": "load_online_retail_shop"}
 
 
 @app.command("load")
@@ -20,12 +18,16 @@ def load(
     limit: int = typer.Option(None, min=1, help="Load only the first N products."),
 ) -> None:
     """Load a dataset's catalog into the database (migrations are applied first)."""
-    loader = LOADERS.get(dataset)
-    if loader is None:
+    from emporium import catalog_loader
+    from emporium.wiring import unit_of_work_factory
+    from models.datasets import DatasetError, get_dataset
+
+    if dataset not in LOADERS:
         typer.echo(
             f"error: no catalog loader for {dataset!r}; known: {', '.join(LOADERS)}", err=True
         )
         raise typer.Exit(2)
+    loader = getattr(catalog_loader, LOADERS[dataset])
     settings = get_settings()
     try:
         # The dataset is looked for before the database is touched.

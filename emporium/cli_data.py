@@ -8,8 +8,6 @@ from pathlib import Path
 import typer
 
 from emporium.settings import get_settings
-from models.datasets import DATASETS, DatasetError, dataset_status, get_dataset
-from models.datasets.fetch import fetch_dataset
 
 app = typer.Typer(
     help="Datasets: what is in the data directory, and fetching them.", no_args_is_help=True
@@ -22,6 +20,8 @@ def list_datasets(
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip sha256 checks."),
 ) -> None:
     """Show each known dataset: present, valid (sha256 from PROVENANCE.md), official source."""
+    from models.datasets import DATASETS, dataset_status  # with the loaders: pandas
+
     data_dir = get_settings().data_dir
     rows = [dataset_status(d, data_dir, verify=not no_verify) for d in DATASETS.values()]
     if as_json:
@@ -43,6 +43,9 @@ def fetch(
     timeout: float = typer.Option(60.0, min=0.1, help="Network time-out in seconds."),
 ) -> None:
     """Download a dataset from its official source into the data directory."""
+    from models.datasets import DatasetError, get_dataset
+    from models.datasets.fetch import fetch_dataset
+
     try:
         dataset = get_dataset(name)
         target = fetch_dataset(dataset, get_settings().data_dir, url=url, timeout_s=timeout)

@@ -7,11 +7,8 @@ import contextlib
 from pathlib import Path
 
 import typer
-from sqlalchemy.engine import make_url
 
-from commerce.adapters.db import upgrade
 from emporium.settings import Settings, get_settings
-from emporium.wiring import database_sessions, error_line, redact
 
 app = typer.Typer(help="The relational database: migrations, the outbox.", no_args_is_help=True)
 
@@ -30,6 +27,8 @@ def make_state_dir(settings: Settings) -> None:
 
 def _sqlite_file(url: str) -> Path | None:
     """The file of a SQLite URL, or None for other databases (and in-memory SQLite)."""
+    from sqlalchemy.engine import make_url  # SQLAlchemy and the wiring are imported on use
+
     try:
         parsed = make_url(url)
     except Exception:  # noqa: BLE001 - an unparseable URL is reported by the caller
@@ -44,6 +43,9 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 
     A SQLite file (and state directory) that did not exist before is removed again when
     migrating fails, so a failed command leaves nothing behind."""
+    from commerce.adapters.db import upgrade
+    from emporium.wiring import error_line, redact
+
     new_state_dir = not settings.state_path.exists()
     make_state_dir(settings)
     url = settings.database_url
@@ -68,6 +70,8 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 @app.command("upgrade")
 def upgrade_command(revision: str = typer.Argument("head")) -> None:
     """Run the Alembic migrations up to ``revision`` (default: the newest)."""
+    from emporium.wiring import redact
+
     settings = get_settings()
     migrate(settings, revision)
     typer.echo(f"database {redact(settings.database_url)} is at {revision}")
@@ -81,6 +85,7 @@ def outbox_command(
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
+    from emporium.wiring import database_sessions, error_line
 
     url = get_settings().database_url
     file = _sqlite_file(url)

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from commerce.adapters.security import PasswordHasher
-from commerce.domain.errors import CommerceError
-from commerce.service_layer.auth import create_admin
 from emporium.cli_db import migrate
 from emporium.settings import get_settings
-from emporium.wiring import unit_of_work_factory
 
 app = typer.Typer(help="Manage users.", no_args_is_help=True)
 
@@ -26,6 +22,11 @@ def create_admin_command(
     ),
 ) -> None:
     """Create an administrator account (migrations are applied first)."""
+    from commerce.adapters.security import PasswordHasher
+    from commerce.domain.errors import CommerceError
+    from commerce.service_layer.auth import create_admin
+    from emporium.wiring import unit_of_work_factory
+
     settings = get_settings()
     migrate(settings)
     try:

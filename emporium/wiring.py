@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,10 +20,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from commerce.adapters.cache import Cache, cache_from_url
 from commerce.adapters.db import make_engine, make_session_factory
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-from emporium.champion import Champion
 from emporium.settings import Settings
-from models.serving import RecommendationService
 from pipelines.events import EventBus
+
+if TYPE_CHECKING:  # the model side (pandas, scipy) is imported when a container is built
+    from emporium.champion import Champion
+    from models.serving import RecommendationService
 
 log = logging.getLogger(__name__)
 
@@ -254,6 +256,8 @@ def build_container(settings: Settings, check: bool = True) -> Container:
             built[name] = build()
         except Exception as e:
             raise EngineUnavailable(SETTINGS_BY_ENGINE[name], urls[name], str(e)) from e
+    from emporium.champion import Champion
+
     engine = built["database"]
     container = Container(
         settings,

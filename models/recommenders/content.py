@@ -11,8 +11,6 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.preprocessing import normalize
 
 from models.columns import ITEM_COL
 from models.recommenders.base import Recommender
@@ -49,6 +47,10 @@ class ContentTfidf(Recommender):
         return pd.Index(self.item_text.index).union(pd.Index(interactions[ITEM_COL].unique()))
 
     def _fit(self, matrix: sp.csr_matrix, interactions: pd.DataFrame) -> None:
+        # scikit-learn is imported on use: it takes seconds, and every CLI command imports this.
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.preprocessing import normalize
+
         text = self.item_text.reindex(self.item_ids_).fillna("").astype(str)
         vectorizer = TfidfVectorizer(
             max_features=self.max_features, ngram_range=self.ngram_range, sublinear_tf=True
@@ -56,5 +58,7 @@ class ContentTfidf(Recommender):
         self.vectors_ = normalize(vectorizer.fit_transform(text.to_numpy())).astype(np.float32)
 
     def _score(self, history: sp.csr_matrix, user_index: np.ndarray) -> np.ndarray:
+        from sklearn.preprocessing import normalize
+
         profile = normalize(history @ self.vectors_)
         return (profile @ self.vectors_.T).toarray()
