@@ -195,17 +195,25 @@ def embed_catalog_in_background(container: Container) -> threading.Thread | None
     far, so the API embeds the whole catalog once at start-up. Returns the thread, or None
     when semantic search is off.
     """
-    remember = getattr(container.search, "remember", None)
-    if not container.settings.search.semantic or remember is None:
+    search = container.search
+    if not container.settings.search.semantic or not hasattr(search, "remember"):
         return None
+    # The vectors of the last run: only new or edited products are embedded again.
+    saved = container.settings.state_path / "search-vectors.npz"
 
     def run() -> None:
         from emporium.search_indexing import catalog_documents
 
         started = time.perf_counter()
         try:
+            restored = search.restore(saved)
+        except ValueError:
+            log.warning("semantic search: %s is unreadable; embedding from scratch", saved)
+            restored = 0
+        try:
             docs = list(catalog_documents(container.session_factory))
-            remember(docs)
+            search.remember(docs)
+            search.save(saved)
         except Exception:
             log.exception(
                 "semantic search: embedding the catalog failed; "
@@ -213,9 +221,11 @@ def embed_catalog_in_background(container: Container) -> threading.Thread | None
             )
             return
         log.info(
-            "semantic search: %d products embedded in %.0f s",
+            "semantic search: %d products ready in %.0f s (%d vectors from %s)",
             len(docs),
             time.perf_counter() - started,
+            restored,
+            saved,
         )
 
     thread = threading.Thread(target=run, name="embed-catalog", daemon=True)

@@ -89,6 +89,22 @@ def test_semantic_search_embeds_the_whole_catalog_at_start(
         assert embedded == {"m1", "t1"}
     finally:
         container.close()
+    # A restart reads the saved vectors and embeds nothing that has not changed.
+    restarted = build_container(settings)
+    try:
+        search = restarted.search
+        assert isinstance(search, HybridSearchEngine)
+        calls: list[list[str]] = []
+        encode = search.encoder.encode
+        monkeypatch.setattr(
+            search.encoder, "encode", lambda texts: calls.append(texts) or encode(texts)
+        )
+        thread = embed_catalog_in_background(restarted)
+        assert thread is not None
+        thread.join(timeout=120)
+        assert set(search._vectors) == {"m1", "t1"} and calls == []
+    finally:
+        restarted.close()
 
 
 def test_without_semantic_search_nothing_is_embedded(settings_env: None) -> None:

@@ -13,10 +13,15 @@ candidates is added to it and the candidates are scored again.
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import re
+import tempfile
 import threading
+import zipfile
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -138,6 +143,64 @@ class HybridSearchEngine(DelegatingEngine):
                     self._vectors.popitem(last=False)
                 self._smoothed.clear()
                 self._catalog = None
+
+    def save(self, path: Path) -> int:
+        """Write the product vectors to ``path`` (an ``.npz``, replaced whole); returns how many.
+
+        ``restore`` reads them back, so a restarted process embeds only what changed."""
+        with self._lock:
+            entries = list(self._vectors.items())
+        texts = [[pid, name, desc] for pid, ((name, desc), _) in entries]
+        dim = entries[0][1][1].shape[0] if entries else 0
+        matrix = np.stack([v for _, (_, v) in entries]) if entries else np.zeros((0, dim))
+        meta = json.dumps({"tag": self._tag(), "products": texts})
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                np.savez(out, vectors=matrix.astype(np.float32), meta=meta)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return len(entries)
+
+    def restore(self, path: Path) -> int:
+        """Read vectors written by ``save`` with the same encoder and description weight.
+
+        Returns how many were read: 0 when the file is missing or was written with other
+        settings. A product whose name or description has changed since is embedded again
+        by ``remember``.
+
+        Raises
+        ------
+        ValueError
+            If the file is not one ``save`` wrote.
+        """
+        if not path.is_file():
+            return 0
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                matrix = np.asarray(data["vectors"], dtype=np.float32)
+            products = [(str(p), str(n), str(d)) for p, n, d in meta["products"]]
+        except (OSError, EOFError, zipfile.BadZipFile, KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{path} is not a saved vectors file: {e}") from e
+        if len(products) != len(matrix):
+            raise ValueError(f"{path} is not a saved vectors file: counts differ")
+        if meta.get("tag") != self._tag():
+            return 0
+        with self._lock:
+            for (pid, name, desc), vector in zip(products, matrix, strict=True):
+                self._vectors.setdefault(pid, ((name, desc), vector))
+            self._smoothed.clear()
+            self._catalog = None
+        return len(products)
+
+    def _tag(self) -> str:
+        """What the vectors depend on besides the product text."""
+        encoder = type(self.encoder)
+        return f"{encoder.__module__}.{encoder.__qualname__} w={self.description_weight}"
 
     def _known(self, key: tuple[str, str, str]) -> bool:
         entry = self._vectors.get(key[0])

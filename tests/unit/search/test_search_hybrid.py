@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -169,3 +171,42 @@ def test_factory_wraps_the_engine_when_semantic_is_asked() -> None:
     engine = search_engine_from_url("embedded://:memory:", semantic=True)
     assert isinstance(engine, HybridSearchEngine)
     engine.close()
+
+
+def test_saved_vectors_are_restored_and_only_edited_products_embedded_again(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "vectors.npz"
+    with fake_hybrid() as first:
+        first.remember(catalog())
+        assert first.save(path) == len(catalog())
+        before = dict(first._vectors)
+    with fake_hybrid() as second:
+        encoder = second.encoder
+        assert isinstance(encoder, FakeEncoder)
+        assert second.restore(path) == len(catalog())
+        assert {pid: v.tolist() for pid, (_, v) in second._vectors.items()} == {
+            pid: v.tolist() for pid, (_, v) in before.items()
+        }
+        second.remember(catalog())
+        assert encoder.calls == 0
+        edited = catalog()[0]
+        second.remember([dataclasses.replace(edited, name=edited.name + " gaming")])
+        assert encoder.calls == 2  # the name, and name + description, of that one product
+
+
+def test_vectors_of_other_settings_are_not_restored_and_a_bad_file_is_an_error(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "vectors.npz"
+    with fake_hybrid() as first:
+        first.remember(catalog())
+        first.save(path)
+    with fake_hybrid(description_weight=0.0) as other:
+        assert other.restore(path) == 0 and not other._vectors
+    with fake_hybrid() as engine:
+        assert engine.restore(tmp_path / "missing.npz") == 0
+        (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 not a zip")
+        with pytest.raises(ValueError, match="is not a saved vectors file"):
+            engine.restore(tmp_path / "bad.npz")
+        assert not engine._vectors
