@@ -30,6 +30,7 @@ def replay(
     limit: int | None = None,
     batch_size: int = 5000,
     sleep: Callable[[float], None] = time.sleep,
+    stats: ReplayStats | None = None,
 ) -> ReplayStats:
     """Publish ``stream`` to ``bus``.
 
@@ -44,8 +45,10 @@ def replay(
         Stop after this many events.
     batch_size
         Events per publish call (one on-disk segment each).
+    stats
+        Counts to add to; pass one to know what was published when publishing fails.
     """
-    stats = ReplayStats()
+    stats = ReplayStats() if stats is None else stats
     buffers: dict[str, list[Event]] = defaultdict(list)
     start_wall, start_ts = time.monotonic(), None
     for topic, event in itertools.islice(stream, limit):

@@ -10,6 +10,8 @@ from typer.testing import CliRunner
 
 from emporium.cli import app
 from emporium.settings import get_settings
+from pipelines.events import factory
+from pipelines.events.errors import PublishFailed
 from pipelines.events.factory import event_bus_from_url
 
 runner = CliRunner()
@@ -131,3 +133,27 @@ def test_a_taobao_row_without_a_time_mid_file_publishes_nothing(state: Path) -> 
     assert result.exit_code == 2, result.output
     assert "(line 11: timestamp is not whole seconds)" in result.stderr
     assert not (state / "events").exists()
+
+
+class BusFailingOnThirdPublish:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def publish(self, topic: str, events: object) -> None:
+        self.calls += 1
+        if self.calls == 3:
+            raise PublishFailed(f"could not publish to {topic}", topic=topic)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_bus_failing_part_way_says_what_was_published(
+    state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    put(state, "rees46-multicategory-2019-oct-head/2019-Oct.csv", rees46_rows({}))
+    monkeypatch.setattr(factory, "event_bus_from_url", lambda url: BusFailingOnThirdPublish())
+    result = runner.invoke(app, ["replay", "rees46", "--batch-size", "5"])
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: could not publish to ")
+    assert "(after 10 events were published; replaying again is safe" in result.stderr
