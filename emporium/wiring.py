@@ -206,12 +206,12 @@ def embed_catalog_in_background(container: Container) -> threading.Thread | None
 
         started = time.perf_counter()
         try:
-            restored = search.restore(saved)
-        except ValueError:
-            log.warning("semantic search: %s is unreadable; embedding from scratch", saved)
-            restored = 0
-        try:
             docs = list(catalog_documents(container.session_factory))
+            try:
+                restored = search.restore(saved, only={doc.product_id for doc in docs})
+            except ValueError:
+                log.warning("semantic search: %s is unreadable; embedding from scratch", saved)
+                restored = 0
             search.remember(docs)
             search.save(saved)
         except Exception:

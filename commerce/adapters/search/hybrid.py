@@ -20,7 +20,7 @@ import tempfile
 import threading
 import zipfile
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 
@@ -165,12 +165,13 @@ class HybridSearchEngine(DelegatingEngine):
             raise
         return len(entries)
 
-    def restore(self, path: Path) -> int:
+    def restore(self, path: Path, only: Collection[str] | None = None) -> int:
         """Read vectors written by ``save`` with the same encoder and description weight.
 
-        Returns how many were read: 0 when the file is missing or was written with other
-        settings. A product whose name or description has changed since is embedded again
-        by ``remember``.
+        Returns how many were taken: 0 when the file is missing or was written with other
+        settings. ``only``: the product ids to take (e.g. those still in the catalog; a
+        product no longer sold should not be anyone's neighbour). A product whose name or
+        description has changed since is embedded again by ``remember``.
 
         Raises
         ------
@@ -190,12 +191,15 @@ class HybridSearchEngine(DelegatingEngine):
             raise ValueError(f"{path} is not a saved vectors file: counts differ")
         if meta.get("tag") != self._tag():
             return 0
+        taken = 0
         with self._lock:
             for (pid, name, desc), vector in zip(products, matrix, strict=True):
-                self._vectors.setdefault(pid, ((name, desc), vector))
+                if only is None or pid in only:
+                    self._vectors.setdefault(pid, ((name, desc), vector))
+                    taken += 1
             self._smoothed.clear()
             self._catalog = None
-        return len(products)
+        return taken
 
     def _tag(self) -> str:
         """What the vectors depend on besides the product text."""

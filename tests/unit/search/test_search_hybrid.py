@@ -204,6 +204,9 @@ def test_vectors_of_other_settings_are_not_restored_and_a_bad_file_is_an_error(
         first.save(path)
     with fake_hybrid(description_weight=0.0) as other:
         assert other.restore(path) == 0 and not other._vectors
+    with fake_hybrid() as some:
+        kept = {catalog()[0].product_id, catalog()[1].product_id, "gone"}
+        assert some.restore(path, only=kept) == 2 and set(some._vectors) == kept - {"gone"}
     with fake_hybrid() as engine:
         assert engine.restore(tmp_path / "missing.npz") == 0
         (tmp_path / "bad.npz").write_bytes(b"PK\x03\x04 not a zip")
