@@ -3,6 +3,7 @@ under ``make test`` every engine runs, and a test that silently skipped would hi
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -11,6 +12,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
+# py4j logs "Closing down clientserver connection" from a finaliser at interpreter exit, after
+# pytest has closed the stream logging writes to: a "--- Logging error ---" traceback in CI.
+logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 def _engine_url(variable: str, engine: str) -> str:
