@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 
@@ -12,10 +13,19 @@ from emporium.settings import Settings, get_settings
 
 def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
+    from uvicorn.logging import DefaultFormatter
 
     from emporium.wiring import EngineUnavailable, build_container, embed_catalog_in_background
     from serving.app import create_app
 
+    # Our own INFO lines (which model version is served, the catalog embedded) look like
+    # uvicorn's; other libraries stay at WARNING.
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        DefaultFormatter("%(levelprefix)s %(name)s: %(message)s", use_colors=False)
+    )
+    logging.basicConfig(handlers=[handler])
+    logging.getLogger("emporium").setLevel(logging.INFO)
     try:
         container = build_container(settings)
     except EngineUnavailable as e:
