@@ -189,8 +189,8 @@ class HybridSearchEngine(DelegatingEngine):
             raise ValueError(f"{path} is not a saved vectors file: {e}") from e
         if len(products) != len(matrix):
             raise ValueError(f"{path} is not a saved vectors file: counts differ")
-        if meta.get("tag") != self._tag():
-            return 0
+        if meta.get("tag") != self._tag() or matrix.shape[1:] != self._dimension():
+            return 0  # written with other settings, or by an encoder with another output size
         taken = 0
         with self._lock:
             for (pid, name, desc), vector in zip(products, matrix, strict=True):
@@ -200,6 +200,9 @@ class HybridSearchEngine(DelegatingEngine):
             self._smoothed.clear()
             self._catalog = None
         return taken
+
+    def _dimension(self) -> tuple[int, ...]:
+        return tuple(self.encoder.encode(["dimension"]).shape[1:])
 
     def _tag(self) -> str:
         """What the vectors depend on besides the product text."""

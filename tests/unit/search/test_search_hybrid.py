@@ -188,11 +188,12 @@ def test_saved_vectors_are_restored_and_only_edited_products_embedded_again(
         assert {pid: v.tolist() for pid, (_, v) in second._vectors.items()} == {
             pid: v.tolist() for pid, (_, v) in before.items()
         }
+        assert encoder.calls == 1  # a one-word probe of the encoder's output size
         second.remember(catalog())
-        assert encoder.calls == 0
+        assert encoder.calls == 1
         edited = catalog()[0]
         second.remember([dataclasses.replace(edited, name=edited.name + " gaming")])
-        assert encoder.calls == 2  # the name, and name + description, of that one product
+        assert encoder.calls == 3  # the name, and name + description, of that one product
 
 
 def test_vectors_of_other_settings_are_not_restored_and_a_bad_file_is_an_error(
@@ -204,6 +205,10 @@ def test_vectors_of_other_settings_are_not_restored_and_a_bad_file_is_an_error(
         first.save(path)
     with fake_hybrid(description_weight=0.0) as other:
         assert other.restore(path) == 0 and not other._vectors
+    with fake_hybrid() as wider:
+        encode = wider.encoder.encode
+        wider.encoder.encode = lambda texts: np.hstack([encode(texts), encode(texts)])  # type: ignore[method-assign]
+        assert wider.restore(path) == 0 and not wider._vectors
     with fake_hybrid() as some:
         kept = {catalog()[0].product_id, catalog()[1].product_id, "gone"}
         assert some.restore(path, only=kept) == 2 and set(some._vectors) == kept - {"gone"}
