@@ -12,9 +12,14 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
-# py4j logs "Closing down clientserver connection" from a finaliser at interpreter exit, after
-# pytest has closed the stream logging writes to: a "--- Logging error ---" traceback in CI.
-logging.getLogger("py4j").setLevel(logging.WARNING)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # Some library's logging setup leaves a handler on a stream pytest captured and has closed
+    # by now; py4j's threads and finalisers still log at interpreter exit, and CI ended with
+    # "--- Logging error ---" tracebacks. Errors inside logging are silenced only now, when no
+    # test is left whose logging could fail.
+    logging.raiseExceptions = False
 
 
 def _engine_url(variable: str, engine: str) -> str:
