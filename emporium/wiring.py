@@ -195,42 +195,43 @@ def embed_catalog_in_background(container: Container) -> threading.Thread | None
     far, so the API embeds the whole catalog once at start-up. Returns the thread, or None
     when semantic search is off.
     """
-    search = container.search
-    if not container.settings.search.semantic or not hasattr(search, "remember"):
+    if not container.settings.search.semantic or not hasattr(container.search, "remember"):
         return None
-    # The vectors of the last run: only new or edited products are embedded again.
-    saved = container.settings.state_path / "search-vectors.npz"
-
-    def run() -> None:
-        from emporium.search_indexing import catalog_documents
-
-        started = time.perf_counter()
-        try:
-            docs = list(catalog_documents(container.session_factory))
-            try:
-                restored = search.restore(saved, only={doc.product_id for doc in docs})
-            except ValueError:
-                log.warning("semantic search: %s is unreadable; embedding from scratch", saved)
-                restored = 0
-            search.remember(docs)
-            search.save(saved)
-        except Exception:
-            log.exception(
-                "semantic search: embedding the catalog failed; "
-                "products are embedded on first sight instead"
-            )
-            return
-        log.info(
-            "semantic search: %d products ready in %.0f s (%d vectors from %s)",
-            len(docs),
-            time.perf_counter() - started,
-            restored,
-            saved,
-        )
-
-    thread = threading.Thread(target=run, name="embed-catalog", daemon=True)
+    thread = threading.Thread(
+        target=_embed_catalog, args=(container,), name="embed-catalog", daemon=True
+    )
     thread.start()
     return thread
+
+
+def _embed_catalog(container: Container) -> None:
+    """Embed the catalog, starting from the vectors saved by the last run (only new or
+    edited products are embedded again), and save them for the next."""
+    from emporium.search_indexing import catalog_documents
+
+    search = container.search
+    saved = container.settings.state_path / "search-vectors.npz"
+    started = time.perf_counter()
+    try:
+        docs = list(catalog_documents(container.session_factory))
+        try:
+            restored = search.restore(saved, only={doc.product_id for doc in docs})
+        except ValueError:
+            log.warning("semantic search: %s is unreadable; embedding from scratch", saved)
+            restored = 0
+        search.remember(docs)
+        search.save(saved)
+    except Exception:
+        log.exception(
+            "semantic search: embedding the catalog failed; "
+            "products are embedded on first sight instead"
+        )
+        return
+    elapsed = time.perf_counter() - started
+    log.info(
+        "semantic search: %d products ready in %.0f s (%d vectors from %s)",
+        len(docs), elapsed, restored, saved,
+    )  # fmt: skip
 
 
 SETTINGS_BY_ENGINE = {

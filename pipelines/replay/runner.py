@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from pipelines.events import Event, EventBus
+from pipelines.events.errors import EventBusError
 from pipelines.replay.common import TopicEvent
 
 
@@ -30,7 +31,6 @@ def replay(
     limit: int | None = None,
     batch_size: int = 5000,
     sleep: Callable[[float], None] = time.sleep,
-    stats: ReplayStats | None = None,
 ) -> ReplayStats:
     """Publish ``stream`` to ``bus``.
 
@@ -45,10 +45,36 @@ def replay(
         Stop after this many events.
     batch_size
         Events per publish call (one on-disk segment each).
-    stats
-        Counts to add to; pass one to know what was published when publishing fails.
+
+    Raises
+    ------
+    pipelines.events.errors.EventBusError
+        When publishing fails; after some events were published, the message says how many
+        and that replaying again is safe.
     """
-    stats = ReplayStats() if stats is None else stats
+    stats = ReplayStats()
+    try:
+        _publish_all(stream, bus, stats, speedup, limit, batch_size, sleep)
+    except EventBusError as e:
+        if not stats.total:
+            raise
+        raise type(e)(
+            f"{e.message} (after {stats.total} events were published; replaying again is "
+            "safe: replayed event ids are derived from the rows and silver keeps one of each)",
+            **e.details,
+        ) from e
+    return stats
+
+
+def _publish_all(
+    stream: Iterable[TopicEvent],
+    bus: EventBus,
+    stats: ReplayStats,
+    speedup: float | None,
+    limit: int | None,
+    batch_size: int,
+    sleep: Callable[[float], None],
+) -> None:
     buffers: dict[str, list[Event]] = defaultdict(list)
     start_wall, start_ts = time.monotonic(), None
     for topic, event in itertools.islice(stream, limit):
@@ -63,7 +89,6 @@ def replay(
         if len(buffers[topic]) >= batch_size:
             _flush(bus, {topic: buffers.pop(topic)}, stats)
     _flush(bus, buffers, stats)
-    return stats
 
 
 def _flush(bus: EventBus, buffers: dict[str, list[Event]], stats: ReplayStats) -> None:
