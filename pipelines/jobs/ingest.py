@@ -105,8 +105,11 @@ def start_ingest(spark: SparkSession, settings: IngestSettings) -> list[Streamin
     ]
     queries = []
     for name, frame, path, partitions in sinks:
+        # One task per (date, type) in each micro-batch: a batch writes one file per value,
+        # not one per Kafka partition or log segment and value.
         writer = (
-            frame.writeStream.format("parquet")
+            frame.repartition(*partitions)
+            .writeStream.format("parquet")
             .queryName(f"ingest-{name}")
             .option("checkpointLocation", str(lake.checkpoint(f"ingest-{name}")))
             .partitionBy(*partitions)
