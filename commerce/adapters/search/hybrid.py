@@ -151,8 +151,7 @@ class HybridSearchEngine(DelegatingEngine):
         with self._lock:
             entries = list(self._vectors.items())
         texts = [[pid, name, desc] for pid, ((name, desc), _) in entries]
-        dim = entries[0][1][1].shape[0] if entries else 0
-        matrix = np.stack([v for _, (_, v) in entries]) if entries else np.zeros((0, dim))
+        matrix = np.stack([v for _, (_, v) in entries]) if entries else np.zeros((0, 0))
         meta = json.dumps({"tag": self._tag(), "products": texts})
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
