@@ -173,21 +173,28 @@ def test_factory_wraps_the_engine_when_semantic_is_asked() -> None:
     engine.close()
 
 
+def vectors_by_id(engine: HybridSearchEngine) -> dict[str, list[float]]:
+    return {pid: vector.tolist() for pid, (_, vector) in engine._vectors.items()}
+
+
+def save_catalog_vectors(path: Path) -> dict[str, list[float]]:
+    """Embed the test catalog and save its vectors to ``path``; returns them by product id."""
+    with fake_hybrid() as engine:
+        engine.remember(catalog())
+        assert engine.save(path) == len(catalog())
+        return vectors_by_id(engine)
+
+
 def test_saved_vectors_are_restored_and_only_edited_products_embedded_again(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "vectors.npz"
-    with fake_hybrid() as first:
-        first.remember(catalog())
-        assert first.save(path) == len(catalog())
-        before = dict(first._vectors)
+    before = save_catalog_vectors(path)
     with fake_hybrid() as second:
         encoder = second.encoder
         assert isinstance(encoder, FakeEncoder)
         assert second.restore(path) == len(catalog())
-        assert {pid: v.tolist() for pid, (_, v) in second._vectors.items()} == {
-            pid: v.tolist() for pid, (_, v) in before.items()
-        }
+        assert vectors_by_id(second) == before
         assert encoder.calls == 1  # a one-word probe of the encoder's output size
         second.remember(catalog())
         assert encoder.calls == 1
@@ -200,9 +207,7 @@ def test_vectors_of_other_settings_are_not_restored_and_a_bad_file_is_an_error(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "vectors.npz"
-    with fake_hybrid() as first:
-        first.remember(catalog())
-        first.save(path)
+    save_catalog_vectors(path)
     with fake_hybrid(description_weight=0.0) as other:
         assert other.restore(path) == 0 and not other._vectors
     with fake_hybrid() as wider:
