@@ -1,5 +1,6 @@
-"""``emporium worker``: relays the commerce outbox to the event bus and expires stock
-reservations. Run one or more; both jobs are safe to run concurrently."""
+"""``emporium worker``: relays the commerce outbox to the event bus, expires stock
+reservations and retries refunds the payment provider left unanswered. Run one or more; the
+jobs are safe to run concurrently."""
 
 from __future__ import annotations
 
@@ -28,23 +29,29 @@ def _expiry_loop(
     every_s: float,
 ) -> None:
     from commerce.service_layer.expiry import expire_due
+    from commerce.service_layer.payment import retry_refunds
 
     while not stop.is_set():
         try:
             expire_due(uow_factory, provider)
+            if provider is not None:
+                retry_refunds(uow_factory, provider)
         except Exception:  # a worker must outlive database blips; it retries next round
-            log.exception("reservation expiry pass failed")
+            log.exception("reservation expiry or refund retry pass failed")
         stop.wait(every_s)
 
 
 def worker_command(
     expiry_interval: float = typer.Option(5.0, min=0.1, help="Seconds between expiry passes."),
-    payments_url: str = typer.Option("", envvar="EMPORIUM_PAYMENTS__URL",
-                                     help="Payments sandbox URL (reconciles unknown payments)."),
+    payments_url: str = typer.Option(
+        "", envvar="EMPORIUM_PAYMENTS__URL",
+        help="Payments sandbox URL (reconciles unknown payments, retries refunds).",
+    ),
     payments_ca: Path = typer.Option(None, envvar="EMPORIUM_PAYMENTS__CA_FILE",
                                      help="CA certificate the sandbox's TLS is verified with."),
 ) -> None:  # fmt: skip
-    """Relay the outbox to the event bus and expire reservations until interrupted."""
+    """Relay the outbox to the event bus, expire reservations and retry refunds until
+    interrupted."""
     # The worker's engines load here, not when the CLI starts.
     from commerce.adapters.db import make_engine, make_session_factory
     from commerce.adapters.outbox import SqlAlchemyOutboxSource

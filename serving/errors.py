@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commerce.domain.errors import CommerceError
+from commerce.domain.payments import PaymentOutcomeUnknown
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "review_exists": 409,
     "review_not_found": 404,
     "payments_unavailable": 503,
+    "tracking_number_in_use": 409,
 }
 
 
@@ -111,6 +113,13 @@ def install_error_handlers(app: FastAPI) -> None:
         # (Starlette's server-error path), logging every 409 as a crash.
         status = STATUS_BY_CODE.get(exc.code, 400)
         return error_response(status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(PaymentOutcomeUnknown)
+    async def _provider_silent(_: Request, exc: PaymentOutcomeUnknown) -> JSONResponse:
+        # Nothing was decided: the caller may simply ask again.
+        return error_response(
+            503, "payments_unavailable", "the payment provider did not answer; try again later"
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

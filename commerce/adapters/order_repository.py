@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commerce.adapters.orm import as_utc, dml, order_lines, orders
-from commerce.domain.errors import VersionConflict
+from commerce.domain.errors import TrackingNumberInUse, VersionConflict
 from commerce.domain.orders import Order, OrderLine
 
 _FIELDS = (
@@ -81,12 +82,18 @@ class SqlAlchemyOrderRepository:
 
     def save(self, order: Order) -> None:
         """Write state changes if nobody else changed the order since it was read."""
-        result = dml(
-            self.session,
-            update(orders)
-            .where(orders.c.id == order.id, orders.c.version == order.version)
-            .values(version=order.version + 1, **{k: getattr(order, k) for k in _MUTABLE}),
-        )
+        try:
+            result = dml(
+                self.session,
+                update(orders)
+                .where(orders.c.id == order.id, orders.c.version == order.version)
+                .values(version=order.version + 1, **{k: getattr(order, k) for k in _MUTABLE}),
+            )
+        except IntegrityError as e:  # the one unique column it writes: a concurrent shipment
+            raise TrackingNumberInUse(
+                "another order ships under this tracking number",
+                {"tracking_number": order.tracking_number},
+            ) from e
         if result.rowcount != 1:
             raise VersionConflict("the order changed concurrently", {"order_id": order.id})
         order.version += 1

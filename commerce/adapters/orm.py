@@ -231,6 +231,8 @@ orders = Table(
 )
 Index("ix_orders_user_id_placed_at", orders.c.user_id, orders.c.placed_at)
 Index("ix_orders_status", orders.c.status)
+# The carrier's webhook finds an order by its tracking number alone, so one number is one order.
+Index("ux_orders_tracking_number", orders.c.tracking_number, unique=True)
 
 order_lines = Table(
     "order_lines",
@@ -282,7 +284,8 @@ payments = Table(
     _ts("created_at"),
     _ts("updated_at"),
     CheckConstraint(
-        "status IN ('pending', 'captured', 'failed', 'unknown', 'refunded', 'held')",
+        "status IN ('pending', 'captured', 'failed', 'unknown', 'refunded', 'held', "
+        "'refund_pending', 'refund_failed', 'cancelled')",
         name="status",
     ),
 )

@@ -36,13 +36,21 @@ class SqlAlchemyPaymentRepository:
         )
         return result.rowcount == 1
 
-    def unresolved(self, older_than: datetime, limit: int = 100) -> list[str]:
-        """Orders whose payment outcome is still unknown (for reconciliation)."""
+    def statuses(self, order_ids: Sequence[str]) -> dict[str, str]:
+        """Payment status per order id (orders without a payment are left out)."""
+        if not order_ids:
+            return {}
+        query = select(payments.c.order_id, payments.c.status).where(
+            payments.c.order_id.in_(list(order_ids))
+        )
+        return {str(o): str(s) for o, s in self.session.execute(query)}
+
+    def due(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
+        """Orders whose payment has been in ``status`` since before ``older_than``, oldest
+        first (the worker retries them)."""
         query = (
             select(payments.c.order_id)
-            .where(
-                payments.c.status.in_(["pending", "unknown"]), payments.c.updated_at <= older_than
-            )
+            .where(payments.c.status == status, payments.c.updated_at <= older_than)
             .order_by(payments.c.updated_at)
             .limit(limit)
         )

@@ -128,3 +128,10 @@ class PaymentsUnavailable(CommerceError):
 
 class DuplicateReview(CommerceError):
     code = "review_exists"
+
+
+class TrackingNumberInUse(CommerceError):
+    """Another order already ships under this tracking number (the carrier's webhook finds
+    orders by it)."""
+
+    code = "tracking_number_in_use"

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from commerce.domain import events
-from commerce.domain.errors import OrderNotFound
+from commerce.domain.errors import OrderNotFound, TrackingNumberInUse
 from commerce.domain.orders import PACKED, PAID, STOCK_RESERVED_STATES, Order
 from commerce.domain.payments import PaymentProvider
 from commerce.domain.products import Product
-from commerce.service_layer import inventory
+from commerce.service_layer import inventory, payment
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
@@ -44,6 +44,12 @@ def advance(uow: SqlAlchemyUnitOfWork, order_id: str, action: str, user_id: str 
 def ship(uow: SqlAlchemyUnitOfWork, order_id: str, carrier: str, tracking_number: str) -> Order:
     with uow:
         order = load(uow, order_id, None)
+        other = uow.orders.by_tracking_number(tracking_number)
+        if other is not None and other.id != order.id:
+            raise TrackingNumberInUse(
+                "another order ships under this tracking number",
+                {"tracking_number": tracking_number},
+            )
         order.ship(carrier, tracking_number)
         _changed(uow, order, PACKED)
         uow.emit(events.OrderShipped(user_id=order.user_id, order_id=order.id, carrier=carrier,
@@ -62,7 +68,8 @@ def cancel(
     user_id: str | None, reason: str = "customer_request",
 ) -> Order:  # fmt: skip
     """Cancel before shipping: reserved stock is released, sold stock restocked, money
-    refunded."""
+    refunded (or, if the provider does not answer, owed: the payment stays
+    ``refund_pending`` and the worker retries)."""
     with uow_factory() as uow:
         order = load(uow, order_id, user_id)
         previous = order.apply("cancel")
@@ -71,11 +78,13 @@ def cancel(
             inventory.release(uow, order_id, "cancelled")
         elif previous in (PAID, PACKED):
             inventory.restock(uow, order_id, _lines(uow, order))
+        uow.payments.transition(order_id, ["held"], status="cancelled")  # never charged
+        owed = provider is not None and payment.begin_refund(uow, order_id)
         uow.emit(events.OrderCancelled(user_id=order.user_id, order_id=order_id,
                                        previous=previous, reason=reason))  # fmt: skip
         uow.commit()
-    if previous in (PAID, PACKED):
-        refund_payment(uow_factory, provider, order, "cancelled")
+    if owed and provider is not None:
+        payment.settle_refund(uow_factory, provider, order_id, "cancelled")
     return order
 
 
@@ -90,29 +99,14 @@ def receive_return(uow: SqlAlchemyUnitOfWork, order_id: str) -> Order:
 
 
 def refund(uow_factory: UowFactory, provider: PaymentProvider | None, order_id: str) -> Order:
+    """Refund a received return: the order is ``refunded`` and its payment is owed back in
+    the same transaction; the money goes back as in ``cancel``."""
     with uow_factory() as uow:
         order = load(uow, order_id, None)
         previous = order.apply("refund")
         _changed(uow, order, previous)
+        owed = provider is not None and payment.begin_refund(uow, order_id)
         uow.commit()
-    refund_payment(uow_factory, provider, order, "returned")
+    if owed and provider is not None:
+        payment.settle_refund(uow_factory, provider, order_id, "returned")
     return order
-
-
-def refund_payment(
-    uow_factory: UowFactory, provider: PaymentProvider | None, order: Order, reason: str
-) -> None:
-    """Give the money back once (the provider call carries a per-order key)."""
-    with uow_factory() as uow:
-        payment = uow.payments.for_order(order.id)
-    if payment is None or payment.status != "captured" or provider is None:
-        return
-    provider.refund(provider_ref=str(payment.provider_ref), amount=order.total,
-                    idempotency_key=f"refund-{order.id}")  # fmt: skip
-    with uow_factory() as uow:
-        if uow.payments.transition(order.id, ["captured"], status="refunded",
-                                   refunded_amount=order.total):  # fmt: skip
-            uow.emit(events.OrderRefunded(user_id=order.user_id, order_id=order.id,
-                                          amount=order.total, currency=order.currency,
-                                          reason=reason))  # fmt: skip
-        uow.commit()

@@ -3,12 +3,14 @@ idempotency key fixed per order, so retries and reconciliation can never charge 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from commerce.domain import events
 from commerce.domain.errors import OrderNotFound
+from commerce.domain.events import utcnow
 from commerce.domain.orders import Order
 from commerce.domain.payments import (
     CAPTURED,
@@ -21,9 +23,13 @@ from commerce.service_layer.cart import IncomingLine, fold_lines
 from commerce.service_layer.checkout import order_lines_payload
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
+log = logging.getLogger(__name__)
+
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
 OPEN = ("pending", "unknown")
 RECONCILE_AFTER = timedelta(seconds=60)
+REFUND_PENDING, REFUND_FAILED = "refund_pending", "refund_failed"
+REFUND_RETRY_AFTER = timedelta(seconds=30)  # the worker asks a silent provider again after this
 
 
 def payment_key(order_id: str) -> str:
@@ -149,17 +155,72 @@ def _refund_orphan(
     """Money arrived for an order that can no longer be paid: give it back."""
     with uow_factory() as uow:
         order = _order(uow, order_id)
-    if result.provider_ref:
-        provider.refund(provider_ref=result.provider_ref, amount=order.total,
-                        idempotency_key=f"refund-{order_id}")  # fmt: skip
-    with uow_factory() as uow:
-        uow.payments.transition(order_id, ["captured"], status="refunded",
-                                refunded_amount=order.total)  # fmt: skip
-        uow.emit(events.OrderRefunded(user_id=order.user_id, order_id=order_id,
-                                      amount=order.total, currency=order.currency,
-                                      reason="paid_after_cancel"))  # fmt: skip
+        begin_refund(uow, order_id)
         uow.commit()
-    return order, "refunded"
+    return order, settle_refund(uow_factory, provider, order_id, "paid_after_cancel")
+
+
+def refund_key(order_id: str) -> str:
+    return f"refund-{order_id}"
+
+
+def begin_refund(uow: SqlAlchemyUnitOfWork, order_id: str) -> bool:
+    """In the caller's transaction (the one that cancels or refunds the order): the captured
+    payment is now owed back. ``settle_refund`` pays it after the commit; if the provider
+    does not answer, the payment stays ``refund_pending`` and the worker asks again."""
+    return uow.payments.transition(order_id, [CAPTURED], status=REFUND_PENDING)
+
+
+def settle_refund(
+    uow_factory: UowFactory, provider: PaymentProvider, order_id: str, reason: str | None = None
+) -> str:
+    """Ask the provider to return a ``refund_pending`` payment (the key is fixed per order, so
+    asking again never refunds twice). Returns the payment's status afterwards: ``refunded``,
+    ``refund_pending`` (no answer; retried later) or ``refund_failed`` (the provider refused:
+    a person must look). ``reason`` goes on the ``OrderRefunded`` event; retries derive it
+    from the order."""
+    with uow_factory() as uow:
+        order = _order(uow, order_id)
+        row = uow.payments.for_order(order_id)
+    if row is None or row.status != REFUND_PENDING:
+        return str(row.status) if row else "none"
+    try:
+        result = provider.refund(provider_ref=str(row.provider_ref), amount=order.total,
+                                 idempotency_key=refund_key(order_id))  # fmt: skip
+    except PaymentOutcomeUnknown as e:
+        log.warning("refund of order %s not confirmed (%s); the worker will retry", order_id, e)
+        with uow_factory() as uow:
+            uow.payments.transition(order_id, [REFUND_PENDING])  # restarts the retry clock
+            uow.commit()
+        return REFUND_PENDING
+    with uow_factory() as uow:
+        if result.status != "refunded":
+            uow.payments.transition(order_id, [REFUND_PENDING], status=REFUND_FAILED,
+                                    failure_code="refund_refused")  # fmt: skip
+            log.error("the provider refused to refund order %s", order_id)
+            uow.commit()
+            return REFUND_FAILED
+        if uow.payments.transition(order_id, [REFUND_PENDING], status="refunded",
+                                   refunded_amount=order.total):  # fmt: skip
+            why = reason or ("returned" if order.status == "refunded" else "cancelled")
+            uow.emit(events.OrderRefunded(user_id=order.user_id, order_id=order_id,
+                                          amount=order.total, currency=order.currency,
+                                          reason=why))  # fmt: skip
+        uow.commit()
+    return "refunded"
+
+
+def retry_refunds(
+    uow_factory: UowFactory, provider: PaymentProvider, now: datetime | None = None,
+    limit: int = 100,
+) -> int:  # fmt: skip
+    """Settle refunds the provider left unanswered at least ``REFUND_RETRY_AFTER`` ago;
+    returns how many were tried (run by ``emporium worker``)."""
+    with uow_factory() as uow:
+        due = uow.payments.due(REFUND_PENDING, (now or utcnow()) - REFUND_RETRY_AFTER, limit)
+    for order_id in due:
+        settle_refund(uow_factory, provider, order_id)
+    return len(due)
 
 
 def reconcile(uow_factory: UowFactory, provider: PaymentProvider, order_id: str) -> str:

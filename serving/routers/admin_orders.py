@@ -10,6 +10,7 @@ from commerce.domain.orders import STATUSES
 from commerce.service_layer import orders, payment
 from serving.errors import ApiError
 from serving.routers.deps import AdminClaims, new_uow, payment_provider
+from serving.routers.orders import order_out, orders_out
 from serving.schemas.orders import OrderPage, OrderPublic, ShipmentIn
 
 router = APIRouter(prefix="/admin/orders", tags=["orders admin"])
@@ -28,13 +29,14 @@ def all_orders(
                        {"field": "status", "allowed": sorted(STATUSES)})  # fmt: skip
     with new_uow(request) as uow:
         items, total = uow.orders.list_page(None, page, size, status)
-    return OrderPage(items=[OrderPublic.of(o) for o in items], page=page, size=size, total=total)
+    return OrderPage(items=orders_out(request, items), page=page, size=size, total=total)
 
 
 @router.get("/{order_id}", response_model=OrderPublic)
 def get_order(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
     with new_uow(request) as uow:
-        return OrderPublic.of(orders.load(uow, order_id, None))
+        order = orders.load(uow, order_id, None)
+    return order_out(request, order)
 
 
 @router.post("/{order_id}/approve", response_model=OrderPublic)
@@ -48,33 +50,33 @@ def approve(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
 
 @router.post("/{order_id}/pack", response_model=OrderPublic)
 def pack(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
-    return OrderPublic.of(orders.advance(new_uow(request), order_id, "pack", None))
+    return order_out(request, orders.advance(new_uow(request), order_id, "pack", None))
 
 
 @router.post("/{order_id}/ship", response_model=OrderPublic)
 def ship(order_id: str, body: ShipmentIn, request: Request, _: AdminClaims) -> OrderPublic:
     order = orders.ship(new_uow(request), order_id, body.carrier, body.tracking_number)
-    return OrderPublic.of(order)
+    return order_out(request, order)
 
 
 @router.post("/{order_id}/deliver", response_model=OrderPublic)
 def deliver(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
-    return OrderPublic.of(orders.advance(new_uow(request), order_id, "deliver", None))
+    return order_out(request, orders.advance(new_uow(request), order_id, "deliver", None))
 
 
 @router.post("/{order_id}/cancel", response_model=OrderPublic)
 def cancel(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
     order = orders.cancel(lambda: new_uow(request), payment_provider(request), order_id, None,
                           "admin")  # fmt: skip
-    return OrderPublic.of(order)
+    return order_out(request, order)
 
 
 @router.post("/{order_id}/receive-return", response_model=OrderPublic)
 def receive_return(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
-    return OrderPublic.of(orders.receive_return(new_uow(request), order_id))
+    return order_out(request, orders.receive_return(new_uow(request), order_id))
 
 
 @router.post("/{order_id}/refund", response_model=OrderPublic)
 def refund(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
     order = orders.refund(lambda: new_uow(request), payment_provider(request), order_id)
-    return OrderPublic.of(order)
+    return order_out(request, order)

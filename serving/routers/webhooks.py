@@ -17,6 +17,7 @@ from pydantic import ConfigDict, Field, ValidationError
 from commerce.domain.errors import InvalidInput, InvalidToken, OrderNotFound, PaymentsUnavailable
 from commerce.service_layer import orders
 from serving.routers.deps import container, new_uow
+from serving.routers.orders import order_out
 from serving.schemas.base import InputModel
 from serving.schemas.orders import OrderPublic
 
@@ -62,4 +63,4 @@ async def carrier_update(
         raise OrderNotFound("no shipment with this tracking number")
     if update.status == "delivered" and order.status == "shipped":
         order = orders.advance(new_uow(request), order.id, "deliver", None)
-    return OrderPublic.of(order)
+    return order_out(request, order)

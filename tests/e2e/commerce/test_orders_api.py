@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import certifi
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
+from commerce.domain.events import utcnow
+from commerce.service_layer.payment import REFUND_RETRY_AFTER, retry_refunds
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 Code = Callable[[Any], str]
 Headers = dict[str, str]
@@ -44,16 +50,16 @@ def test_fulfilment_return_and_refund(
 ) -> None:  # fmt: skip
     me, sku = customer(), stocked(stock=4)
     order_id = _paid_order(client, me, sku, card("4242424242424242"), qty=2)
-    base = f"/admin/orders/{order_id}"
+    base, tracking = f"/admin/orders/{order_id}", f"T1-{uuid.uuid4().hex[:8]}"
     early = client.post(
-        f"{base}/ship", headers=admin, json={"carrier": "DHL", "tracking_number": "T1"}
+        f"{base}/ship", headers=admin, json={"carrier": "DHL", "tracking_number": tracking}
     )
     assert early.status_code == 409 and code(early) == "illegal_transition"
     assert client.post(f"{base}/pack", headers=admin).json()["status"] == "packed"
     shipped = client.post(
-        f"{base}/ship", headers=admin, json={"carrier": "DHL", "tracking_number": "T1"}
+        f"{base}/ship", headers=admin, json={"carrier": "DHL", "tracking_number": tracking}
     )
-    assert shipped.json()["status"] == "shipped" and shipped.json()["tracking_number"] == "T1"
+    assert shipped.json()["status"] == "shipped" and shipped.json()["tracking_number"] == tracking
     late = client.post(f"/orders/{order_id}/cancel", headers=me)
     assert late.status_code == 409 and code(late) == "illegal_transition"
     assert client.post(f"{base}/deliver", headers=admin).json()["status"] == "delivered"
@@ -152,3 +158,102 @@ def test_carrier_webhook_needs_a_valid_signature(
     assert client.get(f"/orders/{order_id}", headers=me).json()["status"] == "shipped"
     accepted = client.post("/webhooks/carrier", content=raw, headers={"X-Carrier-Signature": good})
     assert accepted.status_code == 200 and accepted.json()["status"] == "delivered"
+
+
+def _silent_provider() -> SandboxPaymentProvider:
+    """A provider nobody answers for (nothing listens on port 9): every call is an unknown
+    outcome, as in an outage."""
+    return SandboxPaymentProvider("https://127.0.0.1:9", Path(certifi.where()), timeout_s=0.5)
+
+
+def _refunds(sandbox: SandboxPaymentProvider, order_id: str) -> int:
+    keys = [r["idempotency_key"] for r in sandbox.ledger()["refunds"]]
+    return keys.count(f"refund-{order_id}")
+
+
+def test_a_refund_the_provider_leaves_unanswered_is_owed_and_retried_once(
+    client: TestClient, container: Any, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], sandbox: SandboxPaymentProvider,
+    session_factory: sessionmaker[Session],
+) -> None:  # fmt: skip
+    """The order is cancelled (or refunded) and its stock restocked whatever the provider
+    does; the money is owed (``refund_pending``) until the worker's retry gets an answer."""
+    me, sku = customer(), stocked(stock=2)
+    cancelled_id = _paid_order(client, me, sku, card("4242424242424242"))
+    returned_id = _paid_order(client, me, sku, card("4242424242424242"))
+    for action in ("pack", "ship", "deliver"):
+        body = {"carrier": "DHL", "tracking_number": uuid.uuid4().hex} if action == "ship" else None
+        assert client.post(f"/admin/orders/{returned_id}/{action}", headers=admin,
+                           json=body).is_success  # fmt: skip
+    assert client.post(f"/orders/{returned_id}/return", headers=me).is_success
+    assert client.post(f"/admin/orders/{returned_id}/receive-return", headers=admin).is_success
+
+    container.extras["payment_provider"] = _silent_provider()
+    cancelled = client.post(f"/orders/{cancelled_id}/cancel", headers=me)
+    refunded = client.post(f"/admin/orders/{returned_id}/refund", headers=admin)
+    container.extras["payment_provider"] = sandbox
+
+    assert cancelled.status_code == 200 and refunded.status_code == 200
+    assert cancelled.json()["status"] == "cancelled" and refunded.json()["status"] == "refunded"
+    for order_id in (cancelled_id, returned_id):
+        assert client.get(f"/orders/{order_id}", headers=me).json()["payment_status"] == (
+            "refund_pending"
+        )
+        assert _refunds(sandbox, order_id) == 0
+    assert _available(client, admin, sku) == 2  # both restocked
+    assert client.post(f"/orders/{cancelled_id}/cancel", headers=me).status_code == 409
+
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(session_factory)
+
+    retry_refunds(uow, sandbox)  # a pass now: ours are not due yet
+    for order_id in (cancelled_id, returned_id):
+        assert client.get(f"/orders/{order_id}", headers=me).json()["payment_status"] == (
+            "refund_pending"
+        )  # not yet due: the retry waits REFUND_RETRY_AFTER
+    later = utcnow() + REFUND_RETRY_AFTER
+    assert retry_refunds(uow, sandbox, now=later, limit=10_000) >= 2
+    assert retry_refunds(uow, sandbox, now=later, limit=10_000) == 0  # settled: not retried
+    for order_id in (cancelled_id, returned_id):
+        assert client.get(f"/orders/{order_id}", headers=me).json()["payment_status"] == "refunded"
+        assert _refunds(sandbox, order_id) == 1
+    listed = {o["id"]: o for o in client.get("/orders", headers=me).json()["items"]}
+    assert listed[cancelled_id]["payment_status"] == "refunded"
+
+
+def test_reconcile_while_the_provider_is_silent_is_503_and_changes_nothing(
+    client: TestClient, container: Any, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], code: Code,
+) -> None:  # fmt: skip
+    me, sku = customer(), stocked(stock=2)
+    container.extras["payment_provider"] = _silent_provider()
+    assert client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1}).is_success
+    body = {"country": "GB", "shipping_address": ADDRESS,
+            "payment": {"method": "card", "token": card("4242424242424242")}}  # fmt: skip
+    placed = client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex},
+                         json=body)  # fmt: skip
+    assert placed.status_code == 202 and placed.json()["payment_status"] == "unknown"
+    order_id = placed.json()["id"]
+    response = client.post(f"/orders/{order_id}/reconcile", headers=me)
+    assert response.status_code == 503 and code(response) == "payments_unavailable"
+    after = client.get(f"/orders/{order_id}", headers=me).json()
+    assert after["status"] == "pending_payment" and after["payment_status"] == "unknown"
+
+
+def test_one_tracking_number_ships_one_order(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], code: Code,
+) -> None:  # fmt: skip
+    """The carrier's webhook finds the order by its tracking number alone."""
+    me, sku = customer(), stocked(stock=2)
+    first, second = (_paid_order(client, me, sku, card("4242424242424242")) for _ in range(2))
+    tracking = f"DUP-{uuid.uuid4().hex[:8]}"
+    for order_id in (first, second):
+        assert client.post(f"/admin/orders/{order_id}/pack", headers=admin).is_success
+    body = {"carrier": "DHL", "tracking_number": tracking}
+    assert client.post(f"/admin/orders/{first}/ship", headers=admin, json=body).is_success
+    again = client.post(f"/admin/orders/{second}/ship", headers=admin, json=body)
+    assert again.status_code == 409 and code(again) == "tracking_number_in_use"
+    assert client.get(f"/orders/{second}", headers=me).json()["status"] == "packed"
+    body["tracking_number"] = f"OWN-{uuid.uuid4().hex[:8]}"
+    assert client.post(f"/admin/orders/{second}/ship", headers=admin, json=body).is_success
