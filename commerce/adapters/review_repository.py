@@ -39,6 +39,9 @@ class SqlAlchemyReviewRepository:
             with self.session.begin_nested():
                 result = dml(self.session, insert(reviews).values(**values))
         except IntegrityError as e:
+            # The savepoint is rolled back, so the session can still ask what collided.
+            if self.mine(int(values["product_id"]), str(values["user_id"])) is None:
+                raise  # not the one-review-per-user rule: a bug, not the client's fault
             raise DuplicateReview("you have already reviewed this product") from e
         pk = result.inserted_primary_key
         assert pk is not None

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from commerce.adapters.security import AccessClaims, JwtTokens, PasswordHasher
 from commerce.domain.errors import InvalidToken, PaymentsUnavailable, PermissionDenied
 from commerce.domain.payments import PaymentProvider
+from commerce.domain.pricing import PricingRules
 from commerce.service_layer.auth import AuthConfig
 from commerce.service_layer.rate_limit import LoginRateLimiter
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -54,6 +55,13 @@ def payment_provider(request: Request) -> PaymentProvider:
     return result
 
 
+def pricing_rules(request: Request) -> PricingRules:
+    """The shop's tax, shipping and currency rules (the defaults unless the container has
+    its own)."""
+    rules = getattr(container(request), "pricing_rules", None)
+    return rules if isinstance(rules, PricingRules) else PricingRules()
+
+
 def login_limiter(request: Request) -> LoginRateLimiter:
     return LoginRateLimiter(container(request).cache)
 
@@ -64,7 +72,14 @@ def current_claims(
 ) -> AccessClaims:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise InvalidToken("an access token is required")
-    return auth_config(request).tokens.verify(credentials.credentials)
+    claims = auth_config(request).tokens.verify(credentials.credentials)
+    # A valid signature is not enough: the account must still exist and be active (a
+    # disabled account's tokens stop working now, not when they expire).
+    with new_uow(request) as uow:
+        user = uow.users.get(claims.user_id)
+    if user is None or not user.is_active:
+        raise InvalidToken("the account behind this token does not exist or is disabled")
+    return claims
 
 
 def optional_claims(

@@ -8,6 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from commerce.adapters.security import JwtTokens
+from commerce.domain.users import User
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium.wiring import Container
 from pipelines.clickstream import MAX_BATCH
 from pipelines.events import CLICKSTREAM, Event
@@ -61,6 +63,9 @@ def test_valid_events_are_published_and_invalid_ones_explained(
 def test_authenticated_user_replaces_the_clients_user_id(
     api: TestClient, container: Container
 ) -> None:
+    with SqlAlchemyUnitOfWork(container.session_factory) as uow:
+        uow.users.upsert_many([User("42", None, None)])  # a token's account must exist
+        uow.commit()
     tokens = JwtTokens(container.jwt_secret, container.jwt_issuer, container.jwt_audience)
     headers = {"Authorization": f"Bearer {tokens.issue('42', 'customer')}"}
     response = api.post("/events", json={"events": [{**VIEW, "user_id": "7"}]}, headers=headers)

@@ -151,3 +151,17 @@ def test_login_is_rate_limited_per_account(client: TestClient, code: Code) -> No
     # even the right password is refused while the account is locked out
     right = client.post("/auth/login", json={"email": email, "password": PASSWORD})
     assert right.status_code == 429 and code(right) == "rate_limited"
+
+
+def test_a_signed_token_for_an_account_that_does_not_exist_is_401(
+    client: TestClient, code: Code
+) -> None:
+    """A valid signature is not enough: it used to reach the cart and fail there (500)."""
+    token = jwt.encode(_claims(f"ghost-{uuid.uuid4().hex}", role="customer"), SECRET)
+    for method, path, body in (
+        ("GET", "/cart", None),
+        ("POST", "/cart/items", {"sku": "X", "quantity": 1}),
+        ("GET", "/orders", None),
+    ):
+        response = client.request(method, path, headers=_bearer(token), json=body)
+        assert response.status_code == 401 and code(response) == "invalid_token", path
