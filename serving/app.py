@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commerce.domain.text import has_nul
 from serving.container import AppContainer
@@ -50,6 +52,9 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
 
     app = FastAPI(title="emporium", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
+    # Inside the request-context middleware: its receive runs in a task group, which would
+    # wrap the 413 in an exception group.
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.middleware("http")(_request_context)
     for module in ROUTERS:
         app.include_router(module.router)
@@ -75,6 +80,32 @@ async def _request_context(
     response = await call_next(request)
     response.headers["X-Request-ID"] = request.state.request_id
     return response
+
+
+class BodyLimit:
+    """Counts the body as it arrives, so a body sent without ``Content-Length`` (chunked) is
+    cut off at ``limit`` bytes too: reading past it raises a 413 in the route, whose error
+    handler answers it; nothing past the limit is buffered."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise HTTPException(413, f"request bodies are limited to {self.limit} bytes")
+            return message
+
+        await self.app(scope, limited, send)
 
 
 def _nul_in_url(request: Request) -> dict[str, object] | None:

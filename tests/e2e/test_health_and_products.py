@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
@@ -68,4 +69,19 @@ def test_oversize_body_is_refused_before_it_is_read(client: TestClient) -> None:
         "/products", content=b"x" * (2 << 20), headers={"content-type": "application/json"}
     )
     assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+
+
+def test_oversize_body_without_a_length_is_cut_off_too(client: TestClient) -> None:
+    """Sent chunked (no Content-Length), a body used to be read whole, however big."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"events": ['
+        for _ in range(2048):
+            yield b'{"type": "view", "item_id": "' + b"x" * 1000 + b'"},'
+        yield b"{}]}"
+
+    json_type = {"content-type": "application/json"}
+    response = client.post("/events", content=chunks(), headers=json_type)
+    assert response.status_code == 413, response.text
     assert response.json()["error"]["code"] == "payload_too_large"
