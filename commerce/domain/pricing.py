@@ -10,6 +10,7 @@ from commerce.domain.errors import InvalidInput
 
 CENT = Decimal("0.01")
 DEFAULT_WEIGHT_GRAMS = 500
+MAX_AMOUNT = Decimal("9999999999.99")  # the largest amount a money column (12 digits) holds
 
 
 def cents(amount: Decimal) -> Decimal:
@@ -34,6 +35,16 @@ class PricingRules:
         (1_000, Decimal("3.95")), (5_000, Decimal("6.95")), (30_000, Decimal("12.95")),
     )  # fmt: skip
     free_shipping_from: Decimal = Decimal("50.00")
+    # The currency of the fees and threshold above, so the one the shop sells in.
+    currency: str = "GBP"
+
+    def check_currency(self, currency: str) -> None:
+        """Refuse prices in a currency the shop's fees are not in."""
+        if currency != self.currency:
+            raise InvalidInput(
+                f"this shop sells in {self.currency}, not {currency}",
+                {"field": "currency", "allowed": [self.currency]},
+            )
 
     def tax_rate(self, country: str) -> Decimal:
         rate = self.tax_rates.get(country.upper())

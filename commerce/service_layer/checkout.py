@@ -14,7 +14,7 @@ from commerce.domain.cart import CartLine
 from commerce.domain.errors import EmptyCart, InvalidInput, ProductUnavailable
 from commerce.domain.events import utcnow
 from commerce.domain.orders import ON_HOLD, Order, OrderLine
-from commerce.domain.pricing import DEFAULT_WEIGHT_GRAMS, PricingRules, quote
+from commerce.domain.pricing import DEFAULT_WEIGHT_GRAMS, MAX_AMOUNT, PricingRules, quote
 from commerce.domain.products import Product
 from commerce.service_layer import inventory
 from commerce.service_layer.fraud import FraudScreen, screen
@@ -104,8 +104,14 @@ def _build_order(
                   ln.line_total)
         for ln in lines
     ]  # fmt: skip
+    rules.check_currency(lines[0].currency)
     weight = sum(_weight(products[ln.sku]) * ln.quantity for ln in lines)
     q = quote(rules, [ln.line_total for ln in order_lines], weight, req.country)
+    if q.total > MAX_AMOUNT:
+        raise InvalidInput(
+            f"an order's total is limited to {MAX_AMOUNT}",
+            {"field": "total", "total": str(q.total)},
+        )
     if req.expected_total is not None and req.expected_total != q.total:
         raise InvalidInput(
             "prices changed since the cart was shown",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from commerce.domain.errors import ProductNotFound
 from commerce.service_layer import catalog
-from serving.routers.deps import AdminClaims, new_uow, request_id
+from serving.routers.deps import AdminClaims, new_uow, pricing_rules, request_id
 from serving.schemas.catalog import ProductAdmin, ProductAdminPage, ProductCreate, ProductUpdate
 
 router = APIRouter(prefix="/admin/products", tags=["catalog admin"])
@@ -16,6 +16,7 @@ router = APIRouter(prefix="/admin/products", tags=["catalog admin"])
 
 @router.post("", status_code=201, response_model=ProductAdmin)
 def create_product(body: ProductCreate, request: Request, _: AdminClaims) -> ProductAdmin:
+    pricing_rules(request).check_currency(body.currency)
     product = catalog.create_product(new_uow(request), body.fields(), request_id(request))
     return ProductAdmin.of(product)
 
@@ -46,6 +47,8 @@ def get_product(sku: str, request: Request, _: AdminClaims) -> ProductAdmin:
 
 @router.patch("/{sku}", response_model=ProductAdmin)
 def update_product(sku: str, body: ProductUpdate, request: Request, _: AdminClaims) -> ProductAdmin:
+    if body.currency is not None:
+        pricing_rules(request).check_currency(body.currency)
     product = catalog.update_product(
         new_uow(request), sku, body.changes(), body.version, request_id(request)
     )

@@ -9,12 +9,18 @@ from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
 from commerce.domain.errors import CommerceError
-from commerce.domain.pricing import PricingRules
 from commerce.service_layer import checkout, idempotency, payment
 from commerce.service_layer.fraud import FraudScreen
 from commerce.service_layer.idempotency import StoredResponse
 from serving.errors import STATUS_BY_CODE, error_body
-from serving.routers.deps import Claims, container, new_uow, payment_provider, request_id
+from serving.routers.deps import (
+    Claims,
+    container,
+    new_uow,
+    payment_provider,
+    pricing_rules,
+    request_id,
+)
 from serving.schemas.orders import CheckoutCreate, OrderPublic
 
 router = APIRouter(tags=["checkout"])
@@ -28,11 +34,6 @@ def _fraud(request: Request) -> FraudScreen:
     if isinstance(configured, FraudScreen):
         return configured
     return FraudScreen(model=getattr(c, "extras", {}).get("fraud_model"))
-
-
-def _rules(request: Request) -> PricingRules:
-    rules = getattr(container(request), "pricing_rules", None)
-    return rules if isinstance(rules, PricingRules) else PricingRules()
 
 
 @router.post(
@@ -60,7 +61,7 @@ def checkout_and_pay(
     def work() -> StoredResponse:
         try:
             order = checkout.place_order(
-                new_uow(request), req, _rules(request), fraud_screen=_fraud(request)
+                new_uow(request), req, pricing_rules(request), fraud_screen=_fraud(request)
             )
             order, status = payment.pay_order(lambda: new_uow(request), provider, order.id,
                                               body.payment.method, body.payment.token)  # fmt: skip

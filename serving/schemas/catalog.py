@@ -9,7 +9,8 @@ from pydantic import AnyHttpUrl, BaseModel, Field
 from commerce.domain.products import Product
 from serving.schemas.base import InputModel
 
-Price = Annotated[Decimal, Field(ge=0, max_digits=12, decimal_places=2)]
+# At most a million: 99 of each of a cart's 50 lines still fit an order's money columns.
+Price = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 ImageUrls = Annotated[list[AnyHttpUrl], Field(max_length=20)]
 

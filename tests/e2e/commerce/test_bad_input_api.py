@@ -51,38 +51,31 @@ def test_concurrent_checkouts_of_one_cart_place_one_order(
     assert _stock(client, admin, sku) == (48, 0)
 
 
-def test_checkout_of_a_cart_in_two_currencies_is_refused_and_changes_nothing(
-    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
-    card: Callable[[str], str], code: Code,
-) -> None:  # fmt: skip
-    me, first, second = customer(), stocked("5.00", stock=5), stocked("7.00", stock=5)
-    for sku in (first, second):
-        assert client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1}).is_success
-    # the price edit comes after the product went into the cart
-    edit = client.patch(f"/admin/products/{second}", headers=admin, json={"currency": "EUR"})
-    assert edit.status_code == 200
-
-    headers = {**me, "Idempotency-Key": uuid.uuid4().hex}
-    response = client.post("/checkout", headers=headers, json=_checkout(card(OK_CARD)))
-    assert response.status_code == 422 and code(response) == "invalid_input"
-    assert len(client.get("/cart", headers=me).json()["lines"]) == 2
-    assert client.get("/orders", headers=me).json()["total"] == 0
-    assert _stock(client, admin, first) == (5, 0) and _stock(client, admin, second) == (5, 0)
-
-
-def test_merging_an_anonymous_cart_keeps_one_currency(
-    client: TestClient, customer: Customer, stocked: Stocked
+def test_prices_in_a_currency_the_shop_does_not_sell_in_are_refused_and_not_stored(
+    client: TestClient, admin: Headers, sku: Callable[[], str], stocked: Stocked, code: Code
 ) -> None:
-    me, pounds, dollars = customer(), stocked("5.00"), stocked("2.00", currency="USD")
-    assert client.post("/cart/items", headers=me, json={"sku": pounds, "quantity": 1}).is_success
-    token = client.post("/cart/anonymous").json()["cart_token"]
-    anon = {"X-Cart-Token": token}
-    assert client.post("/cart/items", headers=anon, json={"sku": dollars, "quantity": 1}).is_success
+    """Shipping fees and the free-shipping threshold are in the shop's currency (GBP), so a
+    product priced in another was sold with pounds of shipping added to yen."""
+    for currency in ("USD", "XYZ"):
+        new = sku()
+        body = {"sku": new, "name": "x", "price": "1.00", "currency": currency}
+        response = client.post("/admin/products", headers=admin, json=body)
+        assert response.status_code == 422 and code(response) == "invalid_input", currency
+        assert response.json()["error"]["details"] == {"field": "currency", "allowed": ["GBP"]}
+        assert client.get(f"/admin/products/{new}", headers=admin).status_code == 404
+    existing = stocked("7.00", stock=5)
+    edit = client.patch(f"/admin/products/{existing}", headers=admin, json={"currency": "EUR"})
+    assert edit.status_code == 422 and code(edit) == "invalid_input"
+    assert client.get(f"/admin/products/{existing}", headers=admin).json()["currency"] == "GBP"
 
-    merged = client.post("/cart/merge", headers=me, json={"cart_token": token})
-    assert merged.status_code == 200
-    assert [line["sku"] for line in merged.json()["lines"]] == [pounds]
-    assert merged.json()["currency"] == "GBP"
+
+def test_prices_past_a_million_are_refused(
+    client: TestClient, admin: Headers, sku: Callable[[], str], code: Code
+) -> None:
+    """99 of each of 50 lines at that price still fit an order's money columns (12 digits)."""
+    body = {"sku": sku(), "name": "x", "price": "1000000.01", "currency": "GBP"}
+    response = client.post("/admin/products", headers=admin, json=body)
+    assert response.status_code == 422 and code(response) == "validation_error"
 
 
 def test_product_attributes_json_cannot_hold_are_refused_and_not_stored(
