@@ -49,7 +49,9 @@ class CartView:
 
     @property
     def subtotal(self) -> Decimal:
-        return sum((line.line_total for line in self.lines), Decimal("0.00"))
+        """Of the lines that can still be bought: an archived product's line is shown (so the
+        shopper sees it went) but counts for nothing, and checkout refuses it until removed."""
+        return sum((line.line_total for line in self.lines if line.active), Decimal("0.00"))
 
     @property
     def item_count(self) -> int:

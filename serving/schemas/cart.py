@@ -33,6 +33,7 @@ class CartLinePublic(BaseModel):
     quantity: int
     line_total: Decimal
     available: int
+    active: bool = Field(description="False once the product is archived: it cannot be bought.")
 
 
 class CartPublic(BaseModel):
@@ -46,7 +47,7 @@ class CartPublic(BaseModel):
         lines = [
             CartLinePublic(
                 sku=line.sku, name=line.name, unit_price=line.unit_price, quantity=line.quantity,
-                line_total=line.line_total, available=line.available,
+                line_total=line.line_total, available=line.available, active=line.active,
             )
             for line in cart.lines
         ]  # fmt: skip

@@ -50,9 +50,15 @@ def test_stock_and_product_state_are_checked(
     assert too_many.status_code == 409 and code(too_many) == "insufficient_stock"
     assert client.post("/cart/items", headers=me, json={"sku": a, "quantity": 2}).status_code == 200
     assert client.put(f"/cart/items/{a}", headers=me, json={"quantity": 3}).status_code == 409
+    kept = stocked("3.00")
+    assert client.post("/cart/items", headers=me, json={"sku": kept, "quantity": 1}).is_success
     client.post(f"/admin/products/{a}/archive", headers=admin)
     gone = client.post("/cart/items", headers=me, json={"sku": a, "quantity": 1})
     assert gone.status_code == 409 and code(gone) == "product_unavailable"
+    cart = client.get("/cart", headers=me).json()
+    # the archived line is still shown, marked, and no longer priced into the subtotal
+    assert {line["sku"]: line["active"] for line in cart["lines"]} == {a: False, kept: True}
+    assert cart["subtotal"] == "3.00"
     unknown = client.post("/cart/items", headers=me, json={"sku": "NO-SUCH", "quantity": 1})
     assert unknown.status_code == 404 and code(unknown) == "product_not_found"
 

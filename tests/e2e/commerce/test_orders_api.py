@@ -257,3 +257,24 @@ def test_one_tracking_number_ships_one_order(
     assert client.get(f"/orders/{second}", headers=me).json()["status"] == "packed"
     body["tracking_number"] = f"OWN-{uuid.uuid4().hex[:8]}"
     assert client.post(f"/admin/orders/{second}/ship", headers=admin, json=body).is_success
+
+
+def test_cancelling_a_held_order_cancels_its_uncharged_payment(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], sandbox: SandboxPaymentProvider,
+) -> None:  # fmt: skip
+    me, sku, token = customer(), stocked(stock=10), card("4242424242424242")
+    for _ in range(5):  # the sixth order within an hour is held by the velocity rule
+        _paid_order(client, me, sku, token)
+    client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1})
+    body = {"country": "GB", "shipping_address": ADDRESS,
+            "payment": {"method": "card", "token": token}}  # fmt: skip
+    held = client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex}, json=body)
+    assert held.json()["status"] == "on_hold" and held.json()["payment_status"] == "held"
+    order_id = held.json()["id"]
+    cancelled = client.post(f"/admin/orders/{order_id}/cancel", headers=admin).json()
+    assert cancelled["status"] == "cancelled" and cancelled["payment_status"] == "cancelled"
+    assert _available(client, admin, sku) == 5  # the held unit is released
+    keys = [c["idempotency_key"] for c in sandbox.ledger()["charges"]]
+    assert f"pay-{order_id}" not in keys
+    assert client.post(f"/admin/orders/{order_id}/approve", headers=admin).status_code == 409
