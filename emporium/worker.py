@@ -29,13 +29,14 @@ def _expiry_loop(
     every_s: float,
 ) -> None:
     from commerce.service_layer.expiry import expire_due
-    from commerce.service_layer.payment import retry_refunds
+    from commerce.service_layer.payment import reconcile_cancelled, retry_refunds
 
     while not stop.is_set():
         try:
             expire_due(uow_factory, provider)
             if provider is not None:
                 retry_refunds(uow_factory, provider)
+                reconcile_cancelled(uow_factory, provider)
         except Exception:  # a worker must outlive database blips; it retries next round
             log.exception("reservation expiry or refund retry pass failed")
         stop.wait(every_s)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 from sqlalchemy.orm import Session
 
-from commerce.adapters.orm import dml, payments
+from commerce.adapters.orm import dml, orders, payments
 from commerce.domain.events import utcnow
 
 
@@ -51,6 +51,22 @@ class SqlAlchemyPaymentRepository:
         query = (
             select(payments.c.order_id)
             .where(payments.c.status == status, payments.c.updated_at <= older_than)
+            .order_by(payments.c.updated_at)
+            .limit(limit)
+        )
+        return [str(r) for r in self.session.execute(query).scalars()]
+
+    def open_of_cancelled_orders(self, older_than: datetime, limit: int = 100) -> list[str]:
+        """Cancelled orders whose payment outcome is still open (pending or unknown) since
+        before ``older_than``: the money may have arrived after all."""
+        query = (
+            select(payments.c.order_id)
+            .join(orders, orders.c.id == payments.c.order_id)
+            .where(
+                payments.c.status.in_(["pending", "unknown"]),
+                payments.c.updated_at <= older_than,
+                orders.c.status == "cancelled",
+            )
             .order_by(payments.c.updated_at)
             .limit(limit)
         )

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
 OPEN = ("pending", "unknown")
+# A payment still open this long after its order was cancelled is asked about by the worker
+# (long past any charge in flight, so "never arrived" is the truth, not a race).
 RECONCILE_AFTER = timedelta(seconds=60)
 REFUND_PENDING, REFUND_FAILED = "refund_pending", "refund_failed"
 REFUND_RETRY_AFTER = timedelta(seconds=30)  # the worker asks a silent provider again after this
@@ -254,3 +256,20 @@ def approve_held(
         uow.commit()
     method, source = (str(row.method), str(row.token)) if row else ("card", "")
     return pay_order(uow_factory, provider, order_id, method, source)
+
+
+def reconcile_cancelled(
+    uow_factory: UowFactory, provider: PaymentProvider, now: datetime | None = None,
+    limit: int = 100,
+) -> int:  # fmt: skip
+    """Settle the open payments of orders cancelled while the charge's outcome was unknown:
+    money that arrived after all is refunded, a charge that never arrived is marked failed.
+    Returns how many were asked about (run by ``emporium worker``)."""
+    with uow_factory() as uow:
+        due = uow.payments.open_of_cancelled_orders((now or utcnow()) - RECONCILE_AFTER, limit)
+    for order_id in due:
+        try:
+            reconcile(uow_factory, provider, order_id)
+        except PaymentOutcomeUnknown:
+            log.warning("payment of cancelled order %s still unknown; retrying later", order_id)
+    return len(due)

@@ -13,7 +13,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
 from commerce.domain.events import utcnow
-from commerce.service_layer.payment import REFUND_RETRY_AFTER, retry_refunds
+from commerce.service_layer.payment import (
+    RECONCILE_AFTER,
+    REFUND_RETRY_AFTER,
+    reconcile_cancelled,
+    retry_refunds,
+)
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 Code = Callable[[Any], str]
@@ -278,3 +283,44 @@ def test_cancelling_a_held_order_cancels_its_uncharged_payment(
     keys = [c["idempotency_key"] for c in sandbox.ledger()["charges"]]
     assert f"pay-{order_id}" not in keys
     assert client.post(f"/admin/orders/{order_id}/approve", headers=admin).status_code == 409
+
+
+def test_a_payment_left_unknown_by_a_cancel_is_settled_by_the_worker(
+    client: TestClient, container: Any, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], sandbox: SandboxPaymentProvider,
+    session_factory: sessionmaker[Session],
+) -> None:  # fmt: skip
+    """Cancelled while the charge's outcome was unknown, the order's reservation is released
+    and nothing else would ever look at it: money that arrived must still go back."""
+    me, sku = customer(), stocked(stock=4)
+    slow_card = card("4000000000000119")  # the sandbox charges it, then answers too late
+
+    def checkout() -> str:
+        assert client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1}).is_success
+        body = {"country": "GB", "shipping_address": ADDRESS,
+                "payment": {"method": "card", "token": slow_card}}  # fmt: skip
+        placed = client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex},
+                             json=body)  # fmt: skip
+        assert placed.status_code == 202 and placed.json()["payment_status"] == "unknown"
+        return str(placed.json()["id"])
+
+    charged = checkout()  # the charge reached the provider
+    container.extras["payment_provider"] = _silent_provider()
+    never = checkout()  # the charge never left
+    container.extras["payment_provider"] = sandbox
+    for order_id in (charged, never):
+        cancelled = client.post(f"/orders/{order_id}/cancel", headers=me).json()
+        assert cancelled["status"] == "cancelled" and cancelled["payment_status"] == "unknown"
+
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(session_factory)
+
+    reconcile_cancelled(uow, sandbox)  # now: not due (a charge might still be in flight)
+    assert client.get(f"/orders/{charged}", headers=me).json()["payment_status"] == "unknown"
+    assert reconcile_cancelled(uow, sandbox, now=utcnow() + RECONCILE_AFTER, limit=10_000) >= 2
+    assert client.get(f"/orders/{charged}", headers=me).json()["payment_status"] == "refunded"
+    assert _refunds(sandbox, charged) == 1
+    assert client.get(f"/orders/{never}", headers=me).json()["payment_status"] == "failed"
+    assert _refunds(sandbox, never) == 0
+    for order_id in (charged, never):
+        assert client.get(f"/orders/{order_id}", headers=me).json()["status"] == "cancelled"
