@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from commerce.domain import events
-from commerce.domain.errors import OrderNotFound
+from commerce.domain.errors import IllegalTransition, OrderNotFound
 from commerce.domain.events import utcnow
 from commerce.domain.orders import Order
 from commerce.domain.payments import (
@@ -273,3 +273,25 @@ def reconcile_cancelled(
         except PaymentOutcomeUnknown:
             log.warning("payment of cancelled order %s still unknown; retrying later", order_id)
     return len(due)
+
+
+def retry_refund(uow_factory: UowFactory, provider: PaymentProvider, order_id: str) -> str:
+    """Ask the provider again for a refund it refused (``refund_failed``, once a person has
+    dealt with the cause) or has not answered yet (``refund_pending``). Returns the payment
+    status afterwards.
+
+    Raises
+    ------
+    IllegalTransition
+        If the order's payment is not owed back.
+    """
+    with uow_factory() as uow:
+        _order(uow, order_id)
+        row = uow.payments.for_order(order_id)
+        current = str(row.status) if row else "none"
+        if current not in (REFUND_PENDING, REFUND_FAILED):
+            raise IllegalTransition("payment", current, "retry the refund of")
+        uow.payments.transition(order_id, [REFUND_FAILED], status=REFUND_PENDING,
+                                failure_code=None)  # fmt: skip
+        uow.commit()
+    return settle_refund(uow_factory, provider, order_id)

@@ -80,3 +80,13 @@ def receive_return(order_id: str, request: Request, _: AdminClaims) -> OrderPubl
 def refund(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
     order = orders.refund(lambda: new_uow(request), payment_provider(request), order_id)
     return order_out(request, order)
+
+
+@router.post("/{order_id}/retry-refund", response_model=OrderPublic)
+def retry_refund(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
+    """Ask the provider again for a refund it refused or left unanswered (409 when the
+    order's payment is not owed back)."""
+    payment.retry_refund(lambda: new_uow(request), payment_provider(request), order_id)
+    with new_uow(request) as uow:
+        order = orders.load(uow, order_id, None)
+    return order_out(request, order)

@@ -216,8 +216,14 @@ def test_a_refund_the_provider_leaves_unanswered_is_owed_and_retried_once(
         assert client.get(f"/orders/{order_id}", headers=me).json()["payment_status"] == (
             "refund_pending"
         )  # not yet due: the retry waits REFUND_RETRY_AFTER
+    nothing_owed = client.post(f"/admin/orders/{returned_id}/retry-refund", headers=admin)
+    assert nothing_owed.status_code == 200  # pending: an admin may ask now instead of waiting
+    assert nothing_owed.json()["payment_status"] == "refunded"
+    assert _refunds(sandbox, returned_id) == 1
+    again = client.post(f"/admin/orders/{returned_id}/retry-refund", headers=admin)
+    assert again.status_code == 409 and again.json()["error"]["code"] == "illegal_transition"
     later = utcnow() + REFUND_RETRY_AFTER
-    assert retry_refunds(uow, sandbox, now=later, limit=10_000) >= 2
+    assert retry_refunds(uow, sandbox, now=later, limit=10_000) >= 1
     assert retry_refunds(uow, sandbox, now=later, limit=10_000) == 0  # settled: not retried
     for order_id in (cancelled_id, returned_id):
         assert client.get(f"/orders/{order_id}", headers=me).json()["payment_status"] == "refunded"
@@ -324,3 +330,28 @@ def test_a_payment_left_unknown_by_a_cancel_is_settled_by_the_worker(
     assert _refunds(sandbox, never) == 0
     for order_id in (charged, never):
         assert client.get(f"/orders/{order_id}", headers=me).json()["status"] == "cancelled"
+
+
+def test_a_refused_refund_is_refund_failed_until_an_admin_retries_it(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], sandbox: SandboxPaymentProvider,
+    session_factory: sessionmaker[Session],
+) -> None:  # fmt: skip
+    """It used to be marked refunded whatever the provider said."""
+    me, sku = customer(), stocked(stock=1)
+    order_id = _paid_order(client, me, sku, card("4242424242424242"))
+    with SqlAlchemyUnitOfWork(session_factory) as uow:
+        row = uow.payments.for_order(order_id)
+        assert row is not None
+        real_ref = row.provider_ref
+        uow.payments.transition(order_id, ["captured"], provider_ref="ch_no_such_charge")
+        uow.commit()
+    cancelled = client.post(f"/orders/{order_id}/cancel", headers=me).json()
+    assert cancelled["status"] == "cancelled" and cancelled["payment_status"] == "refund_failed"
+    assert _refunds(sandbox, order_id) == 0
+    with SqlAlchemyUnitOfWork(session_factory) as uow:  # a person sorts out the cause
+        uow.payments.transition(order_id, ["refund_failed"], provider_ref=real_ref)
+        uow.commit()
+    retried = client.post(f"/admin/orders/{order_id}/retry-refund", headers=admin)
+    assert retried.status_code == 200 and retried.json()["payment_status"] == "refunded"
+    assert _refunds(sandbox, order_id) == 1
