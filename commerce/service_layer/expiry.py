@@ -6,15 +6,18 @@ the order is paid and its reservations become sales; only otherwise is it cancel
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
 from commerce.domain import events
 from commerce.domain.events import utcnow
 from commerce.domain.orders import STOCK_RESERVED_STATES
-from commerce.domain.payments import PaymentProvider
+from commerce.domain.payments import PaymentOutcomeUnknown, PaymentProvider
 from commerce.service_layer import inventory, payment
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+log = logging.getLogger(__name__)
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
 
@@ -27,7 +30,10 @@ def expire_due(
     with uow_factory() as uow:
         order_ids = uow.inventory.orders_with_expired_reservations(now or utcnow(), limit)
     for order_id in order_ids:
-        expire_order(uow_factory, provider, order_id)
+        try:
+            expire_order(uow_factory, provider, order_id)
+        except PaymentOutcomeUnknown:  # can't know if it was paid: keep it, go on to the next
+            log.warning("order %s not expired: its payment's outcome is still unknown", order_id)
     return len(order_ids)
 
 

@@ -6,7 +6,11 @@ import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
+import certifi
+
+from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
 from commerce.domain.pricing import PricingRules
 from commerce.domain.products import Product
 from commerce.domain.users import User
@@ -51,3 +55,24 @@ def test_expired_reservation_is_released_and_order_cancelled(uow_factory: UowFac
     assert level is not None and (level.available, level.reserved) == (4, 0)
     assert live_level is not None and (live_level.available, live_level.reserved) == (1, 3)
     assert expire_due(uow_factory, provider=None, limit=10_000) == 0  # nothing left to expire
+
+
+def test_an_unknown_payment_holds_its_order_and_the_others_still_expire(
+    uow_factory: UowFactory,
+) -> None:
+    """With the provider silent, an order whose charge may have happened is kept (it cannot be
+    known whether it was paid); the expiry pass goes on to the next order instead of stopping."""
+    silent = SandboxPaymentProvider("https://127.0.0.1:9", Path(certifi.where()), timeout_s=0.5)
+    _, unknown = _order(uow_factory, ttl=timedelta(seconds=-1))
+    _, plain = _order(uow_factory, ttl=timedelta(seconds=-1))
+    with uow_factory() as uow:
+        row = {"id": unknown, "order_id": unknown, "provider": "sandbox", "method": "card",
+               "idempotency_key": f"pay-{unknown}", "status": "unknown",
+               "amount": Decimal("9.00"), "currency": "GBP"}  # fmt: skip
+        uow.payments.add(row)
+        uow.commit()
+    expire_due(uow_factory, silent, limit=10_000)
+    with uow_factory() as uow:
+        kept, expired = uow.orders.get(unknown), uow.orders.get(plain)
+    assert kept is not None and kept.status == "pending_payment"
+    assert expired is not None and expired.status == "cancelled"
