@@ -88,6 +88,7 @@ def add_item(uow: SqlAlchemyUnitOfWork, owner: CartOwner, sku: str, quantity: in
     validate_quantity(quantity)
     with uow:
         cart_id = _cart_id(uow, owner)
+        uow.carts.lock(cart_id)  # edits of one cart run one after the other: none is lost
         product = _sellable(uow, sku)
         assert product.id is not None
         total = uow.carts.quantity_of(cart_id, product.id) + quantity
@@ -107,6 +108,7 @@ def set_quantity(uow: SqlAlchemyUnitOfWork, owner: CartOwner, sku: str, quantity
     validate_quantity(quantity)
     with uow:
         cart_id = _cart_id(uow, owner)
+        uow.carts.lock(cart_id)  # edits of one cart run one after the other: none is lost
         product = _sellable(uow, sku)
         assert product.id is not None
         if uow.carts.quantity_of(cart_id, product.id) == 0:
@@ -125,6 +127,7 @@ def set_quantity(uow: SqlAlchemyUnitOfWork, owner: CartOwner, sku: str, quantity
 def remove_item(uow: SqlAlchemyUnitOfWork, owner: CartOwner, sku: str) -> CartView:
     with uow:
         cart_id = _cart_id(uow, owner)
+        uow.carts.lock(cart_id)
         product = uow.products.get(sku)
         if product is None or product.id is None or not uow.carts.remove(cart_id, product.id):
             raise ProductNotFound("the product is not in the cart", {"sku": sku})
@@ -142,6 +145,7 @@ def merge_anonymous(uow: SqlAlchemyUnitOfWork, token: str, user_id: str) -> Cart
     per-line maximum and current stock; the anonymous cart is then deleted."""
     with uow:
         cart_id = uow.carts.for_user(user_id)
+        uow.carts.lock(cart_id)
         anon_id = uow.carts.by_token(hash_refresh_token(token))
         if anon_id is not None and anon_id != cart_id:
             anonymous = uow.carts.lines(anon_id)
@@ -172,6 +176,7 @@ def fold_lines(uow: SqlAlchemyUnitOfWork, cart_id: str, incoming: Iterable[Incom
     line's ``limit``. Lines the cart cannot take are left out, as at ``add_item``: another
     currency than the cart's, or a new product once the cart holds MAX_LINES. Returns how many
     lines were added."""
+    uow.carts.lock(cart_id)
     mine = uow.carts.lines(cart_id)
     currency = mine[0].currency if mine else None
     products = {line.product_id for line in mine}

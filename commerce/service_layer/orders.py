@@ -16,10 +16,14 @@ UowFactory = Callable[[], SqlAlchemyUnitOfWork]
 OWNER_ACTIONS = frozenset({"cancel", "request_return"})
 
 
-def load(uow: SqlAlchemyUnitOfWork, order_id: str, user_id: str | None) -> Order:
+def load(
+    uow: SqlAlchemyUnitOfWork, order_id: str, user_id: str | None, for_update: bool = False
+) -> Order:
     """The order if ``user_id`` owns it (None = an admin); others get 404, not 403, so ids
-    of other people's orders cannot be probed."""
-    order = uow.orders.get(order_id)
+    of other people's orders cannot be probed. ``for_update`` holds its row until commit, so
+    changes of one order (a cancel, a payment's outcome, a shipment) run one after the other
+    instead of failing each other with a version conflict."""
+    order = uow.orders.get(order_id, for_update=for_update)
     if order is None or (user_id is not None and order.user_id != user_id):
         raise OrderNotFound("no such order", {"order_id": order_id})
     return order
@@ -34,7 +38,7 @@ def _changed(uow: SqlAlchemyUnitOfWork, order: Order, previous: str) -> None:
 def advance(uow: SqlAlchemyUnitOfWork, order_id: str, action: str, user_id: str | None) -> Order:
     """pack, deliver, request_return (owner), approve a held order."""
     with uow:
-        order = load(uow, order_id, user_id)
+        order = load(uow, order_id, user_id, for_update=True)
         previous = order.apply(action)
         _changed(uow, order, previous)
         uow.commit()
@@ -43,7 +47,7 @@ def advance(uow: SqlAlchemyUnitOfWork, order_id: str, action: str, user_id: str 
 
 def ship(uow: SqlAlchemyUnitOfWork, order_id: str, carrier: str, tracking_number: str) -> Order:
     with uow:
-        order = load(uow, order_id, None)
+        order = load(uow, order_id, None, for_update=True)
         other = uow.orders.by_tracking_number(tracking_number)
         if other is not None and other.id != order.id:
             raise TrackingNumberInUse(
@@ -71,7 +75,7 @@ def cancel(
     refunded (or, if the provider does not answer, owed: the payment stays
     ``refund_pending`` and the worker retries)."""
     with uow_factory() as uow:
-        order = load(uow, order_id, user_id)
+        order = load(uow, order_id, user_id, for_update=True)
         previous = order.apply("cancel")
         _changed(uow, order, previous)
         if previous in STOCK_RESERVED_STATES:
@@ -90,7 +94,7 @@ def cancel(
 
 def receive_return(uow: SqlAlchemyUnitOfWork, order_id: str) -> Order:
     with uow:
-        order = load(uow, order_id, None)
+        order = load(uow, order_id, None, for_update=True)
         previous = order.apply("receive_return")
         _changed(uow, order, previous)
         inventory.restock(uow, order_id, _lines(uow, order))
@@ -102,7 +106,7 @@ def refund(uow_factory: UowFactory, provider: PaymentProvider | None, order_id: 
     """Refund a received return: the order is ``refunded`` and its payment is owed back in
     the same transaction; the money goes back as in ``cancel``."""
     with uow_factory() as uow:
-        order = load(uow, order_id, None)
+        order = load(uow, order_id, None, for_update=True)
         previous = order.apply("refund")
         _changed(uow, order, previous)
         owed = provider is not None and payment.begin_refund(uow, order_id)

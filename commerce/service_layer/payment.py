@@ -94,7 +94,10 @@ def record_outcome(
     uow_factory: UowFactory, provider: PaymentProvider, order_id: str, result: ChargeResult
 ) -> tuple[Order, str]:
     with uow_factory() as uow:
-        order = _order(uow, order_id)
+        # Locked: a cancel committed while the charge was in flight must be seen here (the
+        # money is then refunded), and one waiting behind us sees the order paid. Unlocked,
+        # the cancel's version bump rolled back the record of a captured charge.
+        order = _order(uow, order_id, for_update=True)
         card = {"brand": result.brand, "last4": result.last4, "exp_month": result.exp_month,
                 "exp_year": result.exp_year, "provider_ref": result.provider_ref}  # fmt: skip
         if result.status == CAPTURED:
@@ -233,8 +236,8 @@ def reconcile(uow_factory: UowFactory, provider: PaymentProvider, order_id: str)
     return record_outcome(uow_factory, provider, order_id, result)[1]
 
 
-def _order(uow: SqlAlchemyUnitOfWork, order_id: str) -> Order:
-    order = uow.orders.get(order_id)
+def _order(uow: SqlAlchemyUnitOfWork, order_id: str, for_update: bool = False) -> Order:
+    order = uow.orders.get(order_id, for_update=for_update)
     if order is None:
         raise OrderNotFound("no such order", {"order_id": order_id})
     return order
@@ -246,7 +249,7 @@ def approve_held(
     """A reviewer cleared a held order: it returns to pending payment and is charged with
     the payment source given at checkout."""
     with uow_factory() as uow:
-        order = _order(uow, order_id)
+        order = _order(uow, order_id, for_update=True)
         previous = order.apply("approve")
         uow.orders.save(order)
         uow.payments.transition(order_id, ["held"], status="pending")

@@ -1,0 +1,107 @@
+"""Changes that race on one cart or one order: none is lost, none fails the other."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import certifi
+
+from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
+from commerce.domain.payments import ChargeResult
+from commerce.domain.pricing import PricingRules
+from commerce.domain.products import Product
+from commerce.domain.users import User
+from commerce.service_layer import cart, inventory, orders, payment
+from commerce.service_layer.checkout import CheckoutRequest, place_order
+from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+
+UowFactory = Callable[[], SqlAlchemyUnitOfWork]
+ADDRESS = {"name": "N", "line1": "1", "city": "C", "postcode": "P"}
+
+
+def _together(*calls: Callable[[], Any]) -> list[BaseException]:
+    """Run the calls in threads released at once; the exceptions they raised."""
+    barrier, errors = threading.Barrier(len(calls)), []
+
+    def run(call: Callable[[], Any]) -> None:
+        barrier.wait()
+        try:
+            call()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def _product(uow_factory: UowFactory, stock: int) -> Product:
+    with uow_factory() as uow:
+        product = uow.products.add(Product(sku=f"CC-{uuid.uuid4().hex[:8]}", name="n",
+                                           price=Decimal("2"), currency="GBP"))  # fmt: skip
+        uow.commit()
+    inventory.receive_stock(uow_factory(), product.sku, stock)
+    return product
+
+
+def _user(uow_factory: UowFactory) -> str:
+    user = User(f"cc-{uuid.uuid4().hex}", None, None)
+    with uow_factory() as uow:
+        uow.users.upsert_many([user])
+        uow.commit()
+    return user.id
+
+
+def test_parallel_adds_to_one_cart_all_count(uow_factory: UowFactory) -> None:
+    """Each add read the line's quantity, then wrote an absolute one: 40 adds left 8."""
+    product, user_id = _product(uow_factory, stock=90), _user(uow_factory)
+    owner = cart.CartOwner(user_id=user_id)
+    errors = _together(*[lambda: cart.add_item(uow_factory(), owner, product.sku, 1)] * 12)
+    assert errors == []
+    lines = cart.view(uow_factory(), owner).lines
+    assert [(line.sku, line.quantity) for line in lines] == [(product.sku, 12)]
+
+
+def test_a_charge_captured_while_the_order_is_cancelled_is_kept_and_refunded(
+    uow_factory: UowFactory,
+) -> None:
+    """The cancel's version bump used to roll back the record of the capture (409 to the
+    shopper, card charged, payment left pending). Whichever commits first, the order ends
+    cancelled and the captured money is owed back."""
+    silent = SandboxPaymentProvider("https://127.0.0.1:9", Path(certifi.where()), timeout_s=0.5)
+    product = _product(uow_factory, stock=10)
+    placed = []
+    for _ in range(5):
+        user_id = _user(uow_factory)
+        with uow_factory() as uow:
+            assert product.id is not None
+            uow.carts.set_quantity(uow.carts.for_user(user_id), product.id, 1)
+            uow.commit()
+        order = place_order(uow_factory(), CheckoutRequest(user_id, "k", "GB", ADDRESS),
+                            PricingRules())  # fmt: skip
+        with uow_factory() as uow:
+            row = {"id": order.id, "order_id": order.id, "provider": "sandbox", "method": "card",
+                   "idempotency_key": f"pay-{order.id}", "status": "pending",
+                   "amount": order.total, "currency": "GBP"}  # fmt: skip
+            uow.payments.add(row)
+            uow.commit()
+        placed.append(order)
+    for order in placed:
+        captured = ChargeResult(status="captured", provider_ref=f"ch_{order.id[:8]}")
+        errors = _together(
+            lambda o=order: orders.cancel(uow_factory, silent, o.id, o.user_id),
+            lambda o=order, r=captured: payment.record_outcome(uow_factory, silent, o.id, r),
+        )
+        assert errors == [], errors
+        with uow_factory() as uow:
+            final, row = uow.orders.get(order.id), uow.payments.for_order(order.id)
+        assert final is not None and final.status == "cancelled"
+        assert row is not None and row.status == "refund_pending"  # the provider is silent
