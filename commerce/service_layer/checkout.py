@@ -14,7 +14,13 @@ from commerce.domain.cart import CartLine
 from commerce.domain.errors import EmptyCart, InvalidInput, ProductUnavailable
 from commerce.domain.events import utcnow
 from commerce.domain.orders import ON_HOLD, Order, OrderLine
-from commerce.domain.pricing import DEFAULT_WEIGHT_GRAMS, MAX_AMOUNT, PricingRules, quote
+from commerce.domain.pricing import (
+    DEFAULT_WEIGHT_GRAMS,
+    MAX_AMOUNT,
+    PricingRules,
+    cents,
+    quote,
+)
 from commerce.domain.products import Product
 from commerce.service_layer import inventory
 from commerce.service_layer.fraud import FraudScreen, screen
@@ -99,12 +105,15 @@ def _build_order(
     order_id: str, req: CheckoutRequest, lines: list[CartLine],
     products: dict[str, Product], rules: PricingRules,
 ) -> Order:  # fmt: skip
+    # Every amount comes from the one read of the products: the cart's own line totals were
+    # read earlier, and a price edit committed in between would make them disagree.
     order_lines = [
         OrderLine(ln.product_id, ln.sku, ln.name, products[ln.sku].price, ln.quantity,
-                  ln.line_total)
+                  cents(products[ln.sku].price * ln.quantity))
         for ln in lines
     ]  # fmt: skip
-    rules.check_currency(lines[0].currency)
+    currency = products[lines[0].sku].currency
+    rules.check_currency(currency)
     weight = sum(_weight(products[ln.sku]) * ln.quantity for ln in lines)
     q = quote(rules, [ln.line_total for ln in order_lines], weight, req.country)
     if q.total > MAX_AMOUNT:
@@ -118,7 +127,7 @@ def _build_order(
             {"field": "expected_total", "total": str(q.total)},
         )
     return Order(
-        id=order_id, user_id=req.user_id, currency=lines[0].currency, lines=order_lines,
+        id=order_id, user_id=req.user_id, currency=currency, lines=order_lines,
         subtotal=q.subtotal, tax=q.tax, shipping=q.shipping, total=q.total,
         country=req.country.upper(), shipping_address=req.shipping_address,
     )  # fmt: skip
