@@ -52,16 +52,22 @@ class SqlAlchemyInventoryRepository:
         rows = self.session.execute(_LEVEL_QUERY.where(levels.c.product_id.in_(product_ids)))
         return {row.product_id: _level(row) for row in rows}
 
-    def apply(self, product_id: int, move: StockMove, **refs: str | None) -> tuple[int, int] | None:
-        """Apply ``move`` if stock allows: (new availability, low-stock threshold), or None."""
+    def apply(
+        self, product_id: int, move: StockMove, ceiling: int | None = None, **refs: str | None
+    ) -> tuple[int, int] | None:
+        """Apply ``move`` if stock allows (and on hand stays within ``ceiling``, if given):
+        (new availability, low-stock threshold), or None."""
+        conditions = [
+            levels.c.product_id == product_id,
+            levels.c.available + move.available_delta >= 0,
+            levels.c.reserved + move.reserved_delta >= 0,
+        ]
+        if ceiling is not None:
+            conditions.append(levels.c.on_hand + move.on_hand_delta <= ceiling)
         result = dml(
             self.session,
             update(levels)
-            .where(
-                levels.c.product_id == product_id,
-                levels.c.available + move.available_delta >= 0,
-                levels.c.reserved + move.reserved_delta >= 0,
-            )
+            .where(*conditions)
             .values(
                 on_hand=levels.c.on_hand + move.on_hand_delta,
                 reserved=levels.c.reserved + move.reserved_delta,

@@ -9,6 +9,9 @@ from commerce.domain.errors import InvalidInput
 RECEIVED, RESERVED, RELEASED = "received", "reserved", "released"
 SOLD, RETURNED, ADJUSTED = "sold", "returned", "adjusted"
 MAX_MOVE = 1_000_000
+# Stock received or counted in stops here, leaving the 32-bit columns room for every unit
+# sold to come back (a cancel or return must never fail for want of room).
+MAX_ON_HAND = 1_000_000_000
 DEFAULT_LOW_STOCK_THRESHOLD = 5
 
 # kind -> (on_hand, reserved, available) multipliers of the quantity

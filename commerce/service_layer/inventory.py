@@ -11,6 +11,7 @@ from commerce.domain import events
 from commerce.domain.errors import InsufficientStock, InvalidInput, ProductNotFound
 from commerce.domain.inventory import (
     ADJUSTED,
+    MAX_ON_HAND,
     RECEIVED,
     RELEASED,
     RESERVED,
@@ -40,9 +41,16 @@ def _change(
     assert product.id is not None
     if move.available_delta > 0:  # only stock-adding moves can meet a missing row
         uow.inventory.ensure(product.id)
-    result = uow.inventory.apply(product.id, move, **refs)
+    # Only stock coming in from outside is capped; returns and restocks always fit.
+    ceiling = MAX_ON_HAND if move.kind in (RECEIVED, ADJUSTED) else None
+    result = uow.inventory.apply(product.id, move, ceiling=ceiling, **refs)
     if result is None:
         level = uow.inventory.level(product.id)
+        if ceiling is not None and level and level.on_hand + move.on_hand_delta > ceiling:
+            raise InvalidInput(
+                f"stock on hand is limited to {MAX_ON_HAND}",
+                {"field": "quantity", "on_hand": level.on_hand},
+            )
         raise InsufficientStock({product.sku: level.available if level else 0})
     after, threshold = result
     # The UPDATE was atomic, so the state before it is exactly after - delta.

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.orm import outbox
-from commerce.domain.errors import InsufficientStock
+from commerce.domain.errors import InsufficientStock, InvalidInput
 from commerce.domain.events import utcnow
 from commerce.domain.products import Product
 from commerce.service_layer import inventory
@@ -113,3 +113,28 @@ def test_concurrent_reservations_never_oversell(uow_factory: UowFactory, product
         t.join()
     assert len(won) == 5
     assert _agrees(uow_factory, product) == (0, 5)
+
+
+def test_stock_coming_in_stops_at_the_ceiling_and_returns_still_fit(
+    uow_factory: UowFactory, product: Product, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On hand is a 32-bit column: receiving past it was a 500, and at its maximum a paid
+    order could no longer be cancelled (its restock overflowed)."""
+    monkeypatch.setattr(inventory, "MAX_ON_HAND", 1_500)
+    inventory.receive_stock(uow_factory(), product.sku, 1_000)
+    _reserve(uow_factory, product, 400, "cap-1")
+    with uow_factory() as uow:
+        inventory.commit_sale(uow, "cap-1")
+        uow.commit()
+    inventory.receive_stock(uow_factory(), product.sku, 900)  # on hand 600 -> 1,500
+    for move in (
+        lambda: inventory.receive_stock(uow_factory(), product.sku, 1),
+        lambda: inventory.adjust_stock(uow_factory(), product.sku, 1, "count"),
+    ):
+        with pytest.raises(InvalidInput) as refused:
+            move()
+        assert refused.value.details == {"field": "quantity", "on_hand": 1_500}
+    with uow_factory() as uow:  # the sold 400 come back although that passes the ceiling
+        inventory.restock(uow, "cap-1", [(product, 400)])
+        uow.commit()
+    assert _agrees(uow_factory, product) == (1_900, 0)
