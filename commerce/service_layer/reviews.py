@@ -59,8 +59,9 @@ def add_review(
             )
         )
         review = uow.reviews.mine(product.id, user_id)
+        if review is None:
+            raise ReviewNotFound("you have not reviewed this product", {"sku": sku})
         uow.commit()
-    assert review is not None
     return review
 
 
@@ -74,11 +75,13 @@ def update_review(
         before = uow.reviews.mine(product.id, user_id)
         if before is None:
             raise ReviewNotFound("you have not reviewed this product", {"sku": sku})
-        uow.reviews.update_mine(
+        changed = uow.reviews.update_mine(
             product.id,
             user_id,
             {"rating": rating, "title": title, "body": body, "updated_at": utcnow()},
         )
+        if not changed:  # deleted after it was read
+            raise ReviewNotFound("you have not reviewed this product", {"sku": sku})
         if rating != before.rating:
             uow.emit(
                 events.ProductRated(
@@ -90,8 +93,9 @@ def update_review(
                 )
             )
         review = uow.reviews.mine(product.id, user_id)
+        if review is None:
+            raise ReviewNotFound("you have not reviewed this product", {"sku": sku})
         uow.commit()
-    assert review is not None
     return review
 
 

@@ -51,7 +51,9 @@ async def carrier_update(
     signature: Annotated[str | None, Header(alias="X-Carrier-Signature", max_length=128)] = None,
 ) -> OrderPublic:
     raw = await request.body()
-    if not signature or not hmac.compare_digest(sign(_secret(request), raw), signature):
+    # A header may carry any Latin-1 text; compare_digest takes only ASCII strings.
+    good = sign(_secret(request), raw)
+    if not signature or not signature.isascii() or not hmac.compare_digest(good, signature):
         raise InvalidToken("bad webhook signature")
     try:
         update = CarrierUpdate.model_validate(json.loads(raw))

@@ -4,13 +4,31 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Self, TypeVar
 
-from pydantic import AnyHttpUrl, BaseModel, Field
+from pydantic import AnyHttpUrl, BaseModel, BeforeValidator, Field
 
 from commerce.domain.products import Product
 from serving.schemas.base import InputModel
 
+
+def _plain_number(value: Any) -> Any:
+    """Digits as ASCII only (Python would read "١٢٣" as 123), and no negative zero."""
+    if isinstance(value, str) and not value.isascii():
+        raise ValueError("a price is written with ASCII digits")
+    if isinstance(value, Decimal | str | int | float) and not isinstance(value, bool):
+        try:
+            if Decimal(value) == 0:
+                return Decimal("0")
+        except ArithmeticError:
+            return value  # the Decimal validation answers it
+    return value
+
+
 # At most a million: 99 of each of a cart's 50 lines still fit an order's money columns.
-Price = Annotated[Decimal, Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2)]
+Price = Annotated[
+    Decimal,
+    BeforeValidator(_plain_number),
+    Field(ge=0, le=1_000_000, max_digits=12, decimal_places=2),
+]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 ImageUrls = Annotated[list[AnyHttpUrl], Field(max_length=20)]
 
@@ -46,7 +64,7 @@ class ProductUpdate(InputModel):
     currency: Currency | None = None
     image_urls: ImageUrls | None = None
     attributes: dict[str, Any] | None = None
-    version: int | None = Field(default=None, ge=1)
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
 
     def changes(self) -> dict[str, Any]:
         data = self.model_dump(exclude_unset=True, exclude={"version"})

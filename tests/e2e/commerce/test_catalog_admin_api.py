@@ -66,6 +66,7 @@ def test_bad_input_is_4xx_and_changes_nothing(
         _body(s, price="-1"),
         _body(s, price="abc"),
         _body(s, price="1.001"),
+        _body(s, price="\u0661\u0662\u0663"),  # Arabic-Indic digits used to read as 123.00
         _body(s, currency="pounds"),
         _body(s, name=""),
         _body(s, unknown_field=1),
@@ -82,6 +83,12 @@ def test_bad_input_is_4xx_and_changes_nothing(
     )
     assert malformed.status_code == 422
     assert client.get(f"/admin/products/{s}", headers=admin).status_code == 404
+    zero = client.post("/admin/products", headers=admin, json=_body(s, price="-0.00"))
+    assert zero.status_code == 201 and zero.json()["price"] == "0.00"  # not "-0.00"
+    for version in (2**31, 2**63):  # past the column: used to be a 500
+        stale = client.patch(f"/admin/products/{s}", headers=admin,
+                             json={"name": "x", "version": version})  # fmt: skip
+        assert stale.status_code == 422, version
 
 
 def test_duplicate_sku_is_409(

@@ -156,7 +156,8 @@ def test_carrier_webhook_needs_a_valid_signature(
                 json={"carrier": "DHL", "tracking_number": tracking})  # fmt: skip
     raw = json.dumps({"tracking_number": tracking, "status": "delivered"}).encode()
     good = hmac.new(b"carrier-test-secret", raw, hashlib.sha256).hexdigest()
-    for bad in (None, "0" * 64, hmac.new(b"wrong", raw, hashlib.sha256).hexdigest()):
+    wrong = hmac.new(b"wrong", raw, hashlib.sha256).hexdigest()
+    for bad in (None, "0" * 64, wrong, b"\xe9" * 64, b"\xff\xfe"):  # non-ASCII was a 500
         headers = {"X-Carrier-Signature": bad} if bad else {}
         refused = client.post("/webhooks/carrier", content=raw, headers=headers)
         assert refused.status_code == 401 and code(refused) == "invalid_token"
