@@ -150,6 +150,13 @@ class SqlAlchemyOrderRepository:
 
     # --- fraud signals ------------------------------------------------------------------
 
+    def serialize_on(self, key: str) -> None:
+        """Until commit, make every other transaction that asks for ``key`` wait (a
+        PostgreSQL transaction-scoped advisory lock; SQLite's writers are serial anyway)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return
+        self.session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+
     def count_since(
         self, since: datetime, user_id: str | None = None, address: tuple[str, str] | None = None
     ) -> int:

@@ -31,6 +31,9 @@ def signals(uow: SqlAlchemyUnitOfWork, order: Order) -> OrderSignals:
         str(order.shipping_address.get("line1", "")),
         str(order.shipping_address.get("postcode", "")),
     )
+    # Held to commit: parallel checkouts to one address are counted one after the other
+    # (counted side by side, each saw the others' orders missing and all passed).
+    uow.orders.serialize_on(f"address\n{address[0]}\n{address[1]}")
     paid, average = uow.orders.paid_history(order.user_id)
     return OrderSignals(
         total=order.total,

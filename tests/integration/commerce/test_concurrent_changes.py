@@ -18,6 +18,7 @@ from commerce.domain.products import Product
 from commerce.domain.users import User
 from commerce.service_layer import cart, inventory, orders, payment
 from commerce.service_layer.checkout import CheckoutRequest, place_order
+from commerce.service_layer.fraud import FraudScreen
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
@@ -105,3 +106,30 @@ def test_a_charge_captured_while_the_order_is_cancelled_is_kept_and_refunded(
             final, row = uow.orders.get(order.id), uow.payments.for_order(order.id)
         assert final is not None and final.status == "cancelled"
         assert row is not None and row.status == "refund_pending"  # the provider is silent
+
+
+def test_parallel_checkouts_to_one_address_are_counted_by_the_velocity_rule(
+    uow_factory: UowFactory,
+) -> None:
+    """Counted side by side, 25 parallel orders to one address let 17 through a limit of 10."""
+    rules = FraudScreen()
+    limit, shoppers = rules.rules.max_orders_per_address_hour, 16
+    product = _product(uow_factory, stock=shoppers)
+    address = {**ADDRESS, "line1": f"{uuid.uuid4().hex[:8]} Mill Lane"}
+    requests = []
+    for _ in range(shoppers):
+        user_id = _user(uow_factory)
+        with uow_factory() as uow:
+            assert product.id is not None
+            uow.carts.set_quantity(uow.carts.for_user(user_id), product.id, 1)
+            uow.commit()
+        requests.append(CheckoutRequest(user_id, "k", "GB", address))
+    placed: list[str] = []
+    errors = _together(*[
+        lambda r=r: placed.append(
+            place_order(uow_factory(), r, PricingRules(), fraud_screen=rules).status
+        )
+        for r in requests
+    ])  # fmt: skip
+    assert errors == []
+    assert sorted(placed) == ["on_hold"] * (shoppers - limit) + ["pending_payment"] * limit
