@@ -16,7 +16,7 @@ from commerce.domain.payments import ChargeResult
 from commerce.domain.pricing import PricingRules
 from commerce.domain.products import Product
 from commerce.domain.users import User
-from commerce.service_layer import cart, inventory, orders, payment
+from commerce.service_layer import cart, catalog, checkout, inventory, orders, payment
 from commerce.service_layer.checkout import CheckoutRequest, place_order
 from commerce.service_layer.fraud import FraudScreen
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -133,3 +133,42 @@ def test_parallel_checkouts_to_one_address_are_counted_by_the_velocity_rule(
     ])  # fmt: skip
     assert errors == []
     assert sorted(placed) == ["on_hold"] * (shoppers - limit) + ["pending_payment"] * limit
+
+
+def test_orders_placed_during_price_edits_are_priced_from_one_read(
+    uow_factory: UowFactory,
+) -> None:
+    """Line totals came from the cart's read and unit prices from a later one: a price edit
+    between them gave lines whose unit price times quantity was not their total."""
+    product, shoppers = _product(uow_factory, stock=60), 20
+    requests = []
+    for _ in range(shoppers):
+        user_id = _user(uow_factory)
+        with uow_factory() as uow:
+            assert product.id is not None
+            uow.carts.set_quantity(uow.carts.for_user(user_id), product.id, 3)
+            uow.commit()
+        requests.append(CheckoutRequest(user_id, "k", "GB", ADDRESS))
+    done = threading.Event()
+
+    def edit_prices() -> None:
+        while not done.is_set():
+            for price in ("10.00", "20.00"):
+                catalog.update_product(uow_factory(), product.sku, {"price": price})
+
+    editor = threading.Thread(target=edit_prices)
+    editor.start()
+    try:
+        errors = _together(
+            *[lambda r=r: place_order(uow_factory(), r, PricingRules()) for r in requests]
+        )
+    finally:
+        done.set()
+        editor.join()
+    assert errors == []
+    with uow_factory() as uow:
+        placed = [uow.orders.get(checkout.order_id_for(r.user_id, "k")) for r in requests]
+    for order in placed:
+        assert order is not None
+        assert all(ln.unit_price * ln.quantity == ln.line_total for ln in order.lines), order.id
+        assert order.subtotal == sum(ln.line_total for ln in order.lines)
