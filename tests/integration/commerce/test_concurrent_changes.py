@@ -12,6 +12,7 @@ from typing import Any
 import certifi
 
 from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
+from commerce.domain.errors import InvalidInput
 from commerce.domain.payments import ChargeResult
 from commerce.domain.pricing import PricingRules
 from commerce.domain.products import Product
@@ -69,6 +70,18 @@ def test_parallel_adds_to_one_cart_all_count(uow_factory: UowFactory) -> None:
     assert errors == []
     lines = cart.view(uow_factory(), owner).lines
     assert [(line.sku, line.quantity) for line in lines] == [(product.sku, 12)]
+
+
+def test_parallel_adds_of_new_products_stop_at_the_line_limit(uow_factory: UowFactory) -> None:
+    """Each add counted the lines, then inserted: 70 parallel adds left 53 lines (limit 50)."""
+    products, user_id = [_product(uow_factory, stock=1) for _ in range(60)], _user(uow_factory)
+    owner = cart.CartOwner(user_id=user_id)
+    errors = _together(
+        *[lambda p=p: cart.add_item(uow_factory(), owner, p.sku, 1) for p in products]
+    )
+    assert len(cart.view(uow_factory(), owner).lines) == cart.MAX_LINES
+    assert len(errors) == len(products) - cart.MAX_LINES
+    assert all(isinstance(e, InvalidInput) for e in errors)
 
 
 def test_a_charge_captured_while_the_order_is_cancelled_is_kept_and_refunded(
