@@ -17,7 +17,7 @@ from commerce.domain.payments import ChargeResult
 from commerce.domain.pricing import PricingRules
 from commerce.domain.products import Product
 from commerce.domain.users import User
-from commerce.service_layer import cart, catalog, checkout, inventory, orders, payment
+from commerce.service_layer import cart, catalog, checkout, inventory, orders, payment, reviews
 from commerce.service_layer.checkout import CheckoutRequest, place_order
 from commerce.service_layer.fraud import FraudScreen
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -185,3 +185,18 @@ def test_orders_placed_during_price_edits_are_priced_from_one_read(
         assert order is not None
         assert all(ln.unit_price * ln.quantity == ln.line_total for ln in order.lines), order.id
         assert order.subtotal == sum(ln.line_total for ln in order.lines)
+
+
+def test_a_review_deleted_while_it_is_updated_is_not_found_not_a_crash(
+    uow_factory: UowFactory,
+) -> None:
+    """The update read the review, lost it to the delete, then asserted it was there (500)."""
+    product = _product(uow_factory, stock=1)
+    for _ in range(15):
+        user_id = _user(uow_factory)
+        reviews.add_review(uow_factory(), user_id, product.sku, 4, "ok", "fine")
+        errors = _together(
+            lambda u=user_id: reviews.update_review(uow_factory(), u, product.sku, 2, "t", "b"),
+            lambda u=user_id: reviews.delete_review(uow_factory(), u, product.sku),
+        )
+        assert all(isinstance(e, reviews.ReviewNotFound) for e in errors), errors
