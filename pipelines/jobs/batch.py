@@ -1,10 +1,13 @@
 """Batch: bronze → silver (events, purchases) → gold tables the models train on.
 
-Every table is rewritten in full (overwrite), so running the job twice gives the same lake.
+Every table is rewritten in full, so running the job twice gives the same lake. Each is
+written beside the old one and swapped in when complete: a run killed midway leaves the
+previous tables readable.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -86,7 +89,13 @@ def run_gold(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
     lake = LakePaths(settings.lake)
     events = spark.read.parquet(str(lake.silver("events"))).cache()
     purchases = spark.read.parquet(str(lake.silver("purchases"))).cache()
-    as_of = settings.as_of or _latest(events)
+    first, last = _span(events)
+    if settings.as_of is not None and settings.as_of < first:
+        raise ValueError(
+            f"as-of {settings.as_of.isoformat()} is before the first event "
+            f"({first.isoformat()}): every gold table would be empty"
+        )
+    as_of = settings.as_of or last
     counts: dict[str, int] = {}
     for name, build in gold_tables(events, purchases, settings, as_of).items():
         _write(build(), lake.gold(name))
@@ -100,16 +109,11 @@ def run_batch(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
     return {**run_silver(spark, settings), **run_gold(spark, settings)}
 
 
-def _latest(events: DataFrame) -> datetime:
-    latest = events.agg(F.max("ts")).first()
-    if latest is None or latest[0] is None:
-        raise ValueError("silver has no events: run ingest first")
-    value: datetime = latest[0]
-    # collect() gives naive local time; make it an unambiguous instant.
-    return value.astimezone(UTC)
-
-
 def _write(frame: DataFrame, path: Path, *partitions: str) -> None:
+    """Write ``frame`` to a staging directory beside ``path``, then swap it in."""
+    staging, old = _siblings(path)
+    restore(path)
+    shutil.rmtree(staging, ignore_errors=True)
     if partitions:
         # One task per partition value: otherwise every task writes a file into every date
         # it holds (1,220 small files for Online Retail's 305 days, read back many times).
@@ -117,4 +121,29 @@ def _write(frame: DataFrame, path: Path, *partitions: str) -> None:
     writer = frame.write.mode("overwrite")
     if partitions:
         writer = writer.partitionBy(*partitions)
-    writer.parquet(str(path))
+    writer.parquet(str(staging))
+    shutil.rmtree(old, ignore_errors=True)
+    if path.exists():
+        path.rename(old)
+    staging.rename(path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def restore(path: Path) -> None:
+    """Put back a table whose swap was interrupted between its two renames."""
+    _, old = _siblings(path)
+    if not path.exists() and old.exists():
+        old.rename(path)
+
+
+def _siblings(path: Path) -> tuple[Path, Path]:
+    return path.with_name(f".{path.name}.staging"), path.with_name(f".{path.name}.old")
+
+
+def _span(events: DataFrame) -> tuple[datetime, datetime]:
+    """The first and latest event times, as unambiguous instants."""
+    row = events.agg(F.min("ts"), F.max("ts")).first()
+    if row is None or row[1] is None:
+        raise ValueError("silver has no events: run ingest first")
+    # collect() gives naive local time; make them unambiguous instants.
+    return row[0].astimezone(UTC), row[1].astimezone(UTC)

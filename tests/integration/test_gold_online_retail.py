@@ -118,3 +118,38 @@ def test_co_occurrence_of_known_pairs(spark: SparkSession, lake: Path, lines: pd
     for pair, n in top.items():
         assert got.loc[pair, "n_orders"] == n
     assert top.iloc[0] >= 50  # a real "bought together" pair, not noise
+
+
+def test_a_write_that_fails_midway_leaves_the_previous_table(
+    spark: SparkSession, lake: Path
+) -> None:
+    """Tables were overwritten in place: a run killed midway left an empty directory."""
+    from pyspark.sql import functions as F
+
+    from pipelines.jobs.batch import _write, restore
+
+    path = LakePaths(lake).gold("interactions")
+    before = spark.read.parquet(str(path)).count()
+    broken = spark.read.parquet(str(path)).withColumn(
+        "boom", F.when(F.col("weight") > 0, F.raise_error("killed midway"))
+    )
+    with pytest.raises(Exception, match="killed midway"):
+        _write(broken, path)
+    assert spark.read.parquet(str(path)).count() == before
+    path.rename(path.with_name(f".{path.name}.old"))  # as if killed between the two renames
+    restore(path)
+    assert spark.read.parquet(str(path)).count() == before
+
+
+def test_an_as_of_before_every_event_is_refused_and_gold_is_kept(
+    spark: SparkSession, lake: Path
+) -> None:
+    """It used to replace every gold table with an empty one and exit 0."""
+    from pipelines.jobs.batch import run_gold
+
+    path = LakePaths(lake).gold("interactions")
+    before = spark.read.parquet(str(path)).count()
+    early = BatchSettings(lake, weights=WEIGHTS, as_of=datetime(1990, 1, 1, tzinfo=UTC))
+    with pytest.raises(ValueError, match="before the first event"):
+        run_gold(spark, early)
+    assert before > 0 and spark.read.parquet(str(path)).count() == before
