@@ -64,7 +64,7 @@ def ingest(
     """Stream both topics from the event bus into the bronze Parquet lake (exactly once)."""
     try:
         outcome = steps.ingest(get_settings(), follow, timeout, interval, max_files)
-    except ValueError as e:
+    except (ValueError, steps.StepError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
     typer.echo(json.dumps(outcome))
@@ -78,7 +78,7 @@ def batch(
     when = as_of.replace(tzinfo=as_of.tzinfo or UTC) if as_of else None
     try:
         counts = steps.batch(get_settings(), when, half_life_days or None)
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError, steps.StepError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
     typer.echo(json.dumps(counts))

@@ -59,7 +59,7 @@ class SparkSettings(BaseModel):
     """Compute: ``local[*]`` by default, or a cluster master such as ``spark://host:7077``."""
 
     master: str = "local[*]"
-    driver_memory: str = "2g"
+    driver_memory: str = Field(default="2g", pattern=r"^[0-9]+[kmgtKMGT]?$")  # JVM -Xmx syntax
     shuffle_partitions: int = Field(default=4, ge=1)
 
 

@@ -22,6 +22,26 @@ def topic_names(settings: Settings) -> tuple[str, str]:
     return settings.events.clickstream_topic, settings.events.commerce_topic
 
 
+class StepError(Exception):
+    """A step cannot run or did not finish; the message says why (the CLI prints it)."""
+
+
+@contextmanager
+def exclusive(settings: Settings, job: str) -> Iterator[None]:
+    """One ``job`` at a time per state directory: two ingests (or batches) writing one lake
+    fight over the same files and both fail."""
+    import fcntl
+
+    path = settings.state_path / "locks" / f"{job}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as e:
+            raise StepError(f"another `emporium {job}` is running on {settings.state_path}") from e
+        yield  # the lock goes with the file handle
+
+
 @contextmanager
 def spark_session(settings: Settings, app_name: str) -> Iterator[SparkSession]:
     """A SparkSession on the configured master, stopped when the block ends.
@@ -32,13 +52,19 @@ def spark_session(settings: Settings, app_name: str) -> Iterator[SparkSession]:
     """
     from pipelines.spark import build_spark
 
-    spark = build_spark(
-        master=settings.spark.master,
-        app_name=app_name,
-        driver_memory=settings.spark.driver_memory,
-        shuffle_partitions=settings.spark.shuffle_partitions,
-        kafka=True,
-    )
+    try:
+        spark = build_spark(
+            master=settings.spark.master,
+            app_name=app_name,
+            driver_memory=settings.spark.driver_memory,
+            shuffle_partitions=settings.spark.shuffle_partitions,
+            kafka=True,
+        )
+    except Exception as e:  # py4j and PySpark errors; the JVM's own reason is in the log
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0][:300]
+        raise StepError(
+            f"Spark did not start on {settings.spark.master!r} (EMPORIUM_SPARK__MASTER): {first}"
+        ) from e
     try:
         yield spark
     finally:
@@ -111,7 +137,7 @@ def ingest(
         trigger_interval=interval,
         max_files_per_trigger=max_files,
     )
-    with spark_session(settings, "emporium-ingest") as spark:
+    with exclusive(settings, "ingest"), spark_session(settings, "emporium-ingest") as spark:
         run_ingest(spark, job, timeout_s=timeout_s)
     return {"lake": str(settings.lake_path), "follow": follow}
 
@@ -125,12 +151,14 @@ def batch(
     from pipelines.transforms.gold import InteractionWeights
 
     bronze = LakePaths(settings.lake_path).bronze
-    if not bronze.is_dir():  # before Spark starts
-        raise FileNotFoundError(f"no bronze events at {bronze}: run `emporium ingest` first")
+    if not bronze.is_dir() or next(bronze.rglob("*.parquet"), None) is None:  # before Spark
+        raise FileNotFoundError(
+            f"no bronze events at {bronze}: run `emporium replay` and `emporium ingest` first"
+        )
 
     weights = InteractionWeights(half_life_days=half_life_days or None)
     job = BatchSettings(lake=settings.lake_path, weights=weights, as_of=as_of)
-    with spark_session(settings, "emporium-batch") as spark:
+    with exclusive(settings, "batch"), spark_session(settings, "emporium-batch") as spark:
         return run_batch(spark, job)
 
 

@@ -25,7 +25,44 @@ def test_batch_without_bronze_says_to_ingest_first(state: Path) -> None:
     result = runner.invoke(app, ["batch"])
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("error: no bronze events at ")
-    assert "run `emporium ingest` first" in result.stderr
+    assert "run `emporium replay` and `emporium ingest` first" in result.stderr
+
+
+def test_batch_over_a_bronze_with_no_events_says_so(state: Path) -> None:
+    """An ingest of an empty bus leaves only the sink's metadata log: Spark then failed with
+    a traceback (it cannot infer a schema from no files)."""
+    (state / "lake" / "bronze" / "events" / "_spark_metadata").mkdir(parents=True)
+    result = runner.invoke(app, ["batch"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: no bronze events at ")
+
+
+def test_a_second_batch_on_one_state_dir_is_refused(state: Path) -> None:
+    from emporium import steps
+    from emporium.settings import Settings
+
+    settings = Settings(state_dir=state)
+    with steps.exclusive(settings, "batch"):
+        refused = pytest.raises(steps.StepError, match="another `emporium batch` is running")
+        with refused, steps.exclusive(settings, "batch"):
+            pass
+        with steps.exclusive(settings, "ingest"):  # another job is fine
+            pass
+    with steps.exclusive(settings, "batch"):  # released with the first
+        pass
+
+
+def test_a_driver_memory_the_jvm_cannot_read_is_a_message(
+    state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It reached the JVM, which refused it, and PySpark's traceback followed."""
+    monkeypatch.setenv("EMPORIUM_SPARK__DRIVER_MEMORY", "lots")
+    bronze = state / "lake" / "bronze" / "events" / "date=2011-01-01"
+    bronze.mkdir(parents=True)
+    (bronze / "part-0.parquet").write_bytes(b"")
+    result = runner.invoke(app, ["batch"])
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    assert "EMPORIUM_SPARK__DRIVER_MEMORY" in result.output, result.output
 
 
 def test_ingest_from_an_unknown_bus_url_is_a_message(
