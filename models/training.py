@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ from models.recommenders import (
 from models.tracking.fingerprint import fingerprint, split_id
 from models.tracking.promotion import PromotionDecision, champion_version, promote_if_better
 from models.tracking.runs import TrainingRun, log_training_run
+
+log = logging.getLogger(__name__)
 
 MODELS: dict[str, type[Recommender]] = {
     "ease": EASE,
@@ -122,9 +125,17 @@ def train_and_register(
 def _rescore_champion(
     name: str, challenger: str, train: pd.DataFrame, test: pd.DataFrame, metric: str
 ) -> float | None:
+    """The champion's ``metric`` on the challenger's split, or None when there is no other
+    champion or it cannot score this data (e.g. trained on another dataset, whose ids have
+    another type): the gate then compares logged values only if the splits match, and
+    otherwise keeps the champion, saying why."""
     current = champion_version(MlflowClient(), name)
     if current is None or current == challenger:
         return None
-    pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{current}")
-    model = pyfunc.unwrap_python_model().model
-    return evaluate(model, train, test)[0][metric]
+    try:
+        pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{current}")
+        model = pyfunc.unwrap_python_model().model
+        return float(evaluate(model, train, test)[0][metric])
+    except Exception as e:  # noqa: BLE001 - any model on any data: the gate must still decide
+        log.warning("champion %s v%s cannot score this split: %s", name, current, e)
+        return None
