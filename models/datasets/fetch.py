@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from models.datasets.errors import DatasetFetchError
-from models.datasets.registry import Dataset
+from models.datasets.registry import Dataset, provenance_checksums, sha256_of
 
 
 def fetch_dataset(
@@ -40,7 +40,8 @@ def fetch_dataset(
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{dataset.folder}-") as tmp:
-            _unpack(dataset, payload, Path(tmp))
+            converted = _unpack(dataset, payload, Path(tmp))
+            _check_against_provenance(dataset, Path(tmp), target, converted)
             target.mkdir(exist_ok=True)
             for file in Path(tmp).iterdir():
                 shutil.move(str(file), target / file.name)
@@ -60,11 +61,34 @@ def _download(url: str, timeout_s: float) -> bytes:
         ) from e
 
 
-def _unpack(dataset: Dataset, payload: bytes, into: Path) -> None:
+def _check_against_provenance(
+    dataset: Dataset, fetched: Path, target: Path, converted: set[str]
+) -> None:
+    """Refuse a download whose files differ from the checksums the existing folder records
+    (a wrong ``--url`` would otherwise replace a good copy). Files emporium converted (Excel
+    to Parquet) are not byte-for-byte the recorded ones and are not compared."""
+    expected = provenance_checksums(target)
+    wrong = [
+        name
+        for name, digest in expected.items()
+        if name not in converted
+        and (fetched / name).is_file()
+        and sha256_of(fetched / name) != digest
+    ]
+    if wrong:
+        raise DatasetFetchError(
+            f"the download of {dataset.name} does not match {target / 'PROVENANCE.md'} "
+            f"({', '.join(sorted(wrong))}); the files in {target} were kept"
+        )
+
+
+def _unpack(dataset: Dataset, payload: bytes, into: Path) -> set[str]:
+    """Write the dataset's files into ``into``; returns those converted on the way."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(payload))
     except zipfile.BadZipFile as e:
         raise DatasetFetchError(f"the download for {dataset.name} is not a zip archive") from e
+    converted: set[str] = set()
     with archive:
         names = set(archive.namelist())
         for member, file in dataset.archive_members:
@@ -77,5 +101,7 @@ def _unpack(dataset: Dataset, payload: bytes, into: Path) -> None:
                     io.BytesIO(data), dtype={"InvoiceNo": str, "Invoice": str, "StockCode": str}
                 )
                 frame.to_parquet(into / file, index=False)
+                converted.add(file)
             else:
                 (into / file).write_bytes(data)
+    return converted

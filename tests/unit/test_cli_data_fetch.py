@@ -3,6 +3,7 @@ directory that cannot hold the files: a message and exit 2, nothing half-written
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -59,3 +60,21 @@ def test_a_data_dir_under_a_file_is_a_message(
     result = runner.invoke(app, ["data", "fetch", "movielens-100k", "--url", url])
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("error: could not save movielens-100k in ")
+
+
+def test_a_download_that_differs_from_the_recorded_checksums_keeps_the_good_copy(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    """A wrong --url replaced a good copy and said "saved"."""
+    folder = data_dir / "movielens-100k"
+    folder.mkdir(parents=True)
+    good = b"196\t242\t3\t881250949\n"
+    (folder / "u.data").write_bytes(good)
+    digest = hashlib.sha256(good).hexdigest()
+    (folder / "PROVENANCE.md").write_text(f"| file | sha256 |\n|---|---|\n| u.data | {digest} |\n")
+    url = ml100k_zip(tmp_path / "ml.zip").as_uri()
+    result = runner.invoke(app, ["data", "fetch", "movielens-100k", "--url", url])
+    assert result.exit_code == 2, result.output
+    assert "does not match" in result.stderr and "u.data" in result.stderr
+    assert (folder / "u.data").read_bytes() == good
+    assert sorted(p.name for p in data_dir.iterdir()) == ["movielens-100k"]  # no temp left
