@@ -72,10 +72,14 @@ def worker_command(
     except EventBusError as e:
         typer.echo(f"error: EMPORIUM_EVENTS__URL: {e}", err=True)
         raise typer.Exit(2) from e
+    try:
+        provider = SandboxPaymentProvider(payments_url, payments_ca) if payments_url else None
+    except OSError as e:  # the CA file: missing, unreadable or not a certificate
+        typer.echo(f"error: EMPORIUM_PAYMENTS__CA_FILE {payments_ca}: {e}", err=True)
+        raise typer.Exit(2) from e
     migrate(settings)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    provider = SandboxPaymentProvider(payments_url, payments_ca) if payments_url else None
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

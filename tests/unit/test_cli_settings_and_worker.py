@@ -48,6 +48,17 @@ def test_the_worker_refuses_an_unsupported_bus(monkeypatch: pytest.MonkeyPatch) 
     assert "EMPORIUM_EVENTS__URL: unsupported events URL 'garbage://x'" in result.stderr
 
 
+def test_the_worker_with_a_missing_payments_ca_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("EMPORIUM_EVENTS__URL", f"log://{tmp_path / 'events'}")
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
+    args = ["worker", "--payments-url", "https://127.0.0.1:1", "--payments-ca", "/nonexistent"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: EMPORIUM_PAYMENTS__CA_FILE /nonexistent: ")
+
+
 def test_the_worker_on_an_unreachable_database_is_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
