@@ -76,3 +76,36 @@ def test_interaction_files_csv_and_parquet(tmp_path: Path) -> None:
     pd.DataFrame({"user": [1]}).to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(BadInteractionFile, match="user_id"):
         load_interactions(tmp_path / "bad.csv")
+
+
+@pytest.mark.parametrize(
+    ("weights", "problem"),
+    [(["1", "x"], "'x'"), ([1.0, -2.0], "-2.0"), ([1.0, float("inf")], "inf")],
+)
+def test_interaction_weights_must_be_finite_non_negative_numbers(
+    tmp_path: Path, weights: list[object], problem: str
+) -> None:
+    """Text was a traceback; negative and infinite weights trained (and were promoted)."""
+    path = tmp_path / "w.csv"
+    pd.DataFrame({"user_id": [1, 2], "item_id": [3, 4], "weight": weights}).to_csv(path)
+    with pytest.raises(BadInteractionFile, match="weight must be a finite number >= 0") as bad:
+        load_interactions(path)
+    assert problem in str(bad.value)
+
+
+def test_interaction_times_with_a_zone_become_utc_and_empty_times_are_refused(
+    tmp_path: Path,
+) -> None:
+    zoned = pd.DataFrame({
+        "user_id": [1, 2], "item_id": [3, 4],
+        "timestamp": pd.to_datetime(["2011-01-01T12:00:00+02:00", "2011-01-02T00:00:00Z"],
+                                    utc=True).tz_convert("Europe/Paris"),
+    })  # fmt: skip
+    zoned.to_parquet(tmp_path / "z.parquet")
+    times = load_interactions(tmp_path / "z.parquet")["timestamp"]
+    assert list(times) == [pd.Timestamp("2011-01-01T10:00"), pd.Timestamp("2011-01-02T00:00")]
+    pd.DataFrame({"user_id": [1, 2], "item_id": [3, 4], "timestamp": ["2011-01-01", None]}).to_csv(
+        tmp_path / "e.csv"
+    )
+    with pytest.raises(BadInteractionFile, match="timestamp is empty on 1 row"):
+        load_interactions(tmp_path / "e.csv")
