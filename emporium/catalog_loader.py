@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from commerce.domain.inventory import RECEIVED, StockMove
 from commerce.domain.orders import DELIVERED, Order, OrderLine
 from commerce.domain.products import Product
 from commerce.domain.users import User
@@ -129,8 +130,11 @@ def load_online_retail_shop(
     if limit is not None:
         catalog = catalog.head(limit)
         clean = clean[clean[SKU_COL].isin(catalog[SKU_COL])]
+    products = catalog_products(catalog)  # checks every product before anything is written
+    for row in catalog.itertuples(index=False):
+        StockMove(RECEIVED, int(row.initial_stock))  # and every initial stock
     with uow_factory() as uow:
-        count = uow.products.upsert_many(catalog_products(catalog))
+        count = uow.products.upsert_many(products)
         customers = uow.users.upsert_many(_customers(clean))
         uow.commit()
     stocked = _stock_new_products(uow_factory, catalog)

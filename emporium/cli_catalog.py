@@ -18,6 +18,7 @@ def load(
     limit: int = typer.Option(None, min=1, help="Load only the first N products."),
 ) -> None:
     """Load a dataset's catalog into the database (migrations are applied first)."""
+    from commerce.domain.errors import CommerceError
     from emporium import catalog_loader
     from emporium.wiring import unit_of_work_factory
     from models.datasets import DatasetError, get_dataset
@@ -38,4 +39,7 @@ def load(
     except DatasetError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
+    except (CommerceError, ValueError, TypeError) as e:  # a value the shop cannot take
+        typer.echo(f"error: {dataset} has a row the shop cannot load: {e}", err=True)
+        raise typer.Exit(1) from e
     typer.echo(f"{dataset}: {report}")

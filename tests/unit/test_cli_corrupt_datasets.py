@@ -3,6 +3,7 @@ exit 2, not a parser's traceback."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -87,3 +88,22 @@ def test_a_directory_given_as_the_interaction_file(tmp_path: Path, data_dir: Pat
     result, text = run("bench", "recs", "--dataset", f"interactions:{tmp_path}")
     assert result.exit_code == 2, result.output
     assert "is a directory" in text
+
+
+def test_a_catalog_with_a_value_the_shop_cannot_take_writes_nothing(data_dir: Path) -> None:
+    """A quantity of 2**62 made an initial stock past the limit: a traceback, with products
+    and customers already committed and only some stocked."""
+    path = data_dir / "uci-online-retail" / "online_retail.parquet"
+    path.parent.mkdir(parents=True)
+    base = {"InvoiceNo": "536365", "Description": "MUG", "InvoiceDate": "2010-12-01 08:26:00",
+            "UnitPrice": 2.5, "CustomerID": 17850.0, "Country": "United Kingdom"}  # fmt: skip
+    pd.DataFrame([
+        {**base, "StockCode": "10001", "Quantity": 3},
+        {**base, "StockCode": "10002", "Quantity": 2**62},
+    ]).to_parquet(path)  # fmt: skip
+    result, text = run("catalog", "load", "online-retail")
+    assert result.exit_code == 1, result.output
+    assert "online-retail has a row the shop cannot load: quantity out of range" in text
+    with sqlite3.connect(data_dir.parent / "state" / "emporium.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM products").fetchone() == (0,)
+        assert db.execute("SELECT COUNT(*) FROM users").fetchone() == (0,)
