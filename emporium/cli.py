@@ -75,5 +75,16 @@ cli_serve.register(app)
 cli_pipeline.register(app)
 worker.register(app)
 
+def main() -> None:
+    """The ``emporium`` console script: the app, with a full disk or a state directory that
+    cannot be written to reported as one line (exit 1) instead of a traceback."""
+    try:
+        app()
+    except OSError as e:
+        where = f"{e.filename}: " if e.filename else ""
+        typer.echo(f"error: {where}{e.strerror or e}", err=True)
+        raise SystemExit(1) from e
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -104,3 +104,20 @@ def test_quick_mlflow_requests_last_only_for_the_first_contact(
         assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "5"
     assert "MLFLOW_HTTP_REQUEST_TIMEOUT" not in os.environ
     assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "5"
+
+
+def test_a_state_dir_that_cannot_be_written_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], data_dir: Path
+) -> None:
+    """A read-only or full state directory surfaced as an OSError traceback."""
+    from emporium.cli import main
+
+    monkeypatch.setenv("EMPORIUM_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", "/proc/emporium-cannot-be-here")
+    monkeypatch.delenv("EMPORIUM_EVENTS__URL", raising=False)
+    monkeypatch.setattr("sys.argv", ["emporium", "replay", "taobao", "--limit", "5"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 1
+    err = capsys.readouterr().err
+    assert err == "error: /proc/emporium-cannot-be-here: No such file or directory\n"
