@@ -75,6 +75,7 @@ cli_serve.register(app)
 cli_pipeline.register(app)
 worker.register(app)
 
+
 def main() -> None:
     """The ``emporium`` console script: the app, with a full disk or a state directory that
     cannot be written to reported as one line (exit 1) instead of a traceback."""
