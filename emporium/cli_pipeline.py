@@ -67,6 +67,11 @@ def ingest(
     except (ValueError, steps.StepError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
+    except RuntimeError as e:  # a streaming query died; its checkpoint lets a rerun resume
+        cause = str(e.__cause__ or "").strip().splitlines()[:1]
+        typer.echo(f"error: {e}: {cause[0] if cause else 'see the log'}; run again to resume",
+                   err=True)  # fmt: skip
+        raise typer.Exit(1) from e
     typer.echo(json.dumps(outcome))
 
 
