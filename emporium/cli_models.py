@@ -54,6 +54,7 @@ def _client(settings=None):
     An unreachable tracking server is a message after a few seconds, not minutes of retries
     and a traceback."""
     from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
 
     settings = settings or get_settings()
     try:
@@ -61,6 +62,14 @@ def _client(settings=None):
             return registry_client(settings)
     except MlflowException as e:
         typer.echo(f"error: MLflow at {settings.mlflow_tracking_uri}: {e.message}", err=True)
+        raise typer.Exit(1) from e
+    except SQLAlchemyError as e:  # the embedded store: read-only, full, or being created
+        first = str(e.orig if getattr(e, "orig", None) else e).splitlines()[0]
+        typer.echo(
+            f"error: MLflow store {settings.mlflow_tracking_uri}: {first} (if another "
+            "emporium command is creating it, run again)",
+            err=True,
+        )
         raise typer.Exit(1) from e
 
 
