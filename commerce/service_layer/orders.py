@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from commerce.domain import events
-from commerce.domain.errors import OrderNotFound, TrackingNumberInUse
+from commerce.domain.errors import OrderNotFound
 from commerce.domain.orders import PACKED, PAID, STOCK_RESERVED_STATES, Order
 from commerce.domain.payments import PaymentProvider
 from commerce.domain.products import Product
@@ -48,13 +48,7 @@ def advance(uow: SqlAlchemyUnitOfWork, order_id: str, action: str, user_id: str 
 def ship(uow: SqlAlchemyUnitOfWork, order_id: str, carrier: str, tracking_number: str) -> Order:
     with uow:
         order = load(uow, order_id, None, for_update=True)
-        other = uow.orders.by_tracking_number(tracking_number)
-        if other is not None and other.id != order.id:
-            raise TrackingNumberInUse(
-                "another order ships under this tracking number",
-                {"tracking_number": tracking_number},
-            )
-        order.ship(carrier, tracking_number)
+        order.ship(carrier, tracking_number)  # a number in use: save raises TrackingNumberInUse
         _changed(uow, order, PACKED)
         uow.emit(events.OrderShipped(user_id=order.user_id, order_id=order.id, carrier=carrier,
                                      tracking_number=tracking_number))  # fmt: skip
