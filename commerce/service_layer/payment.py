@@ -106,7 +106,7 @@ def record_outcome(
             status = _failed(uow, order, card, result.code or "declined")
         uow.commit()
     if status == "refund_needed":
-        return _refund_orphan(uow_factory, provider, order_id, result)
+        return _refund_orphan(uow_factory, provider, order_id)
     return order, status
 
 
@@ -155,7 +155,7 @@ def _restore_cart(uow: SqlAlchemyUnitOfWork, order: Order) -> None:
 
 
 def _refund_orphan(
-    uow_factory: UowFactory, provider: PaymentProvider, order_id: str, result: ChargeResult
+    uow_factory: UowFactory, provider: PaymentProvider, order_id: str
 ) -> tuple[Order, str]:
     """Money arrived for an order that can no longer be paid: give it back."""
     with uow_factory() as uow:
