@@ -11,6 +11,7 @@ from commerce.adapters.security import AccessClaims, JwtTokens, PasswordHasher
 from commerce.domain.errors import InvalidToken, PaymentsUnavailable, PermissionDenied
 from commerce.domain.payments import PaymentProvider
 from commerce.domain.pricing import PricingRules
+from commerce.domain.users import User
 from commerce.service_layer.auth import AuthConfig
 from commerce.service_layer.rate_limit import LoginRateLimiter
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -66,38 +67,39 @@ def login_limiter(request: Request) -> LoginRateLimiter:
     return LoginRateLimiter(container(request).cache)
 
 
-def current_claims(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> AccessClaims:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _account(
+    request: Request, credentials: HTTPAuthorizationCredentials | None
+) -> tuple[AccessClaims, User]:
+    """The token's claims and its account, read once per request. A valid signature is not
+    enough: the account must still exist and be active (a disabled account's tokens stop
+    working now, not when they expire)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise InvalidToken("an access token is required")
     claims = auth_config(request).tokens.verify(credentials.credentials)
-    # A valid signature is not enough: the account must still exist and be active (a
-    # disabled account's tokens stop working now, not when they expire).
     with new_uow(request) as uow:
         user = uow.users.get(claims.user_id)
     if user is None or not user.is_active:
         raise InvalidToken("the account behind this token does not exist or is disabled")
-    return claims
+    return claims, user
 
 
-def optional_claims(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> AccessClaims | None:
+def current_claims(request: Request, credentials: Credentials) -> AccessClaims:
+    return _account(request, credentials)[0]
+
+
+def optional_claims(request: Request, credentials: Credentials) -> AccessClaims | None:
     if credentials is None:
         return None
     return current_claims(request, credentials)
 
 
-def admin_claims(
-    request: Request, claims: Annotated[AccessClaims, Depends(current_claims)]
-) -> AccessClaims:
+def admin_claims(request: Request, credentials: Credentials) -> AccessClaims:
     """The token says admin *and* the account still is one (a demotion takes effect now)."""
-    with new_uow(request) as uow:
-        user = uow.users.get(claims.user_id)
-    if user is None or not user.is_active or not user.is_admin:
+    claims, user = _account(request, credentials)
+    if not user.is_admin:
         raise PermissionDenied("administrators only")
     return claims
 
