@@ -62,6 +62,16 @@ def _user(uow_factory: UowFactory) -> str:
     return user.id
 
 
+def _shopper(uow_factory: UowFactory, product: Product, quantity: int) -> str:
+    """A new user whose cart holds ``quantity`` of ``product``."""
+    user_id = _user(uow_factory)
+    with uow_factory() as uow:
+        assert product.id is not None
+        uow.carts.set_quantity(uow.carts.for_user(user_id), product.id, quantity)
+        uow.commit()
+    return user_id
+
+
 def test_parallel_adds_to_one_cart_all_count(uow_factory: UowFactory) -> None:
     """Each add read the line's quantity, then wrote an absolute one: 40 adds left 8."""
     product, user_id = _product(uow_factory, stock=90), _user(uow_factory)
@@ -94,11 +104,7 @@ def test_a_charge_captured_while_the_order_is_cancelled_is_kept_and_refunded(
     product = _product(uow_factory, stock=10)
     placed = []
     for _ in range(5):
-        user_id = _user(uow_factory)
-        with uow_factory() as uow:
-            assert product.id is not None
-            uow.carts.set_quantity(uow.carts.for_user(user_id), product.id, 1)
-            uow.commit()
+        user_id = _shopper(uow_factory, product, 1)
         order = place_order(uow_factory(), CheckoutRequest(user_id, "k", "GB", ADDRESS),
                             PricingRules())  # fmt: skip
         with uow_factory() as uow:
@@ -129,14 +135,10 @@ def test_parallel_checkouts_to_one_address_are_counted_by_the_velocity_rule(
     limit, shoppers = rules.rules.max_orders_per_address_hour, 16
     product = _product(uow_factory, stock=shoppers)
     address = {**ADDRESS, "line1": f"{uuid.uuid4().hex[:8]} Mill Lane"}
-    requests = []
-    for _ in range(shoppers):
-        user_id = _user(uow_factory)
-        with uow_factory() as uow:
-            assert product.id is not None
-            uow.carts.set_quantity(uow.carts.for_user(user_id), product.id, 1)
-            uow.commit()
-        requests.append(CheckoutRequest(user_id, "k", "GB", address))
+    requests = [
+        CheckoutRequest(_shopper(uow_factory, product, 1), "k", "GB", address)
+        for _ in range(shoppers)
+    ]
     placed: list[str] = []
     errors = _together(*[
         lambda r=r: placed.append(
@@ -154,14 +156,10 @@ def test_orders_placed_during_price_edits_are_priced_from_one_read(
     """Line totals came from the cart's read and unit prices from a later one: a price edit
     between them gave lines whose unit price times quantity was not their total."""
     product, shoppers = _product(uow_factory, stock=60), 20
-    requests = []
-    for _ in range(shoppers):
-        user_id = _user(uow_factory)
-        with uow_factory() as uow:
-            assert product.id is not None
-            uow.carts.set_quantity(uow.carts.for_user(user_id), product.id, 3)
-            uow.commit()
-        requests.append(CheckoutRequest(user_id, "k", "GB", ADDRESS))
+    requests = [
+        CheckoutRequest(_shopper(uow_factory, product, 3), "k", "GB", ADDRESS)
+        for _ in range(shoppers)
+    ]
     done = threading.Event()
 
     def edit_prices() -> None:
