@@ -28,19 +28,21 @@ Stocked = Callable[..., str]
 ADDRESS = {"name": "A", "line1": "1 Road", "city": "Leeds", "postcode": "LS1"}
 
 
-def _paid_order(client: TestClient, me: Headers, sku: str, token: str, qty: int = 1) -> str:
-    assert (
-        client.post("/cart/items", headers=me, json={"sku": sku, "quantity": qty}).status_code
-        == 200
-    )
+def _checkout(client: TestClient, me: Headers, sku: str, token: str, qty: int = 1) -> Any:
+    """Put ``qty`` of ``sku`` in the cart and check out with ``token``, under a new key and to
+    a new address (so the address velocity rule never trips)."""
+    added = client.post("/cart/items", headers=me, json={"sku": sku, "quantity": qty})
+    assert added.status_code == 200
     body = {
         "country": "GB",
         "shipping_address": {**ADDRESS, "line1": f"{uuid.uuid4().hex[:6]} Road"},
         "payment": {"method": "card", "token": token},
     }
-    response = client.post(
-        "/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex}, json=body
-    )
+    return client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex}, json=body)
+
+
+def _paid_order(client: TestClient, me: Headers, sku: str, token: str, qty: int = 1) -> str:
+    response = _checkout(client, me, sku, token, qty)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
@@ -128,10 +130,7 @@ def test_fraud_velocity_holds_the_order_until_approved(
     me, sku, token = customer(), stocked(stock=20), card("4242424242424242")
     for _ in range(5):  # the sixth order within an hour trips the per-user velocity rule
         _paid_order(client, me, sku, token)
-    client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1})
-    body = {"country": "GB", "shipping_address": ADDRESS,
-            "payment": {"method": "card", "token": token}}  # fmt: skip
-    held = client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex}, json=body)
+    held = _checkout(client, me, sku, token)
     assert held.status_code == 202 and held.json()["status"] == "on_hold"
     order_id = held.json()["id"]
     assert not [c for c in sandbox.ledger()["charges"] if c["idempotency_key"] == f"pay-{order_id}"]
@@ -239,11 +238,7 @@ def test_reconcile_while_the_provider_is_silent_is_503_and_changes_nothing(
 ) -> None:  # fmt: skip
     me, sku = customer(), stocked(stock=2)
     container.extras["payment_provider"] = _silent_provider()
-    assert client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1}).is_success
-    body = {"country": "GB", "shipping_address": ADDRESS,
-            "payment": {"method": "card", "token": card("4242424242424242")}}  # fmt: skip
-    placed = client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex},
-                         json=body)  # fmt: skip
+    placed = _checkout(client, me, sku, card("4242424242424242"))
     assert placed.status_code == 202 and placed.json()["payment_status"] == "unknown"
     order_id = placed.json()["id"]
     response = client.post(f"/orders/{order_id}/reconcile", headers=me)
@@ -278,10 +273,7 @@ def test_cancelling_a_held_order_cancels_its_uncharged_payment(
     me, sku, token = customer(), stocked(stock=10), card("4242424242424242")
     for _ in range(5):  # the sixth order within an hour is held by the velocity rule
         _paid_order(client, me, sku, token)
-    client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1})
-    body = {"country": "GB", "shipping_address": ADDRESS,
-            "payment": {"method": "card", "token": token}}  # fmt: skip
-    held = client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex}, json=body)
+    held = _checkout(client, me, sku, token)
     assert held.json()["status"] == "on_hold" and held.json()["payment_status"] == "held"
     order_id = held.json()["id"]
     cancelled = client.post(f"/admin/orders/{order_id}/cancel", headers=admin).json()
@@ -303,11 +295,7 @@ def test_a_payment_left_unknown_by_a_cancel_is_settled_by_the_worker(
     slow_card = card("4000000000000119")  # the sandbox charges it, then answers too late
 
     def checkout() -> str:
-        assert client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1}).is_success
-        body = {"country": "GB", "shipping_address": ADDRESS,
-                "payment": {"method": "card", "token": slow_card}}  # fmt: skip
-        placed = client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex},
-                             json=body)  # fmt: skip
+        placed = _checkout(client, me, sku, slow_card)
         assert placed.status_code == 202 and placed.json()["payment_status"] == "unknown"
         return str(placed.json()["id"])
 
