@@ -150,8 +150,11 @@ class EmbeddedSearchEngine:
     def _target(self, index: str | None = None) -> str:
         target = index or self.current_index()
         if target is None:
-            raise IndexNotFound(f"no index behind alias {self.alias!r}: run a full reindex")
+            raise self._no_index()
         return target
+
+    def _no_index(self) -> IndexNotFound:
+        return IndexNotFound(f"no index behind alias {self.alias!r}: run a full reindex")
 
     def refresh(self) -> None:
         """Writes are visible on commit."""
@@ -242,17 +245,21 @@ class EmbeddedSearchEngine:
             raise SearchUnavailable(f"embedded search failed: {e}") from e
 
     def _read(self, run: Callable[[sqlite3.Connection, str], _T]) -> _T:
-        # A reindex may drop the old tables between reading the alias and querying them:
-        # read the alias again and retry once, so an alias swap loses no query.
-        for attempt in (1, 2):
-            index = self._target()
+        # One read transaction from the alias lookup to the last row: in WAL mode it reads one
+        # snapshot, so a reindex that swaps the alias and drops the old tables meanwhile cannot
+        # take them away from a query already under way.
+        with self._conn() as conn:
+            conn.execute("BEGIN")
             try:
-                with self._conn() as conn:
-                    return run(conn, index)
-            except sqlite3.OperationalError as e:
-                if attempt == 2 or "no such table" not in str(e):
-                    raise
-        raise AssertionError("unreachable")
+                row = conn.execute(
+                    "SELECT idx FROM search_aliases WHERE alias = ?", (self.alias,)
+                ).fetchone()
+                if row is None:
+                    raise self._no_index()
+                return run(conn, str(row[0]))
+            finally:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
 
     def _search(self, conn: sqlite3.Connection, index: str, request: SearchRequest) -> SearchResult:
         t = _tables(index)
@@ -293,7 +300,10 @@ class EmbeddedSearchEngine:
         match = suggest_query(prefix)
         if match is None:
             return []
-        return self._read(lambda conn, index: self._suggest(conn, index, match, size))
+        try:
+            return self._read(lambda conn, index: self._suggest(conn, index, match, size))
+        except sqlite3.Error as e:
+            raise SearchUnavailable(f"embedded suggest failed: {e}") from e
 
     @staticmethod
     def _suggest(conn: sqlite3.Connection, index: str, match: str, size: int) -> list[str]:
