@@ -18,7 +18,7 @@ from commerce.adapters.search.cached import CachedSearchEngine
 from commerce.adapters.search.errors import InvalidSearchRequest, SearchError
 from commerce.adapters.search.port import SearchEngine, parse_sort
 from commerce.domain.search import SearchRequest, SearchResult, SortOrder
-from pipelines.events import CLICKSTREAM, Event
+from pipelines.events import CLICKSTREAM, ID_MAX_LENGTH, Event
 from serving.errors import ApiError
 
 T = TypeVar("T")
@@ -132,22 +132,28 @@ def _run(call: Callable[[], T]) -> T:
 
 
 def _publish(request: Request, text: str, result: SearchResult, request_id: str | None) -> None:
-    event = Event(
-        type="search",
-        request_id=request_id,
-        session_id=request.headers.get("x-session-id") or None,
-        payload={
-            "query": text,
-            "result_count": result.total,
-            "zero_result": result.total == 0,
-            "page": result.page,
-            "product_ids": result.ids,
-        },
-    )
-    try:
+    try:  # analytics must never fail a shopper's search
+        event = Event(
+            type="search",
+            request_id=request_id,
+            session_id=_session_id(request),
+            payload={
+                "query": text,
+                "result_count": result.total,
+                "zero_result": result.total == 0,
+                "page": result.page,
+                "product_ids": result.ids,
+            },
+        )
         request.app.state.container.event_bus.publish(CLICKSTREAM, [event])
-    except Exception:  # analytics must never fail a shopper's search
-        log.exception("search: could not publish the search event %s", event.event_id)
+    except Exception:
+        log.exception("search: could not publish the search event for request %s", request_id)
+
+
+def _session_id(request: Request) -> str | None:
+    """The ``X-Session-ID`` header, or None when absent or too long for an event to carry."""
+    value = request.headers.get("x-session-id") or None
+    return value if value is not None and len(value) <= ID_MAX_LENGTH else None
 
 
 def _page(text: str, result: SearchResult, request_id: str | None) -> SearchPage:

@@ -142,6 +142,18 @@ def test_every_search_emits_a_search_event(app: FastAPI, client: TestClient) -> 
     assert searches[1].payload["zero_result"] and searches[0].session_id == "s1"
 
 
+def test_an_overlong_session_header_is_dropped_not_a_failed_search(
+    app: FastAPI, client: TestClient
+) -> None:
+    # The header is the caller's analytics hint; one the event envelope cannot carry must not
+    # cost the shopper the search.
+    response = client.get("/search", params={"q": "laptop"}, headers={"x-session-id": "s" * 129})
+    assert response.status_code == 200 and response.json()["total"] > 0
+    events = [c.event for c in app.state.container.event_bus.consume(CLICKSTREAM, "test")]
+    searches = [e for e in events if e.type == "search"]
+    assert len(searches) == 1 and searches[0].session_id is None
+
+
 def test_price_change_invalidates_cached_results(app: FastAPI, client: TestClient) -> None:
     params = {"q": "wireless mouse", "max_price": 1000}
     assert "mouse-wl" not in [
