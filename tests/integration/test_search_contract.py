@@ -214,6 +214,19 @@ def test_price_stock_and_catalog_changes_apply_incrementally(fresh: SearchEngine
     assert not fresh.update_fields("no-such-product", {"price": 1})
 
 
+def test_price_bounds_between_two_cents_round_inward(fresh: SearchEngine) -> None:
+    # 4.1 is 409.99999999999994 hundredths in binary floating point: a bound equal to the
+    # price must still include it, and one a fraction of a cent off must exclude it.
+    assert fresh.update_fields("lap-game17", {"price": 4.1})
+    assert fresh.update_fields("tab-8", {"price": 400.0})
+    assert "lap-game17" in _search(fresh, min_price=4.1, max_price=4.1)
+    assert "lap-game17" not in _search(fresh, min_price=4.101)
+    assert "lap-game17" not in _search(fresh, max_price=4.099)
+    assert "tab-8" not in _search(fresh, max_price=399.995, size=50)
+    assert "tab-8" not in _search(fresh, min_price=400.001, max_price=400.009)
+    assert "tab-8" in _search(fresh, min_price=399.991, max_price=400.009)
+
+
 def test_alias_swap_loses_no_query(fresh: SearchEngine) -> None:
     failures: list[BaseException] = []
     totals: list[int] = []

@@ -6,7 +6,9 @@ dicts; unit tests pin the JSON. The embedded engine mirrors the same scoring in 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from commerce.adapters.search.analysis import SYNONYMS, tokens
@@ -238,14 +240,28 @@ def ranking_functions(weights: Weights = WEIGHTS) -> list[Json]:
     ]
 
 
+def price_range_cents(request: SearchRequest) -> tuple[int | None, int | None]:
+    """The inclusive price range in whole hundredths: a bound between two of them rounds
+    inward, so ``max_price=399.995`` excludes a product priced 400.00."""
+    low = high = None
+    if request.min_price is not None:
+        low = math.ceil(Decimal(repr(request.min_price)) * PRICE_SCALE)
+    if request.max_price is not None:
+        high = math.floor(Decimal(repr(request.max_price)) * PRICE_SCALE)
+    return low, high
+
+
 def filter_clauses(request: SearchRequest) -> list[Json]:
     """Exact filters: price range (inclusive), categories, brands."""
     clauses: list[Json] = []
     price: Json = {}
-    if request.min_price is not None:
-        price["gte"] = request.min_price
-    if request.max_price is not None:
-        price["lte"] = request.max_price
+    low, high = price_range_cents(request)
+    # Half a cent outside the whole-cent bound: the server scales the bound by PRICE_SCALE in
+    # binary floating point (4.1 * 100 = 409.99999999999994) before it rounds it inward.
+    if low is not None:
+        price["gte"] = (low - 0.5) / PRICE_SCALE
+    if high is not None:
+        price["lte"] = (high + 0.5) / PRICE_SCALE
     if price:
         clauses.append({"range": {"price": price}})
     if request.categories:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from commerce.adapters.search.analysis import expand_synonyms, tokens
-from commerce.adapters.search.dsl import PRICE_SCALE, WEIGHTS, Weights
+from commerce.adapters.search.dsl import WEIGHTS, Weights, price_range_cents
 from commerce.domain.search import QueryProfile, SearchRequest, SortOrder
 
 # Fuzzy lookup: a word -> close words of the index vocabulary (without the word itself).
@@ -128,12 +128,13 @@ def _ranking(w: Weights) -> str:
 
 
 def _filters(query: CompiledQuery, request: SearchRequest) -> None:
-    if request.min_price is not None:
+    low, high = price_range_cents(request)
+    if low is not None:
         query.where.append("d.price_cents >= ?")
-        query.params.append(round(request.min_price * PRICE_SCALE))
-    if request.max_price is not None:
+        query.params.append(low)
+    if high is not None:
         query.where.append("d.price_cents <= ?")
-        query.params.append(round(request.max_price * PRICE_SCALE))
+        query.params.append(high)
     for column, values in (
         ("category", request.categories),
         ("brand", request.brands),

@@ -15,7 +15,7 @@ def test_seed_example_is_a_name_match_with_an_inclusive_price_range() -> None:
     assert body["query"] == {
         "bool": {
             "must": [{"match": {"name.plain": "laptop"}}],
-            "filter": [{"range": {"price": {"gte": 30000, "lte": 60000}}}],
+            "filter": [{"range": {"price": {"gte": 29999.995, "lte": 60000.005}}}],
         }
     }
 
@@ -91,3 +91,9 @@ def test_suggest_uses_edge_ngrams_with_every_word() -> None:
     match = body["query"]["function_score"]["query"]["match"]["name.autocomplete"]
     assert match == {"query": "gaming lap", "operator": "and"}
     assert body["size"] == 15
+
+
+def test_price_bounds_are_whole_cents_rounded_inward() -> None:
+    assert dsl.price_range_cents(SearchRequest(min_price=4.1, max_price=4.1)) == (410, 410)
+    assert dsl.price_range_cents(SearchRequest(min_price=0.001, max_price=399.995)) == (1, 39999)
+    assert dsl.price_range_cents(SearchRequest()) == (None, None)
