@@ -13,7 +13,7 @@ from search_catalog import catalog
 
 from commerce.adapters.search import SearchEngine, new_index_name, search_engine_from_url
 from commerce.adapters.search.errors import InvalidSearchRequest, SearchUnavailable
-from commerce.domain.search import MAX_RESULT_WINDOW, SearchRequest, SortOrder
+from commerce.domain.search import MAX_RESULT_WINDOW, QueryProfile, SearchRequest, SortOrder
 
 ENGINES = ["embedded", pytest.param("opensearch", marks=pytest.mark.search)]
 PRODUCTS = {p.product_id: p for p in catalog()}
@@ -225,6 +225,22 @@ def test_price_bounds_between_two_cents_round_inward(fresh: SearchEngine) -> Non
     assert "tab-8" not in _search(fresh, max_price=399.995, size=50)
     assert "tab-8" not in _search(fresh, min_price=400.001, max_price=400.009)
     assert "tab-8" in _search(fresh, min_price=399.991, max_price=400.009)
+
+
+@pytest.mark.parametrize("text", ["日本語", "Привет", "***", "?!"])
+def test_text_without_a_searchable_word_finds_nothing(engine: SearchEngine, text: str) -> None:
+    # Not the whole catalog: the shopper asked for something, and nothing matches it.
+    assert engine.search(SearchRequest(text=text)).total == 0
+    assert engine.search(SearchRequest(text=text, profile=QueryProfile.BM25)).total == 0
+    assert engine.search(SearchRequest(text="  ")).total == len(PRODUCTS)
+
+
+def test_letters_without_a_decomposition_fold_like_asciifolding(fresh: SearchEngine) -> None:
+    renamed = dataclasses.replace(PRODUCTS["tab-8"], name="Acme Tab 8 Straße Edition")
+    fresh.bulk_index([renamed])
+    assert "tab-8" in _search(fresh, text="strasse")
+    assert "tab-8" in _search(fresh, text="STRASSE edition")
+    assert "tab-8" in _search(fresh, text="straße")
 
 
 def test_alias_swap_loses_no_query(fresh: SearchEngine) -> None:

@@ -33,10 +33,30 @@ SYNONYMS: tuple[str, ...] = (
 _TOKEN = re.compile(r"[0-9a-z]+")
 
 
+# Letters Unicode does not decompose but Lucene's ASCIIFoldingFilter folds all the same.
+_LETTERS = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o", "ł": "l",
+     "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i"}
+)  # fmt: skip
+
+
+def fold_letters(text: str) -> str:
+    """Only the letters Unicode cannot decompose (``ß`` → ``ss``): for an index whose
+    tokenizer already lowercases and strips diacritics."""
+    return text.translate(_LETTERS)
+
+
 def fold(text: str) -> str:
-    """Lowercase and strip accents (``Café`` → ``cafe``), like ``lowercase`` + ``asciifolding``."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Lowercase and strip accents (``Café`` → ``cafe``, ``Straße`` → ``strasse``), like
+    ``lowercase`` + ``asciifolding``."""
+    decomposed = fold_letters(unicodedata.normalize("NFKD", text))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
+def matches_nothing(text: str) -> bool:
+    """True for text that is not blank yet has no searchable word (``日本語``, ``***``): it
+    finds nothing, as in Elasticsearch, rather than browsing the whole catalog."""
+    return bool(text.strip()) and not tokens(text)
 
 
 def tokens(text: str, limit: int = MAX_QUERY_TERMS) -> list[str]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from commerce.adapters.search.analysis import SYNONYMS, tokens
+from commerce.adapters.search.analysis import SYNONYMS, matches_nothing, tokens
 from commerce.domain.search import (
     MAX_QUERY_TERMS,
     ProductDoc,
@@ -170,10 +170,11 @@ def search_body(request: SearchRequest, weights: Weights = WEIGHTS) -> Json:
 def _query(request: SearchRequest, weights: Weights) -> Json:
     filters = filter_clauses(request)
     text = " ".join(tokens(request.text, MAX_QUERY_TERMS))
+    everything: Json = {"match_none": {}} if matches_nothing(request.text) else {"match_all": {}}
     if request.profile is QueryProfile.BM25:
-        match: Json = {"match": {"name.plain": text}} if text else {"match_all": {}}
+        match: Json = {"match": {"name.plain": text}} if text else everything
         return {"bool": {"must": [match], "filter": filters}}
-    relevance = text_query(text, weights) if text else {"match_all": {}}
+    relevance = text_query(text, weights) if text else everything
     return {
         "function_score": {
             "query": {"bool": {"must": [relevance], "filter": filters}},

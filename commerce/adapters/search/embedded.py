@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from commerce.adapters.search.analysis import fold_letters
 from commerce.adapters.search.dsl import FACET_FIELDS, FACET_SIZE, PRICE_SCALE, WEIGHTS, Weights
 from commerce.adapters.search.embedded_query import (
     CompiledQuery,
@@ -198,13 +199,17 @@ class EmbeddedSearchEngine:
         ).fetchone()  # fmt: skip
         for table in (t["fts"], t["plain"], t["words"]):
             conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))
+        # Query words are folded in Python (analysis.fold); the index text must fold the same.
+        name, desc, category, brand = (
+            fold_letters(v) for v in (doc.name, doc.description, doc.category, doc.brand)
+        )
         conn.execute(
             f"INSERT INTO {t['fts']} (rowid, name, description, category, brand) "
             "VALUES (?,?,?,?,?)",
-            (rowid, doc.name, doc.description, doc.category, doc.brand),
+            (rowid, name, desc, category, brand),
         )
-        conn.execute(f"INSERT INTO {t['plain']} (rowid, name) VALUES (?,?)", (rowid, doc.name))
-        words = f"{doc.name} {doc.description} {doc.category} {doc.brand}"
+        conn.execute(f"INSERT INTO {t['plain']} (rowid, name) VALUES (?,?)", (rowid, name))
+        words = f"{name} {desc} {category} {brand}"
         conn.execute(f"INSERT INTO {t['words']} (rowid, text) VALUES (?,?)", (rowid, words))
 
     def update_fields(self, product_id: str, fields: Mapping[str, float | int]) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from commerce.adapters.search.analysis import expand_synonyms, tokens
+from commerce.adapters.search.analysis import expand_synonyms, matches_nothing, tokens
 from commerce.adapters.search.dsl import WEIGHTS, Weights, price_range_cents
 from commerce.domain.search import QueryProfile, SearchRequest, SortOrder
 
@@ -71,6 +71,8 @@ def compile_request(
         _bm25(query, words)
     elif words:
         _shipped(query, words, fuzzy, weights)
+    elif matches_nothing(request.text):
+        query.where.append("0")
     if request.profile is QueryProfile.SHIPPED:
         query.score = f"({query.score}) * {_ranking(weights)}"
     _filters(query, request)

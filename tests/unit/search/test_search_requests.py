@@ -7,7 +7,13 @@ import math
 import pytest
 
 from commerce.adapters.search import search_engine_from_url
-from commerce.adapters.search.analysis import auto_fuzziness, edit_distance, expand_synonyms, tokens
+from commerce.adapters.search.analysis import (
+    auto_fuzziness,
+    edit_distance,
+    expand_synonyms,
+    matches_nothing,
+    tokens,
+)
 from commerce.adapters.search.embedded import EmbeddedSearchEngine
 from commerce.adapters.search.errors import InvalidSearchRequest, UnknownSearchUrl
 from commerce.adapters.search.lucene import LuceneSearchEngine
@@ -49,6 +55,13 @@ def test_sort_names() -> None:
 def test_tokens_fold_accents_and_drop_operators() -> None:
     assert tokens('Crème "Brûlée" AND (torch*)') == ["creme", "brulee", "and", "torch"]
     assert len(tokens("a " * 1000)) == 32
+    assert tokens("Große Æbleskiver, Øresund") == ["grosse", "aebleskiver", "oresund"]
+
+
+def test_only_non_blank_text_without_words_matches_nothing() -> None:
+    assert matches_nothing("日本語") and matches_nothing("***")
+    assert not matches_nothing("") and not matches_nothing("   ")
+    assert not matches_nothing("Straße")
 
 
 def test_synonyms_expand_single_and_multi_word_terms() -> None:
