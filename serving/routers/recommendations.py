@@ -64,11 +64,11 @@ def recommend(
     A user the model never saw is served from ``items``; with no ``items`` either, the answer
     is the most popular items and ``personalised`` is false.
     """
-    service = _service(request)
-    _check_id(user_id, "user_id")
+    _check_id(user_id, "user_id")  # the caller's mistakes first, whatever the model's state
     recent = [i.strip() for i in items.split(",") if i.strip()]
     if len(recent) > MAX_ITEMS:
         raise ApiError("validation_error", f"items takes at most {MAX_ITEMS} ids", 422)
+    service = _service(request)
     personal = True
 
     def fetch(count: int) -> list[Scored]:
@@ -85,8 +85,8 @@ def recommend(
 @router.get("/products/{product_id}/similar", response_model=SimilarItems)
 def similar(request: Request, product_id: str, n: N = 10, in_stock: InStock = True) -> SimilarItems:
     """The ``n`` items the champion model finds most similar to ``product_id``."""
-    service = _service(request)
     _check_id(product_id, "product_id")
+    service = _service(request)
     try:
         items = _out(
             _first_sellable(request, lambda count: service.similar(product_id, count), n, in_stock)

@@ -52,6 +52,11 @@ def test_recommendations_follow_the_registered_champion(
     none_yet = client.get("/recommendations/1")
     assert none_yet.status_code == 503
     assert none_yet.json()["error"]["code"] == "no_model"
+    # A malformed request is the caller's to fix, model or not.
+    assert client.get(f"/products/{'x' * 200}/similar").status_code == 422
+    assert client.get(f"/recommendations/{'u' * 200}").status_code == 422
+    too_many = ",".join(str(i) for i in range(500))
+    assert client.get("/recommendations/1", params={"items": too_many}).status_code == 422
 
     register(container, l2=1.0)
     body = client.get("/recommendations/1", params={"n": 1}).json()
