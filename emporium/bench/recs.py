@@ -120,8 +120,9 @@ def _cut(cut: str | None, ts: pd.Series) -> Any:
     if cut is None:
         return float(ts.quantile(0.8)) if numeric else ts.quantile(0.8)
     try:
-        if not numeric:
-            return pd.Timestamp(cut)
+        if not numeric:  # the data's times are naive UTC (models.datasets.interactions_file)
+            when = pd.Timestamp(cut)
+            return when if when.tzinfo is None else when.tz_convert("UTC").tz_localize(None)
         try:
             return float(cut)
         except ValueError:
@@ -156,7 +157,7 @@ def command(
 ) -> None:
     """Benchmark every recommender and the ranker; hyperparameters chosen on validation."""
     from models.benchmark import DEFAULT_RANKER_GRID, run_benchmark
-    from models.errors import EmptySplit
+    from models.errors import EmptySplit, ModelError
 
     outputs.check_writable(json_path)
     if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:
@@ -188,6 +189,9 @@ def command(
             f"{dataset} ({len(df)} interactions): {e}: use more data or another --cut",
             param_hint="--dataset / --cut",
         ) from e
+    except ModelError as e:  # e.g. a fit that diverged on this data
+        typer.echo(f"error: {dataset}: {e}", err=True)
+        raise typer.Exit(1) from e
     typer.echo(table(results))
     ranker = results[-1]
     typer.echo(

@@ -10,6 +10,11 @@ import pandas as pd
 from models.columns import ITEM_COL, TIME_COL, USER_COL, WEIGHT_COL
 from models.datasets.errors import DatasetError, problem_of
 
+#: The largest numeric timestamp: pandas' last representable instant, 2262-04-11.
+MAX_UNIX_SECONDS = pd.Timestamp.max.timestamp()
+#: The largest weight: squared (as in ALS's normal equations) it still fits a float32.
+MAX_WEIGHT = 1e18
+
 
 class BadInteractionFile(DatasetError):
     """The file is missing, of an unknown type, or lacks the required columns."""
@@ -46,16 +51,25 @@ def load_interactions(path: str | Path) -> pd.DataFrame:
     if missing:
         raise BadInteractionFile(f"{path} lacks column(s) {sorted(missing)}")
     if TIME_COL in df.columns and df[TIME_COL].dtype == object:
-        try:
-            df[TIME_COL] = pd.to_datetime(df[TIME_COL])
-        except (ValueError, TypeError) as e:
-            raise BadInteractionFile(f"{path}: {TIME_COL} is neither numbers nor dates") from e
+        df[TIME_COL] = _dates(df[TIME_COL], path)
     if TIME_COL in df.columns:
         df[TIME_COL] = _naive_utc(df[TIME_COL], path)
     if WEIGHT_COL in df.columns:
         df[WEIGHT_COL] = _weights(df[WEIGHT_COL], path)
     keep = [c for c in (USER_COL, ITEM_COL, TIME_COL, WEIGHT_COL) if c in df.columns]
     return df[keep].dropna(subset=[USER_COL, ITEM_COL]).reset_index(drop=True)
+
+
+def _dates(text: pd.Series, path: Path) -> pd.Series:
+    """Dates in the one format pandas infers from the first row, else each row's own format
+    (slower; pandas' "ISO8601" mode gives a time without an offset the previous row's).
+    utc=True: offsets may differ row to row; a time without one is read as UTC."""
+    for options in ({}, {"format": "mixed"}):
+        try:
+            return pd.to_datetime(text, utc=True, **options)
+        except (ValueError, TypeError):
+            continue
+    raise BadInteractionFile(f"{path}: {TIME_COL} is neither numbers nor dates")
 
 
 def _naive_utc(ts: pd.Series, path: Path) -> pd.Series:
@@ -65,17 +79,37 @@ def _naive_utc(ts: pd.Series, path: Path) -> pd.Series:
         raise BadInteractionFile(f"{path}: {TIME_COL} is empty on {int(ts.isna().sum())} row(s)")
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         return ts.dt.tz_convert("UTC").dt.tz_localize(None)
-    return ts
+    if pd.api.types.is_datetime64_any_dtype(ts):
+        return ts
+    if pd.api.types.is_bool_dtype(ts) or not pd.api.types.is_numeric_dtype(ts):
+        raise BadInteractionFile(
+            f"{path}: {TIME_COL} must be unix seconds or dates, not {ts.dtype}"
+        )
+    outside = ~np.isfinite(ts) | (ts < 0) | (ts > MAX_UNIX_SECONDS)
+    if outside.any():
+        row = int(np.flatnonzero(outside.to_numpy())[0])
+        raise BadInteractionFile(
+            f"{path}: a numeric {TIME_COL} must be unix seconds from 1970 to 2262 "
+            f"({int(outside.sum())} row(s), first at row {row}: {_value(ts, row)!r}; "
+            "milliseconds? divide by 1000)"
+        )
+    return ts.astype("float64")
 
 
 def _weights(weights: pd.Series, path: Path) -> pd.Series:
-    """Finite, non-negative numbers: a negative or infinite weight trains nonsense."""
+    """Finite, non-negative numbers: a negative or infinite weight trains nonsense, and the
+    models compute in 32-bit floats, where a weight past MAX_WEIGHT overflows."""
     numbers = pd.to_numeric(weights, errors="coerce")
-    bad = numbers.isna() | ~np.isfinite(numbers) | (numbers < 0)
+    bad = numbers.isna() | ~np.isfinite(numbers) | (numbers < 0) | (numbers > MAX_WEIGHT)
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise BadInteractionFile(
-            f"{path}: {WEIGHT_COL} must be a finite number >= 0 "
-            f"({int(bad.sum())} row(s), first at row {row}: {weights.iloc[row]!r})"
+            f"{path}: {WEIGHT_COL} must be a number from 0 to {MAX_WEIGHT:g} "
+            f"({int(bad.sum())} row(s), first at row {row}: {_value(weights, row)!r})"
         )
     return numbers.astype("float64")
+
+
+def _value(column: pd.Series, row: int) -> object:
+    """A cell as a plain Python value, for messages (``inf``, not ``np.float64(inf)``)."""
+    return column.iloc[row : row + 1].tolist()[0]

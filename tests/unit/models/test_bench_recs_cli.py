@@ -70,3 +70,23 @@ def test_unknown_dataset_is_refused() -> None:
     result = runner.invoke(app, ["bench", "recs", "--dataset", "movielens-1b"], env=WIDE)
     assert result.exit_code == 2
     assert "unknown dataset" in result.output
+
+
+def test_a_cut_with_an_offset_is_read_in_utc(tmp_path: Path) -> None:
+    # The data's times are naive UTC; 10:00+05:00 is 05:00 UTC, before u1's second event.
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "user_id,item_id,timestamp\nu1,i1,2011-03-10T04:00:00\nu2,i2,2011-03-10T04:00:00\n"
+        "u1,i2,2011-03-10T06:00:00\n"
+    )
+    args = ["--protocol", "temporal", "--cut", "2011-03-10T10:00:00+05:00"]
+    result = runner.invoke(app, ["bench", "recs", "--dataset", f"interactions:{path}", *args])
+    assert "train 2 rows, test 1 rows" in flat(result.output)  # read as 10:00, test is empty
+
+
+def test_data_the_ranker_cannot_learn_from_is_a_message_and_exit_1(tmp_path: Path) -> None:
+    path = tmp_path / "events.csv"  # one item that everybody bought
+    path.write_text("user_id,item_id\n" + "".join(f"u{k},i1\n" for k in range(40)))
+    result = runner.invoke(app, ["bench", "recs", "--dataset", f"interactions:{path}"], env=WIDE)
+    assert result.exit_code == 1, result.output
+    assert "needs both kinds" in flat(result.output)

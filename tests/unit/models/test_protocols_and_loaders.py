@@ -80,7 +80,12 @@ def test_interaction_files_csv_and_parquet(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("weights", "problem"),
-    [(["1", "x"], "'x'"), ([1.0, -2.0], "-2.0"), ([1.0, float("inf")], "inf")],
+    [
+        (["1", "x"], "'x'"),
+        ([1.0, -2.0], "-2.0"),
+        ([1.0, float("inf")], "inf"),
+        ([1.0, 1e308], "1e+308"),  # finite, but it overflows the models' 32-bit floats
+    ],
 )
 def test_interaction_weights_must_be_finite_non_negative_numbers(
     tmp_path: Path, weights: list[object], problem: str
@@ -88,7 +93,7 @@ def test_interaction_weights_must_be_finite_non_negative_numbers(
     """Text was a traceback; negative and infinite weights trained (and were promoted)."""
     path = tmp_path / "w.csv"
     pd.DataFrame({"user_id": [1, 2], "item_id": [3, 4], "weight": weights}).to_csv(path)
-    with pytest.raises(BadInteractionFile, match="weight must be a finite number >= 0") as bad:
+    with pytest.raises(BadInteractionFile, match="weight must be a number from 0 to 1e") as bad:
         load_interactions(path)
     assert problem in str(bad.value)
 
@@ -109,3 +114,31 @@ def test_interaction_times_with_a_zone_become_utc_and_empty_times_are_refused(
     )
     with pytest.raises(BadInteractionFile, match="timestamp is empty on 1 row"):
         load_interactions(tmp_path / "e.csv")
+
+
+def test_interaction_times_with_mixed_offsets_become_utc(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    times = ["2011-01-01T12:00:00+02:00", "2011-01-01T12:00:00-05:00", "2011-01-01T12:00:00"]
+    pd.DataFrame({"user_id": [1, 2, 3], "item_id": [3, 4, 5], "timestamp": times}).to_csv(path)
+    loaded = load_interactions(path)["timestamp"]
+    hours = ["2011-01-01T10:00", "2011-01-01T17:00", "2011-01-01T12:00"]
+    assert list(loaded) == [pd.Timestamp(h) for h in hours]
+
+
+@pytest.mark.parametrize(
+    ("times", "problem"),
+    [
+        ([True, False], "not bool"),
+        ([1.3e9, float("inf")], "inf"),
+        ([1.3e12, 1.3e12], "milliseconds?"),
+        ([-5.0, 1.0], "-5.0"),
+    ],
+)
+def test_numeric_times_must_be_unix_seconds(
+    tmp_path: Path, times: list[object], problem: str
+) -> None:
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"user_id": [1, 2], "item_id": [3, 4], "timestamp": times}).to_csv(path)
+    with pytest.raises(BadInteractionFile, match="timestamp must be unix seconds") as bad:
+        load_interactions(path)
+    assert problem in str(bad.value)
