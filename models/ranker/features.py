@@ -8,6 +8,7 @@ user's history length; the user's affinity to the item's categories; the item's 
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -134,8 +135,10 @@ def source_features(
         # Per-user z-scores: sources are refitted on more data for serving than for training
         # the ranker, so raw score scales shift; standardised scores and ranks do not.
         finite = np.where(np.isfinite(m), m, np.nan)
-        mean, std = np.nanmean(finite, axis=1), np.nanstd(finite, axis=1) + 1e-9
-        best = np.nanmax(finite, axis=1)
+        with warnings.catch_warnings():  # a user with nothing left to score: NaN, no candidate
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, std = np.nanmean(finite, axis=1), np.nanstd(finite, axis=1) + 1e-9
+            best = np.nanmax(finite, axis=1)
         cols[f"{name}_z"] = (m[u, i] - mean[u]) / std[u]
         cols[f"{name}_gap_z"] = (best[u] - m[u, i]) / std[u]
         cols[f"{name}_rank"] = ranks[name][u, i].astype(np.float32)

@@ -17,6 +17,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from models.columns import ITEM_COL, USER_COL
+from models.errors import FitFailed
 from models.evaluation.splitters import stratified_split
 from models.ranker.features import (
     ItemStats,
@@ -108,6 +109,7 @@ class CandidateRanker(Recommender):
         self.booster, self.inner_repeats = booster, inner_repeats
         self.models_: dict[str, Recommender] = {}
         self.booster_: Any = None
+        self.blank_features_: np.ndarray | None = None
         self.feature_names_: list[str] = []
 
     def __getstate__(self) -> dict[str, Any]:
@@ -124,10 +126,17 @@ class CandidateRanker(Recommender):
             xs.append(x)
             ys.append(y)
             groups.append(pairs["_u"].to_numpy() + r * (len(interactions) + 1))
-        with threadpool_limits(self.n_threads, user_api="openmp"):
-            self.booster_ = self._train_booster(
-                np.vstack(xs), np.concatenate(ys), np.concatenate(groups)
+        x, y = np.vstack(xs), np.concatenate(ys)
+        if len(np.unique(y)) < 2:
+            raise FitFailed(
+                f"the ranker's inner split gives {len(y)} candidate(s), "
+                f"{int(y.sum())} of them relevant: it needs both kinds (more users and items)"
             )
+        # A feature missing everywhere (times, without timestamps) tells the booster nothing,
+        # and scikit-learn's binning cannot take an all-NaN column: it becomes a constant.
+        self.blank_features_ = np.isnan(x).all(axis=0)
+        with threadpool_limits(self.n_threads, user_api="openmp"):
+            self.booster_ = self._train_booster(self._filled(x), y, np.concatenate(groups))
         self._fit_sources(interactions)
 
     def training_table(
@@ -171,7 +180,16 @@ class CandidateRanker(Recommender):
         params = {"max_iter": 300, "learning_rate": 0.05, "random_state": self.seed}
         return HistGradientBoostingClassifier(**params | self.booster_params).fit(x, y)
 
+    def _filled(self, x: np.ndarray) -> np.ndarray:
+        blank = getattr(self, "blank_features_", None)  # absent in models pickled before it
+        if blank is None or not blank.any():
+            return x
+        x = x.copy()
+        x[:, blank] = 0.0
+        return x
+
     def _predict(self, x: np.ndarray) -> np.ndarray:
+        x = self._filled(x)
         if self.booster == "lgbm-lambdarank":
             return self.booster_.predict(x)
         return self.booster_.predict_proba(x)[:, 1]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from models.errors import FitFailed
 from models.recommenders.base import Recommender
 from models.recommenders.factors import cosine_item_scores
 
@@ -16,6 +19,17 @@ from models.recommenders.factors import cosine_item_scores
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 SIMILARITIES = ("cosine", "bm25", "tfidf")
+
+
+@contextmanager
+def _diverged(model: str, hint: str) -> Iterator[None]:
+    """implicit's NaN check (``ModelFitError``) as the models' own ``FitFailed``."""
+    from implicit.recommender_base import ModelFitError
+
+    try:
+        yield
+    except ModelFitError as e:
+        raise FitFailed(f"{model} diverged ({e}): {hint}") from e
 
 
 class ItemKNN(Recommender):
@@ -98,7 +112,8 @@ class ALS(Recommender):
             random_state=self.seed,
             num_threads=0,
         )
-        self.model_.fit(matrix, show_progress=False)
+        with _diverged("ALS", "are some weights huge, or the regularisation tiny?"):
+            self.model_.fit(matrix, show_progress=False)
 
     def _score(self, history: sp.csr_matrix, user_index: np.ndarray) -> np.ndarray:
         # implicit's recalculate_user is the fold-in: one ALS user step on the given rows.
@@ -156,7 +171,8 @@ class BPR(Recommender):
             random_state=self.seed,
             num_threads=self.num_threads,
         )
-        model.fit(matrix, show_progress=False)
+        with _diverged("BPR", "lower the learning rate"):
+            model.fit(matrix, show_progress=False)
         self.user_factors_ = np.asarray(model.user_factors)
         self.item_factors_ = np.asarray(model.item_factors)
         self.train_matrix_ = (matrix > 0).astype(np.int8).tocsr()

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from models.errors import FitFailed
 from models.evaluation.splitters import leave_one_out_split
 from models.ranker import CandidateRanker
 from models.recommenders import EASE, ItemKNN
@@ -107,3 +108,20 @@ def test_anchor_must_be_a_source() -> None:
         CandidateRanker(SOURCES, anchor="nope", anchor_weight=0.3)
     with pytest.raises(ValueError, match="anchor_weight"):
         CandidateRanker(SOURCES, anchor="ease", anchor_weight=1.0)
+
+
+def test_the_ranker_trains_without_timestamps() -> None:
+    # Every time feature is then NaN on every row, which scikit-learn's binning cannot take.
+    events = block_interactions().drop(columns="timestamp")
+    ranker = CandidateRanker(
+        SOURCES, n_candidates=12, inner_split=lambda df: leave_one_out_split(df, seed=1)
+    ).fit(events)
+    recs = ranker.recommend_frame(["u0", "u6"], user_items=events, n=1)
+    assert dict(zip(recs.user_id, recs.item_id, strict=True)) == {"u0": "a0", "u6": "b0"}
+
+
+def test_a_split_with_nothing_to_learn_from_is_a_failed_fit() -> None:
+    # One item that everybody bought: no user has a candidate left to label.
+    one_item = pd.DataFrame({"user_id": [f"u{k}" for k in range(8)], "item_id": "a0"})
+    with pytest.raises(FitFailed, match="needs both kinds"):
+        CandidateRanker(SOURCES, n_candidates=12).fit(one_item)
