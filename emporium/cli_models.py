@@ -7,6 +7,7 @@ import inspect
 import json
 import math
 import os
+import re
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -14,6 +15,8 @@ import typer
 
 from emporium.champion import DEFAULT_NAME, registry_client
 from emporium.settings import REPO_ROOT, get_settings
+
+MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 app = typer.Typer(help="Train, list, promote and roll back models.", no_args_is_help=True)
 
@@ -45,6 +48,17 @@ def _check_gate(name: str, metric: str, margin: float) -> None:
     if metric not in GATE_METRICS:
         raise typer.BadParameter(
             f"{metric!r}: one of {', '.join(GATE_METRICS)}", param_hint="--metric"
+        )
+
+
+def _check_new_name(name: str) -> None:
+    """A name ``train`` may register: it goes into ``models:/NAME@alias`` URIs and registry
+    filter strings, where '/', '@' or a quote would break them."""
+    if not MODEL_NAME.fullmatch(name):
+        raise typer.BadParameter(
+            f"{name!r}: a registered model name is letters, digits, '.', '_' and '-' "
+            "(at most 100, starting with a letter or digit)",
+            param_hint="--name",
         )
 
 
@@ -157,6 +171,7 @@ def train(
         raise typer.BadParameter(f"{model!r}: one of {', '.join(MODELS)}", param_hint="--model")
     params = _params(param or [], MODELS[model])
     _check_gate(name, metric, margin)
+    _check_new_name(name)
     try:
         MODELS[model](**params)  # constructors check their ranges (e.g. RP3beta alpha > 0)
     except ValueError as e:
@@ -167,9 +182,10 @@ def train(
     df, _ = load(dataset, get_settings().data_dir)
     train_df, test_df, _ = splits(df, protocol, cut)
     require_parts(f"the {protocol} split of {dataset}", train=train_df, test=test_df)
-    out = train_and_register(
-        model, params, train_df, test_df, name, git_commit(REPO_ROOT), metric, margin
-    )
+    with _registry_errors():
+        out = train_and_register(
+            model, params, train_df, test_df, name, git_commit(REPO_ROOT), metric, margin
+        )
     d = out.decision
     typer.echo(
         f"{name} v{out.version} (run {out.run_id}): "

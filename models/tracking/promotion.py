@@ -8,14 +8,19 @@ model's ``champion_history`` tag, which ``rollback`` walks back.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.store.entities.paged_list import PagedList
 
 from models.errors import ModelError
 from models.tracking.runs import _safe
+
+T = TypeVar("T")
 
 CHAMPION = "champion"
 HISTORY_TAG = "champion_history"
@@ -164,24 +169,36 @@ def rollback(client: MlflowClient, name: str) -> str:
 def list_models(client: MlflowClient) -> list[dict]:
     """Every registered model version with its aliases and headline metric."""
     rows = []
-    for rm in client.search_registered_models():
-        aliases: dict[str, list[str]] = {}
+    aliases: dict[tuple[str, str], list[str]] = {}
+    for rm in _every(client.search_registered_models):
         for alias, version in (client.get_registered_model(rm.name).aliases or {}).items():
-            aliases.setdefault(str(version), []).append(alias)
-        for mv in client.search_model_versions(f"name='{rm.name}'"):
-            run = client.get_run(mv.run_id) if mv.run_id else None
-            metrics = run.data.metrics if run else {}
-            rows.append(
-                {
-                    "name": rm.name,
-                    "version": str(mv.version),
-                    "aliases": ",".join(aliases.get(str(mv.version), [])),
-                    "ndcg@10": metrics.get("ndcg_at_10"),
-                    "map": metrics.get("map"),
-                    "run_id": mv.run_id,
-                }
-            )
+            aliases.setdefault((rm.name, str(version)), []).append(alias)
+    # No filter string: a name with a quote in it would not parse as one.
+    for mv in _every(client.search_model_versions):
+        run = client.get_run(mv.run_id) if mv.run_id else None
+        metrics = run.data.metrics if run else {}
+        rows.append(
+            {
+                "name": mv.name,
+                "version": str(mv.version),
+                "aliases": ",".join(aliases.get((mv.name, str(mv.version)), [])),
+                "ndcg@10": metrics.get("ndcg_at_10"),
+                "map": metrics.get("map"),
+                "run_id": mv.run_id,
+            }
+        )
     return sorted(rows, key=lambda r: (r["name"], int(r["version"])))
+
+
+def _every(search: Callable[..., PagedList[T]]) -> Iterator[T]:
+    """Every result of an MLflow search, page after page (one page holds 100 models)."""
+    token = None
+    while True:
+        page = search(page_token=token)
+        yield from page
+        token = page.token
+        if not token:
+            return
 
 
 def load_champion(name: str):

@@ -48,6 +48,8 @@ def test_train_registers_a_champion_and_the_gate_keeps_a_worse_challenger(events
         (["--param", "depth=3"], "key one of l2, binary"),
         (["--param", "l2"], "expected key=value"),
         (["--model", "rp3beta", "--param", "alpha=0"], "alpha > 0"),
+        (["--name", "x'y"], "a registered model name is letters"),
+        (["--name", "team/recs"], "a registered model name is letters"),
     ],
 )
 def test_bad_input_is_a_message_and_exit_2(events: str, args: list[str], message: str) -> None:
@@ -65,3 +67,25 @@ def test_a_split_with_no_test_rows_registers_nothing(events: str, tmp_path: Path
     assert "test part empty" in flat(result.output)
     listed = runner.invoke(app, ["models", "list", "--json"])
     assert json.loads(listed.output) == []
+
+
+def test_a_diverged_fit_is_a_message_and_registers_nothing(events: str) -> None:
+    result = train(events, "--model", "bpr", "--param", "learning_rate=1e30")
+    assert result.exit_code == 1
+    assert "BPR diverged" in result.output and "Traceback" not in result.output
+    listed = runner.invoke(app, ["models", "list", "--json"])
+    assert json.loads(listed.output) == []
+
+
+def test_list_shows_models_whatever_their_name(events: str) -> None:
+    # Names registered by other tools may hold a quote, which a registry filter cannot.
+    from mlflow import MlflowClient
+
+    from emporium.cli_models import _client
+
+    assert train(events, "--model", "popularity").exit_code == 0
+    _client()
+    MlflowClient().create_registered_model("team's model")
+    listed = runner.invoke(app, ["models", "list", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert [r["name"] for r in json.loads(listed.output)] == ["emporium-recommender"]
