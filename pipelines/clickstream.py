@@ -8,14 +8,17 @@ authenticated ``user_id``; the client's own clock goes to ``payload.client_ts``.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from commerce.domain.text import has_nul
 from pipelines.events import Event
 
 MAX_BATCH = 500
 ID = Field(min_length=1, max_length=128)
+#: The largest count or position an event carries: a 32-bit integer column downstream.
+MAX_COUNT = 2**31 - 1
 # A client's clock may be wrong, but not by decades or more than a day ahead of the server.
 EARLIEST_CLIENT_TS = datetime(2000, 1, 1, tzinfo=UTC)
 CLIENT_CLOCK_AHEAD = timedelta(days=1)
@@ -33,12 +36,12 @@ class PageView(_Payload):
 
 class ProductView(_Payload):
     source: str | None = Field(default=None, max_length=64)
-    position: int | None = Field(default=None, ge=0)
+    position: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
 class Search(_Payload):
     query: str = Field(min_length=1, max_length=512)
-    result_count: int = Field(ge=0)
+    result_count: int = Field(ge=0, le=MAX_COUNT)
     search_request_id: str = ID
 
 
@@ -47,7 +50,7 @@ class CartChange(_Payload):
 
 
 class BeginCheckout(_Payload):
-    item_count: int | None = Field(default=None, ge=0)
+    item_count: int | None = Field(default=None, ge=0, le=MAX_COUNT)
     cart_value: float | None = Field(default=None, ge=0, allow_inf_nan=False)
 
 
@@ -56,7 +59,7 @@ class RecommendationImpression(_Payload):
     model_name: str = Field(min_length=1, max_length=128)
     model_version: str = Field(min_length=1, max_length=64)
     variant: str | None = Field(default=None, max_length=64)
-    product_ids: list[str] = Field(min_length=1, max_length=200)
+    product_ids: list[Annotated[str, ID]] = Field(min_length=1, max_length=200)
     placement: str | None = Field(default=None, max_length=64)
 
 
@@ -65,7 +68,7 @@ class RecommendationClick(_Payload):
     model_name: str = Field(min_length=1, max_length=128)
     model_version: str = Field(min_length=1, max_length=64)
     variant: str | None = Field(default=None, max_length=64)
-    position: int | None = Field(default=None, ge=0)
+    position: int | None = Field(default=None, ge=0, le=MAX_COUNT)
 
 
 class Wishlist(_Payload):
@@ -140,6 +143,8 @@ def validate_client_event(
     received_at
         The server's receive time, the event's ``ts``.
     """
+    if has_nul(raw):  # PostgreSQL text and JSON cannot hold one, wherever the event ends up
+        raise InvalidClientEvent("NUL characters are not allowed")
     try:
         client = ClientEvent.model_validate(raw)
     except ValidationError as e:

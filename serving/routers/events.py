@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from commerce.domain.errors import RateLimited
 from pipelines.clickstream import MAX_BATCH, InvalidClientEvent, validate_client_event
@@ -21,6 +21,8 @@ WINDOW_S = 60
 
 
 class EventBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt key is an error, not ignored
+
     events: list[Any] = Field(min_length=1, max_length=MAX_BATCH)
 
 

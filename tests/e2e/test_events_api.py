@@ -73,6 +73,11 @@ def test_authenticated_user_replaces_the_clients_user_id(
     assert [e.user_id for e in _published(container)] == ["42"]
 
 
+def test_an_unknown_batch_key_is_refused(api: TestClient) -> None:
+    response = api.post("/events", json={"events": [VIEW], "evnets": []})
+    assert response.status_code == 422
+
+
 def test_batches_are_bounded(api: TestClient) -> None:
     response = api.post("/events", json={"events": [VIEW] * (MAX_BATCH + 1)})
     assert response.status_code == 422

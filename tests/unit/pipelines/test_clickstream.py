@@ -61,6 +61,22 @@ def test_client_time_is_kept_in_utc_within_a_day_ahead() -> None:
         ({"type": "page_view", "ts": "0001-01-01T00:00:00Z", "payload": {"path": "/"}}, "before"),
         ({"type": "page_view", "ts": "9999-12-31T00:00:00Z", "payload": {"path": "/"}}, "after"),
         ({"type": "page_view", "ts": "2026-03-02T12:00:01Z", "payload": {"path": "/"}}, "after"),
+        # what a downstream column can hold: 32-bit counts, 128-character ids, no NUL
+        ({"type": "product_view", "product_id": "p", "payload": {"position": 2**70}}, "position"),
+        ({"type": "page_view", "payload": {"path": "/a\x00b"}}, "NUL"),
+        ({"type": "product_view", "product_id": "p\x00"}, "NUL"),
+        (
+            {
+                "type": "recommendation_impression",
+                "payload": {
+                    "recommendation_request_id": "r",
+                    "model_name": "m",
+                    "model_version": "1",
+                    "product_ids": ["ok", "x" * 129],
+                },
+            },
+            "product_ids.1",
+        ),
     ],
 )
 def test_invalid_events_say_why(raw: object, fragment: str) -> None:
