@@ -77,13 +77,20 @@ worker.register(app)
 
 
 def main() -> None:
-    """The ``emporium`` console script: the app, with a full disk or a state directory that
-    cannot be written to reported as one line (exit 1) instead of a traceback."""
+    """The ``emporium`` console script: the app, with a full disk, a state directory that
+    cannot be written to or a database that refuses the work (read-only, locked, gone)
+    reported as one line (exit 1) instead of a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         app()
     except OSError as e:
         where = f"{e.filename}: " if e.filename else ""
         typer.echo(f"error: {where}{e.strerror or e}", err=True)
+        raise SystemExit(1) from e
+    except SQLAlchemyError as e:  # a transaction that failed was rolled back: nothing half-done
+        cause = getattr(e, "orig", None) or e
+        typer.echo(f"error: database: {str(cause).splitlines()[0]}", err=True)
         raise SystemExit(1) from e
 
 

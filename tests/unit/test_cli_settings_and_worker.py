@@ -121,3 +121,27 @@ def test_a_state_dir_that_cannot_be_written_is_one_line(
     assert done.value.code == 1
     err = capsys.readouterr().err
     assert err == "error: /proc/emporium-cannot-be-here: No such file or directory\n"
+
+
+def test_a_database_that_refuses_the_work_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A read-only, damaged or locked database surfaced as SQLAlchemy's traceback."""
+    import sqlite3
+
+    from emporium.cli import main
+
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("EMPORIUM_DATABASE__URL", raising=False)
+    monkeypatch.setattr("sys.argv", ["emporium", "db", "upgrade"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code in (0, None)
+    with sqlite3.connect(tmp_path / "emporium.db") as conn:  # damaged: a table gone
+        conn.execute("DROP TABLE users")
+    argv = ["emporium", "users", "create-admin", "--email", "a@example.com"]
+    monkeypatch.setattr("sys.argv", [*argv, "--password", "correct horse battery"])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert done.value.code == 1
+    assert capsys.readouterr().err.endswith("error: database: no such table: users\n")
