@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from commerce.domain.inventory import RECEIVED, StockMove
+from commerce.domain.inventory import MAX_ON_HAND, RECEIVED, StockMove
 from commerce.domain.orders import DELIVERED, Order, OrderLine
-from commerce.domain.products import Product
+from commerce.domain.pricing import MAX_AMOUNT
+from commerce.domain.products import MAX_PRICE, Product
 from commerce.domain.users import User
 from commerce.service_layer.inventory import receive_stock
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -118,6 +119,26 @@ def historical_orders(clean: pd.DataFrame, product_ids: dict[str, int]) -> list[
     return orders
 
 
+def check_orders(orders: list[Order]) -> None:
+    """Refuse (ValueError) an order line or total the order tables cannot hold."""
+    for order in orders:
+        for line in order.lines:
+            if not 1 <= line.quantity <= MAX_ON_HAND:
+                raise ValueError(
+                    f"invoice {order.external_ref}: quantity {line.quantity} of {line.sku} "
+                    f"is not 1..{MAX_ON_HAND:,}"
+                )
+            if not 0 <= line.unit_price <= MAX_PRICE:
+                raise ValueError(
+                    f"invoice {order.external_ref}: unit price {line.unit_price} of {line.sku} "
+                    f"is not 0..{MAX_PRICE}"
+                )
+        if order.total > MAX_AMOUNT:
+            raise ValueError(
+                f"invoice {order.external_ref}: total {order.total} is past {MAX_AMOUNT}"
+            )
+
+
 def load_online_retail_shop(
     data_dir: Path, uow_factory: UowFactory, limit: int | None = None
 ) -> LoadReport:
@@ -133,6 +154,7 @@ def load_online_retail_shop(
     products = catalog_products(catalog)  # checks every product before anything is written
     for row in catalog.itertuples(index=False):
         StockMove(RECEIVED, int(row.initial_stock))  # and every initial stock
+    check_orders(historical_orders(clean, dict.fromkeys(catalog[SKU_COL], "")))  # and orders
     with uow_factory() as uow:
         count = uow.products.upsert_many(products)
         customers = uow.users.upsert_many(_customers(clean))

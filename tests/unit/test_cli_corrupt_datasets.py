@@ -107,3 +107,21 @@ def test_a_catalog_with_a_value_the_shop_cannot_take_writes_nothing(data_dir: Pa
     with sqlite3.connect(data_dir.parent / "state" / "emporium.db") as db:
         assert db.execute("SELECT COUNT(*) FROM products").fetchone() == (0,)
         assert db.execute("SELECT COUNT(*) FROM users").fetchone() == (0,)
+
+
+def test_an_order_line_the_order_tables_cannot_hold_writes_nothing(data_dir: Path) -> None:
+    """A line quantity of 1e20 (its product's initial stock within range) was an
+    OverflowError traceback with products, customers and stock already committed."""
+    path = data_dir / "uci-online-retail" / "online_retail.parquet"
+    path.parent.mkdir(parents=True)
+    base = {"StockCode": "10001", "Description": "MUG", "InvoiceDate": "2010-12-01 08:26:00",
+            "UnitPrice": 2.5, "CustomerID": 17850.0, "Country": "United Kingdom"}  # fmt: skip
+    rows = [{**base, "InvoiceNo": str(536365 + k), "Quantity": 3.0} for k in range(5)]
+    rows.append({**base, "InvoiceNo": "536999", "Quantity": 1e20})
+    pd.DataFrame(rows).to_parquet(path)
+    result, text = run("catalog", "load", "online-retail")
+    assert result.exit_code == 1, result.output
+    assert "invoice 536999: quantity" in text and "Traceback" not in result.output
+    with sqlite3.connect(data_dir.parent / "state" / "emporium.db") as db:
+        for table in ("products", "users", "stock_levels", "orders"):
+            assert db.execute(f"SELECT COUNT(*) FROM {table}").fetchone() == (0,)
