@@ -24,17 +24,15 @@ from airflow.sdk import dag, task
 def emporium_features() -> None:
     @task
     def ingest() -> dict[str, Any]:
-        from emporium import steps
-        from emporium.settings import get_settings
+        from emporium.airflow_tasks import run_step
 
-        return steps.ingest(get_settings())
+        return run_step("ingest")
 
     @task
     def batch() -> dict[str, int]:
-        from emporium import steps
-        from emporium.settings import get_settings
+        from emporium.airflow_tasks import run_step
 
-        return steps.batch(get_settings())
+        return run_step("batch")
 
     ingest() >> batch()
 

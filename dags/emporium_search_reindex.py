@@ -24,10 +24,9 @@ from airflow.sdk import dag, task
 def emporium_search_reindex() -> None:
     @task
     def reindex() -> dict[str, Any]:
-        from emporium import steps
-        from emporium.settings import get_settings
+        from emporium.airflow_tasks import run_step
 
-        return steps.reindex(get_settings())
+        return run_step("reindex")
 
     reindex()
 

@@ -25,10 +25,9 @@ from airflow.sdk import dag, task
 def emporium_train() -> None:
     @task
     def train_and_gate() -> dict[str, Any]:
-        from emporium import steps
-        from emporium.settings import get_settings
+        from emporium.airflow_tasks import run_step
 
-        return steps.train(get_settings())
+        return run_step("train")
 
     train_and_gate()
 

@@ -4,7 +4,6 @@ and its set-aside (dead-letter) rows."""
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 
 import typer
 
@@ -25,31 +24,18 @@ def make_state_dir(settings: Settings) -> None:
         raise typer.Exit(2) from e
 
 
-def _sqlite_file(url: str) -> Path | None:
-    """The file of a SQLite URL, or None for other databases (and in-memory SQLite)."""
-    from sqlalchemy.engine import make_url  # SQLAlchemy and the wiring are imported on use
-
-    try:
-        parsed = make_url(url)
-    except Exception:  # noqa: BLE001 - an unparseable URL is reported by the caller
-        return None
-    if not parsed.drivername.startswith("sqlite") or not parsed.database:
-        return None
-    return None if parsed.database == ":memory:" else Path(parsed.database)
-
-
 def migrate(settings: Settings, revision: str = "head") -> None:
     """Migrate the configured database; a failure is a one-line message and exit 1.
 
     A SQLite file (and state directory) that did not exist before is removed again when
     migrating fails, so a failed command leaves nothing behind."""
     from commerce.adapters.db import upgrade
-    from emporium.wiring import error_line, redact
+    from emporium.wiring import error_line, redact, sqlite_file
 
     new_state_dir = not settings.state_path.exists()
     make_state_dir(settings)
     url = settings.database_url
-    file = _sqlite_file(url)
+    file = sqlite_file(url)
     fresh = file is not None and not file.exists()
     try:
         upgrade(url, revision)
@@ -85,10 +71,10 @@ def outbox_command(
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
-    from emporium.wiring import database_sessions, error_line
+    from emporium.wiring import database_sessions, error_line, sqlite_file
 
     url = get_settings().database_url
-    file = _sqlite_file(url)
+    file = sqlite_file(url)
     if file is not None and not file.is_file():
         typer.echo(f"error: no database at {file}: run `emporium db upgrade` first", err=True)
         raise typer.Exit(1)

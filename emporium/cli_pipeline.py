@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import typer
 
@@ -89,8 +91,30 @@ def batch(
     typer.echo(json.dumps(counts))
 
 
+def train() -> None:
+    """Train on the gold interactions, register and gate: the emporium_train DAG's step."""
+    _run_step(steps.train)
+
+
+def reindex() -> None:
+    """Rebuild the search index from the catalog and swap the alias: the
+    emporium_search_reindex DAG's step."""
+    _run_step(steps.reindex)
+
+
+def _run_step(step: Callable[[Any], dict[str, Any]]) -> None:
+    try:
+        outcome = step(get_settings())
+    except (FileNotFoundError, steps.StepError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    typer.echo(json.dumps(outcome, default=str))
+
+
 def register(app: typer.Typer) -> None:
-    """Add the pipeline commands to the top-level app."""
+    """Add the pipeline commands to the top-level app: the steps the DAGs run, by hand."""
     app.command("replay")(replay)
     app.command("ingest")(ingest)
     app.command("batch")(batch)
+    app.command("train")(train)
+    app.command("reindex")(reindex)

@@ -192,10 +192,20 @@ def train(
     from models.tracking.runs import configure
     from models.training import train_and_register
 
+    interactions = gold_interactions(settings)
+    if interactions.empty or interactions["timestamp"].nunique() < 2:
+        raise StepError(
+            f"gold interactions hold {len(interactions)} row(s) at "
+            f"{interactions['timestamp'].nunique()} distinct time(s): a temporal split needs "
+            "events at two times at least (ingest more events and run `emporium batch`)"
+        )
+    train_df, test_df, _ = splits(interactions, "temporal", None)
+    for part, rows in (("train", train_df), ("test", test_df)):
+        if rows.empty:  # checked before MLflow is touched: a failed step leaves no store
+            raise StepError(f"the temporal split of the gold interactions leaves {part} empty")
     settings.state_path.mkdir(parents=True, exist_ok=True)
     configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
               settings.mlflow_artifact_root)  # fmt: skip
-    train_df, test_df, _ = splits(gold_interactions(settings), "temporal", None)
     outcome = train_and_register(model, params or {}, train_df, test_df, registered_name,
                                  git_commit(REPO_ROOT), metric, margin)  # fmt: skip
     decision = outcome.decision
@@ -205,7 +215,18 @@ def train(
 
 def reindex(settings: Settings) -> dict[str, Any]:
     """Rebuild the search index from the catalog of record and swap the alias to it."""
-    from emporium.search_indexing import reindex_catalog
+    from sqlalchemy.exc import OperationalError, ProgrammingError
 
-    report = reindex_catalog(settings)
+    from emporium.search_indexing import reindex_catalog
+    from emporium.wiring import error_line, sqlite_file
+
+    file = sqlite_file(settings.database_url)
+    if file is not None and not file.is_file():  # and leave no empty database file behind
+        raise StepError(f"no database at {file}: run `emporium db upgrade` and load a catalog")
+    try:
+        report = reindex_catalog(settings)
+    except (OperationalError, ProgrammingError) as e:
+        raise StepError(
+            f"reading the catalog failed: {error_line(e)} (run `emporium db upgrade` first?)"
+        ) from e
     return {"index": report.index, "previous": report.previous, "documents": report.documents}

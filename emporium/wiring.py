@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, text
@@ -288,3 +289,16 @@ def build_container(settings: Settings, check: bool = True) -> Container:
         if "payments" in report:
             _check("EMPORIUM_PAYMENTS__URL", settings.payments.url, report["payments"])
     return container
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL, or None for other databases (and in-memory SQLite)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # noqa: BLE001 - an unparseable URL is reported by the caller
+        return None
+    if not parsed.drivername.startswith("sqlite") or not parsed.database:
+        return None
+    return None if parsed.database == ":memory:" else Path(parsed.database)

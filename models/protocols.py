@@ -62,4 +62,6 @@ def temporal_valid_split(test_share: float) -> Callable[[pd.DataFrame], Split]:
 def time_share(df: pd.DataFrame, cut: object) -> float:
     """The share of the data's time span that lies after ``cut``."""
     start, end = df[TIME_COL].min(), df[TIME_COL].max()
+    if end == start:  # one instant: nothing lies after any cut
+        return 0.0
     return float((end - cut) / (end - start))

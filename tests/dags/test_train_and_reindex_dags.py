@@ -29,10 +29,11 @@ def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 def _gold_interactions(settings: Settings) -> None:
-    """Two taste groups over 40 days: users 0-9 buy items a*, users 10-19 buy items b*."""
+    """Two taste groups over 40 days: users 0-9 buy items a*, users 10-19 buy items b*, each
+    user a new one every four days (so the last days hold new items of known users)."""
     start = datetime(2026, 1, 1, tzinfo=UTC)
     rows = [
-        {"user_id": f"u{u}", "product_id": f"{'a' if u < 10 else 'b'}{(u + d) % 6}",
+        {"user_id": f"u{u}", "product_id": f"{'a' if u < 10 else 'b'}{(u + d) % 12}",
          "weight": 1.0, "last_ts": start + timedelta(days=d * 4 + u % 3)}
         for u in range(20) for d in range(10)
     ]  # fmt: skip
@@ -75,3 +76,14 @@ def test_reindex_dag_makes_the_catalog_searchable(
         assert [hit.product_id for hit in result.hits] == ["LAP-1"]
     finally:
         search.close()
+
+
+def test_reindex_dag_without_a_database_fails_at_once(
+    dagbag,
+    airflow_db: Path,
+    settings: Settings,  # type: ignore[no-untyped-def]
+) -> None:
+    # A StepError is permanent: with retries the run would wait 2 x 5 minutes for nothing.
+    run = dagbag.dags["emporium_search_reindex"].test()
+    assert run.state == "failed"
+    assert not (settings.state_path / "emporium.db").exists()

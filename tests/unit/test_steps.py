@@ -1,0 +1,49 @@
+"""The steps the DAGs and the CLI share refuse a state they cannot work on, before writing."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from emporium import steps
+from emporium.settings import Settings
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for var in ("DATABASE__URL", "SEARCH__URL", "MLFLOW__TRACKING_URI"):
+        monkeypatch.delenv(f"EMPORIUM_{var}", raising=False)
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "var"))
+    return Settings()
+
+
+def test_training_on_events_at_one_instant_says_why_and_creates_no_mlflow_store(
+    settings: Settings,
+) -> None:
+    """A temporal split of one instant divided by zero, after the MLflow store was made."""
+    path = settings.lake_path / "gold" / "interactions"
+    path.mkdir(parents=True)
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    pd.DataFrame(
+        {"user_id": ["u1", "u2"], "product_id": ["a", "b"], "weight": 1.0, "last_ts": when}
+    ).to_parquet(path / "part-0.parquet")
+    with pytest.raises(steps.StepError, match="2 row\\(s\\) at 1 distinct time"):
+        steps.train(settings)
+    assert not (settings.state_path / "mlflow.db").exists()
+
+
+def test_reindex_without_a_database_leaves_no_file(settings: Settings) -> None:
+    with pytest.raises(steps.StepError, match="run `emporium db upgrade`"):
+        steps.reindex(settings)
+    assert not settings.state_path.exists()
+
+
+def test_reindex_of_an_unmigrated_database_says_so(settings: Settings) -> None:
+    settings.state_path.mkdir(parents=True)
+    sqlite3.connect(settings.state_path / "emporium.db").close()
+    with pytest.raises(steps.StepError, match="no such table: products"):
+        steps.reindex(settings)
