@@ -35,7 +35,9 @@ class SearchSettings(BaseModel):
     """Search: in-process index by default, ``opensearch://…`` or ``elasticsearch://…``."""
 
     url: str = ""
-    index_alias: str = "products"
+    #: Lowercase letters, digits, '-' and '_': an OpenSearch index name, and safe to quote in
+    #: the embedded index's SQL.
+    index_alias: str = Field(default="products", pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")
     #: Re-rank keyword results with MiniLM embeddings (``HybridSearchEngine``; the optional
     #: ``semantic`` extra, which ``make`` installs). The API embeds the catalog at start-up.
     semantic: bool = False

@@ -45,3 +45,13 @@ def test_dev_mode_gets_a_dev_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EMPORIUM_AUTH__JWT_SECRET", raising=False)
     secret = Settings().auth.jwt_secret
     assert secret is not None and "dev" in secret.get_secret_value()
+
+
+@pytest.mark.parametrize("alias", ['a"b', "", "Products", "a/b"])
+def test_an_index_alias_no_engine_can_name_is_refused(
+    monkeypatch: pytest.MonkeyPatch, alias: str
+) -> None:
+    """A quote broke the embedded index's SQL; an empty alias made index ``-v2026…``."""
+    monkeypatch.setenv("EMPORIUM_SEARCH__INDEX_ALIAS", alias)
+    with pytest.raises(ValidationError, match="index_alias"):
+        Settings()
