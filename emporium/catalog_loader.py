@@ -2,7 +2,8 @@
 
 Every part is idempotent, so loading twice changes nothing: products are upserted by sku,
 stock is received only for products that have no stock record yet, customers are upserted by
-id, and historical orders are keyed by their invoice number.
+id, and historical orders are keyed by their invoice number (a later load with a larger
+``--limit`` adds the invoice lines of the new products, so it ends where one load would).
 """
 
 from __future__ import annotations

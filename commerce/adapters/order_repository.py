@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -134,12 +134,20 @@ class SqlAlchemyOrderRepository:
         return result
 
     def add_historical(self, items: Sequence[Order]) -> int:
-        """Insert dataset orders (``source="historical"``) keyed by their external ref;
-        existing ones are left alone, so loading twice changes nothing. Returns new orders."""
+        """Insert dataset orders (``source="historical"``) keyed by their external ref, so
+        loading twice changes nothing. A stored one that the new copy has more lines for (a
+        later load of more of the catalog) takes the new lines and totals, so loads converge
+        on what one load of everything gives. Returns the number of new orders."""
         dialect = self.session.get_bind().dialect.name
         ins = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(orders)
+        stored = self._historical_line_counts()
         added = 0
         for order in items:
+            known = stored.get(order.external_ref or "")
+            if known is not None:
+                if len(order.lines) > known[1]:
+                    self._replace_lines(known[0], order)
+                continue
             stmt = ins.values(**_values(order)).on_conflict_do_nothing(
                 index_elements=["source", "external_ref"]
             )
@@ -147,6 +155,26 @@ class SqlAlchemyOrderRepository:
                 self.session.execute(insert(order_lines), _line_rows(order))
                 added += 1
         return added
+
+    def _historical_line_counts(self) -> dict[str, tuple[str, int]]:
+        """external ref -> (order id, number of lines) of every stored historical order."""
+        rows = self.session.execute(
+            select(orders.c.external_ref, orders.c.id, func.count(order_lines.c.line_no))
+            .outerjoin(order_lines, order_lines.c.order_id == orders.c.id)
+            .where(orders.c.source == "historical")
+            .group_by(orders.c.external_ref, orders.c.id)
+        )
+        return {ref: (order_id, int(count)) for ref, order_id, count in rows}
+
+    def _replace_lines(self, order_id: str, order: Order) -> None:
+        self.session.execute(delete(order_lines).where(order_lines.c.order_id == order_id))
+        rows = [row | {"order_id": order_id} for row in _line_rows(order)]
+        self.session.execute(insert(order_lines), rows)
+        self.session.execute(
+            update(orders)
+            .where(orders.c.id == order_id)
+            .values(subtotal=order.subtotal, total=order.total)
+        )
 
     # --- fraud signals ------------------------------------------------------------------
 

@@ -44,6 +44,19 @@ def test_historical_orders_load_once_with_their_timestamps(uow_factory: UowFacto
     assert stored is not None and stored.placed_at == placed and stored.lines == [line]
     assert (paid, average) == (1, Decimal("15.30"))
 
+    # A later load of more of the catalog brings more of the invoice; a smaller one does not
+    # take lines away (catalog load --limit 50, then --limit 60, equals --limit 60).
+    more = [line, OrderLine(product.id, sku, "T-light", Decimal("2.55"), 2, Decimal("5.10"))]
+    bigger = Order(**{**order.__dict__, "id": str(uuid.uuid4()), "lines": more,
+                      "subtotal": Decimal("20.40"), "total": Decimal("20.40")})  # fmt: skip
+    for copy in (bigger, order):
+        with uow_factory() as uow:
+            assert uow.orders.add_historical([copy]) == 0
+            uow.commit()
+        with uow_factory() as uow:
+            stored = uow.orders.get(order.id)
+        assert stored is not None and stored.lines == more and stored.total == Decimal("20.40")
+
 
 def test_fraud_model_trains_on_order_history(uow_factory: UowFactory, tmp_path: Path) -> None:
     from commerce.domain.fraud import features
