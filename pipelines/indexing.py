@@ -12,14 +12,18 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from commerce.adapters.search.port import SearchEngine, new_index_name
+from commerce.adapters.search.port import SearchEngine, index_created, new_index_name
 from commerce.domain.products import Product
 from commerce.domain.search import ProductDoc
 from pipelines.events import COMMERCE, Event, EventBus
 
 log = logging.getLogger(__name__)
+
+#: A version this much older than the one just built, and not behind the alias, was abandoned.
+ABANDONED_AFTER = timedelta(hours=1)
 
 # Re-reads one product from the catalog of record (None when it no longer exists).
 ProductLookup = Callable[[str], ProductDoc | None]
@@ -67,7 +71,21 @@ def full_reindex(engine: SearchEngine, docs: Iterable[ProductDoc]) -> ReindexRep
         raise
     previous = engine.swap_alias(index)
     log.info("search: %s now serves %s (%d documents)", engine.alias, index, count)
+    _drop_abandoned(engine, index)
     return ReindexReport(index, previous, count)
+
+
+def _drop_abandoned(engine: SearchEngine, serving: str) -> None:
+    """Drop versions a killed reindex left half-built: older than ``serving`` by more than
+    ABANDONED_AFTER, so a reindex still running beside this one keeps its index."""
+    made = index_created(engine.alias, serving)
+    if made is None:
+        return
+    for index in engine.versions():
+        created = index_created(engine.alias, index)
+        if index != serving and created is not None and created < made - ABANDONED_AFTER:
+            log.warning("search: dropping %s, abandoned by an earlier reindex", index)
+            engine.drop_index(index)
 
 
 def apply_event(engine: SearchEngine, event: Event, lookup: ProductLookup | None = None) -> str:

@@ -7,6 +7,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from search_catalog import catalog
@@ -14,6 +15,7 @@ from search_catalog import catalog
 from commerce.adapters.search import SearchEngine, new_index_name, search_engine_from_url
 from commerce.adapters.search.errors import InvalidSearchRequest, SearchUnavailable
 from commerce.domain.search import MAX_RESULT_WINDOW, QueryProfile, SearchRequest, SortOrder
+from pipelines.indexing import full_reindex
 
 ENGINES = ["embedded", pytest.param("opensearch", marks=pytest.mark.search)]
 PRODUCTS = {p.product_id: p for p in catalog()}
@@ -241,6 +243,19 @@ def test_letters_without_a_decomposition_fold_like_asciifolding(fresh: SearchEng
     assert "tab-8" in _search(fresh, text="strasse")
     assert "tab-8" in _search(fresh, text="STRASSE edition")
     assert "tab-8" in _search(fresh, text="straße")
+
+
+def test_a_reindex_drops_versions_a_killed_reindex_abandoned(fresh: SearchEngine) -> None:
+    now = datetime.now(UTC)
+    abandoned = new_index_name(fresh.alias, now - timedelta(hours=2))
+    running = new_index_name(fresh.alias, now - timedelta(minutes=5))  # another reindex's
+    for index in (abandoned, running):
+        fresh.create_index(index)  # half-built, never behind the alias
+    assert {abandoned, running} <= set(fresh.versions())
+    report = full_reindex(fresh, catalog())
+    assert set(fresh.versions()) == {report.index, running}
+    assert fresh.current_index() == report.index
+    fresh.drop_index(running)
 
 
 def test_alias_swap_loses_no_query(fresh: SearchEngine) -> None:

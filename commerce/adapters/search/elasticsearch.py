@@ -44,6 +44,9 @@ class ElasticsearchClient:
         except IndexNotFound:
             return []
 
+    def index_names(self, pattern: str) -> list[str]:
+        return sorted(_call(lambda: self._client.indices.get(index=pattern)).body)
+
     def update_aliases(self, actions: list[Json]) -> None:
         _call(lambda: self._client.indices.update_aliases(actions=actions))
 

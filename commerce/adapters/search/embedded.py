@@ -129,6 +129,14 @@ class EmbeddedSearchEngine:
                 conn.execute(f"DROP TABLE IF EXISTS {table}")
         self._vocab.forget(index)
 
+    def versions(self) -> list[str]:
+        with self._conn() as conn:  # GLOB: '_' in an alias is no wildcard, as it is in LIKE
+            rows = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name GLOB ?",
+                (f"{self.alias}-v*__docs",),
+            ).fetchall()
+        return sorted(name.removesuffix("__docs") for (name,) in rows)
+
     def current_index(self) -> str | None:
         with self._conn() as conn:
             row = conn.execute(

@@ -37,6 +37,9 @@ class OpenSearchClient:
         except IndexNotFound:
             return []
 
+    def index_names(self, pattern: str) -> list[str]:
+        return sorted(_call(lambda: self._client.indices.get(index=pattern)))
+
     def update_aliases(self, actions: list[Json]) -> None:
         _call(lambda: self._client.indices.update_aliases(body={"actions": actions}))
 

@@ -57,6 +57,10 @@ class SearchEngine(Protocol):
 
     def drop_index(self, index: str) -> None: ...
 
+    def versions(self) -> list[str]:
+        """Every concrete ``<alias>-v…`` index, built or half-built, behind the alias or not."""
+        ...
+
     def refresh(self) -> None:
         """Make writes visible to searches (a no-op where writes are immediately visible)."""
         ...
@@ -76,10 +80,23 @@ class SearchEngine(Protocol):
     def close(self) -> None: ...
 
 
+_STAMP = "%Y%m%dt%H%M%S%f"
+
+
 def new_index_name(alias: str, now: datetime | None = None) -> str:
     """A versioned index name such as ``products-v20261126t081500123456``."""
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dt%H%M%S%f")
-    return f"{alias}-v{stamp}"
+    return f"{alias}-v{(now or datetime.now(UTC)).strftime(_STAMP)}"
+
+
+def index_created(alias: str, index: str) -> datetime | None:
+    """When ``new_index_name`` named ``index`` (UTC), or None for a name it did not make."""
+    prefix = f"{alias}-v"
+    if not index.startswith(prefix):
+        return None
+    try:
+        return datetime.strptime(index[len(prefix) :], _STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def validate_request(request: SearchRequest) -> SearchRequest:

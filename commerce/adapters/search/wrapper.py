@@ -34,6 +34,9 @@ class DelegatingEngine:
     def drop_index(self, index: str) -> None:
         self.engine.drop_index(index)
 
+    def versions(self) -> list[str]:
+        return self.engine.versions()
+
     def refresh(self) -> None:
         self.engine.refresh()
 
