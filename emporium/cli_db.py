@@ -56,11 +56,14 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 @app.command("upgrade")
 def upgrade_command(revision: str = typer.Argument("head")) -> None:
     """Run the Alembic migrations up to ``revision`` (default: the newest)."""
+    from commerce.adapters.db import current_revision
     from emporium.wiring import redact
 
     settings = get_settings()
     migrate(settings, revision)
-    typer.echo(f"database {redact(settings.database_url)} is at {revision}")
+    # Upgrading to an earlier revision changes nothing: say where the database really is.
+    at = current_revision(settings.database_url) or "base"
+    typer.echo(f"database {redact(settings.database_url)} is at {at}")
 
 
 @app.command("outbox")

@@ -79,6 +79,18 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def current_revision(url: str) -> str | None:
+    """The revision the database at ``url`` is at (None before the first migration)."""
+    from alembic.runtime.migration import MigrationContext
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()
+
+
 def downgrade(url: str, revision: str = "base") -> None:
     """Run ``alembic downgrade`` against ``url`` (tests use it to prove reversibility)."""
     from alembic import command

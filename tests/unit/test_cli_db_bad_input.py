@@ -71,3 +71,13 @@ def test_catalog_load_without_the_dataset_touches_no_database(
     assert result.exit_code == 2
     assert "not found" in result.stderr
     assert not (state / "emporium.db").exists()
+
+
+def test_upgrade_says_where_the_database_really_is(state: Path) -> None:
+    """Upgrading to an earlier revision changes nothing; it used to echo the argument."""
+    head = runner.invoke(app, ["db", "upgrade"])
+    assert head.exit_code == 0, head.output
+    at = head.output.rsplit(" is at ", 1)[1].strip()
+    assert at != "head"
+    again = runner.invoke(app, ["db", "upgrade", "base"])
+    assert again.exit_code == 0 and again.output.rstrip().endswith(f" is at {at}")
