@@ -217,6 +217,7 @@ def reindex(settings: Settings) -> dict[str, Any]:
     """Rebuild the search index from the catalog of record and swap the alias to it."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
+    from commerce.adapters.search.errors import SearchError
     from emporium.search_indexing import reindex_catalog
     from emporium.wiring import error_line, sqlite_file
 
@@ -229,4 +230,6 @@ def reindex(settings: Settings) -> dict[str, Any]:
         raise StepError(
             f"reading the catalog failed: {error_line(e)} (run `emporium db upgrade` first?)"
         ) from e
+    except SearchError as e:  # an unknown or unreachable engine, a refused index
+        raise StepError(f"search: {e} (EMPORIUM_SEARCH__URL)") from e
     return {"index": report.index, "previous": report.previous, "documents": report.documents}

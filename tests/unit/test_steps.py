@@ -47,3 +47,13 @@ def test_reindex_of_an_unmigrated_database_says_so(settings: Settings) -> None:
     sqlite3.connect(settings.state_path / "emporium.db").close()
     with pytest.raises(steps.StepError, match="no such table: products"):
         steps.reindex(settings)
+
+
+def test_reindex_into_an_engine_that_cannot_be_reached_says_which_setting(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.state_path.mkdir(parents=True)
+    sqlite3.connect(settings.state_path / "emporium.db").close()
+    monkeypatch.setattr(settings.search, "url", "embedded://")  # was a silent in-memory index
+    with pytest.raises(steps.StepError, match=r"names no index file.*EMPORIUM_SEARCH__URL"):
+        steps.reindex(settings)

@@ -12,7 +12,12 @@ from commerce.adapters.search.port import SearchEngine
 def _embedded(url: str, alias: str) -> SearchEngine:
     from commerce.adapters.search.embedded import EmbeddedSearchEngine
 
-    path = url.removeprefix("embedded://") or ":memory:"
+    path = url.removeprefix("embedded://")
+    if not path:  # an index nobody else could read, and gone at exit: say which was meant
+        raise UnknownSearchUrl(
+            f"{url!r} names no index file: use embedded:///path/search.db "
+            "(or embedded://:memory: for one process)"
+        )
     return EmbeddedSearchEngine(path, alias)
 
 

@@ -83,3 +83,5 @@ def test_factory_maps_urls_to_engines(tmp_path: object) -> None:
     assert isinstance(search_engine_from_url("elasticsearch://127.0.0.1:1"), LuceneSearchEngine)
     with pytest.raises(UnknownSearchUrl):
         search_engine_from_url("solr://x")
+    with pytest.raises(UnknownSearchUrl, match="names no index file"):
+        search_engine_from_url("embedded://")  # was a silent in-memory index
