@@ -37,12 +37,19 @@ def migrate(settings: Settings, revision: str = "head") -> None:
     url = settings.database_url
     file = sqlite_file(url)
     fresh = file is not None and not file.exists()
+    # The folders a new SQLite file needs, as the API's engine would make them at start-up.
+    missing = [] if file is None else [d for d in file.parents if not d.exists()]
     try:
+        for folder in reversed(missing):
+            folder.mkdir()
         upgrade(url, revision)
     except Exception as e:
         if fresh and file is not None:
             with contextlib.suppress(OSError):
                 file.unlink()
+        for folder in missing:  # innermost first; only what this call made, and only if empty
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         if new_state_dir:
             with contextlib.suppress(OSError):
                 settings.state_path.rmdir()  # only if empty

@@ -81,3 +81,16 @@ def test_upgrade_says_where_the_database_really_is(state: Path) -> None:
     assert at != "head"
     again = runner.invoke(app, ["db", "upgrade", "base"])
     assert again.exit_code == 0 and again.output.rstrip().endswith(f" is at {at}")
+
+
+def test_upgrade_makes_the_folders_a_new_sqlite_file_needs(
+    state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The API's engine made them at start-up; `db upgrade` said "unable to open"."""
+    good, bad = state.parent / "a" / "b" / "shop.db", state.parent / "c" / "d" / "shop.db"
+    monkeypatch.setenv("EMPORIUM_DATABASE__URL", f"sqlite:///{good}")
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    assert good.is_file()
+    monkeypatch.setenv("EMPORIUM_DATABASE__URL", f"sqlite:///{bad}")
+    assert runner.invoke(app, ["db", "upgrade", "no-such-revision"]).exit_code == 1
+    assert not (state.parent / "c").exists()  # a failed upgrade takes its folders back
