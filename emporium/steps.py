@@ -186,8 +186,11 @@ def train(
 
     The evaluation split is temporal: the last 20% of the interactions' time span is held out.
     """
+    from mlflow.exceptions import MlflowException
+
     from emporium.bench.recs import splits
     from emporium.settings import REPO_ROOT
+    from models.errors import ModelError
     from models.tracking.fingerprint import git_commit
     from models.tracking.runs import configure
     from models.training import train_and_register
@@ -206,8 +209,11 @@ def train(
     settings.state_path.mkdir(parents=True, exist_ok=True)
     configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
               settings.mlflow_artifact_root)  # fmt: skip
-    outcome = train_and_register(model, params or {}, train_df, test_df, registered_name,
-                                 git_commit(REPO_ROOT), metric, margin)  # fmt: skip
+    try:
+        outcome = train_and_register(model, params or {}, train_df, test_df, registered_name,
+                                     git_commit(REPO_ROOT), metric, margin)  # fmt: skip
+    except (ModelError, MlflowException) as e:  # a fit that failed, a registry that refused
+        raise StepError(f"training {model} failed: {e}") from e
     decision = outcome.decision
     return {"model": model, "version": outcome.version, "promoted": decision.promoted,
             "reason": decision.reason, metric: outcome.metrics.get(metric)}  # fmt: skip

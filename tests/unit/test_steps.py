@@ -57,3 +57,17 @@ def test_reindex_into_an_engine_that_cannot_be_reached_says_which_setting(
     monkeypatch.setattr(settings.search, "url", "embedded://")  # was a silent in-memory index
     with pytest.raises(steps.StepError, match=r"names no index file.*EMPORIUM_SEARCH__URL"):
         steps.reindex(settings)
+
+
+def test_a_fit_that_fails_in_training_is_a_step_error(settings: Settings) -> None:
+    path = settings.lake_path / "gold" / "interactions"
+    path.mkdir(parents=True)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [  # two users, items each buys over ten days; the later items new to them
+        {"user_id": f"u{u}", "product_id": f"i{(u + d) % 8}", "weight": 1.0,
+         "last_ts": start + pd.Timedelta(days=d)}
+        for u in range(2) for d in range(8)
+    ]  # fmt: skip
+    pd.DataFrame(rows).to_parquet(path / "part-0.parquet")
+    with pytest.raises(steps.StepError, match="training bpr failed: BPR diverged"):
+        steps.train(settings, model="bpr", params={"learning_rate": 1e30, "iterations": 5})
