@@ -85,14 +85,13 @@ def _naive_utc(ts: pd.Series, path: Path) -> pd.Series:
         raise BadInteractionFile(
             f"{path}: {TIME_COL} must be unix seconds or dates, not {ts.dtype}"
         )
-    outside = ~np.isfinite(ts) | (ts < 0) | (ts > MAX_UNIX_SECONDS)
-    if outside.any():
-        row = int(np.flatnonzero(outside.to_numpy())[0])
-        raise BadInteractionFile(
-            f"{path}: a numeric {TIME_COL} must be unix seconds from 1970 to 2262 "
-            f"({int(outside.sum())} row(s), first at row {row}: {_value(ts, row)!r}; "
-            "milliseconds? divide by 1000)"
-        )
+    _refuse_rows(
+        path,
+        ~np.isfinite(ts) | (ts < 0) | (ts > MAX_UNIX_SECONDS),
+        ts,
+        f"a numeric {TIME_COL} must be unix seconds from 1970 to 2262",
+        "; milliseconds? divide by 1000",
+    )
     return ts.astype("float64")
 
 
@@ -100,16 +99,22 @@ def _weights(weights: pd.Series, path: Path) -> pd.Series:
     """Finite, non-negative numbers: a negative or infinite weight trains nonsense, and the
     models compute in 32-bit floats, where a weight past MAX_WEIGHT overflows."""
     numbers = pd.to_numeric(weights, errors="coerce")
-    bad = numbers.isna() | ~np.isfinite(numbers) | (numbers < 0) | (numbers > MAX_WEIGHT)
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise BadInteractionFile(
-            f"{path}: {WEIGHT_COL} must be a number from 0 to {MAX_WEIGHT:g} "
-            f"({int(bad.sum())} row(s), first at row {row}: {_value(weights, row)!r})"
-        )
+    _refuse_rows(
+        path,
+        numbers.isna() | ~np.isfinite(numbers) | (numbers < 0) | (numbers > MAX_WEIGHT),
+        weights,
+        f"{WEIGHT_COL} must be a number from 0 to {MAX_WEIGHT:g}",
+    )
     return numbers.astype("float64")
 
 
-def _value(column: pd.Series, row: int) -> object:
-    """A cell as a plain Python value, for messages (``inf``, not ``np.float64(inf)``)."""
-    return column.iloc[row : row + 1].tolist()[0]
+def _refuse_rows(path: Path, bad: pd.Series, values: pd.Series, rule: str, hint: str = "") -> None:
+    """Raise ``BadInteractionFile`` saying ``rule``, how many rows break it and the first one
+    (as a plain Python value: ``inf``, not ``np.float64(inf)``)."""
+    if not bad.any():
+        return
+    row = int(np.flatnonzero(bad.to_numpy())[0])
+    first = values.iloc[row : row + 1].tolist()[0]
+    raise BadInteractionFile(
+        f"{path}: {rule} ({int(bad.sum())} row(s), first at row {row}: {first!r}{hint})"
+    )

@@ -91,11 +91,8 @@ def test_interaction_weights_must_be_finite_non_negative_numbers(
     tmp_path: Path, weights: list[object], problem: str
 ) -> None:
     """Text was a traceback; negative and infinite weights trained (and were promoted)."""
-    path = tmp_path / "w.csv"
-    pd.DataFrame({"user_id": [1, 2], "item_id": [3, 4], "weight": weights}).to_csv(path)
-    with pytest.raises(BadInteractionFile, match="weight must be a number from 0 to 1e") as bad:
-        load_interactions(path)
-    assert problem in str(bad.value)
+    message = _refusal(tmp_path, "weight", weights)
+    assert "weight must be a number from 0 to 1e" in message and problem in message
 
 
 def test_interaction_times_with_a_zone_become_utc_and_empty_times_are_refused(
@@ -137,8 +134,14 @@ def test_interaction_times_with_mixed_offsets_become_utc(tmp_path: Path) -> None
 def test_numeric_times_must_be_unix_seconds(
     tmp_path: Path, times: list[object], problem: str
 ) -> None:
-    path = tmp_path / "t.csv"
-    pd.DataFrame({"user_id": [1, 2], "item_id": [3, 4], "timestamp": times}).to_csv(path)
-    with pytest.raises(BadInteractionFile, match="timestamp must be unix seconds") as bad:
+    message = _refusal(tmp_path, "timestamp", times)
+    assert "timestamp must be unix seconds" in message and problem in message
+
+
+def _refusal(tmp_path: Path, column: str, values: list[object]) -> str:
+    """The loader's message for two interactions with ``values`` in ``column``."""
+    path = tmp_path / "interactions.csv"
+    pd.DataFrame({"user_id": [1, 2], "item_id": [3, 4], column: values}).to_csv(path)
+    with pytest.raises(BadInteractionFile) as bad:
         load_interactions(path)
-    assert problem in str(bad.value)
+    return str(bad.value)
