@@ -82,6 +82,8 @@ def main() -> None:
     reported as one line (exit 1) instead of a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from emporium.wiring import error_line
+
     try:
         app()
     except OSError as e:
@@ -89,8 +91,7 @@ def main() -> None:
         typer.echo(f"error: {where}{e.strerror or e}", err=True)
         raise SystemExit(1) from e
     except SQLAlchemyError as e:  # a transaction that failed was rolled back: nothing half-done
-        cause = getattr(e, "orig", None) or e
-        typer.echo(f"error: database: {str(cause).splitlines()[0]}", err=True)
+        typer.echo(f"error: database: {error_line(e)}", err=True)
         raise SystemExit(1) from e
 
 

@@ -139,9 +139,12 @@ class EmbeddedSearchEngine:
 
     def current_index(self) -> str | None:
         with self._conn() as conn:
-            row = conn.execute(
-                "SELECT idx FROM search_aliases WHERE alias = ?", (self.alias,)
-            ).fetchone()
+            return self._alias_target(conn)
+
+    def _alias_target(self, conn: sqlite3.Connection) -> str | None:
+        row = conn.execute(
+            "SELECT idx FROM search_aliases WHERE alias = ?", (self.alias,)
+        ).fetchone()
         return None if row is None else str(row[0])
 
     def swap_alias(self, index: str) -> str | None:
@@ -264,12 +267,10 @@ class EmbeddedSearchEngine:
         with self._conn() as conn:
             conn.execute("BEGIN")
             try:
-                row = conn.execute(
-                    "SELECT idx FROM search_aliases WHERE alias = ?", (self.alias,)
-                ).fetchone()
-                if row is None:
+                index = self._alias_target(conn)
+                if index is None:
                     raise self._no_index()
-                return run(conn, str(row[0]))
+                return run(conn, index)
             finally:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
