@@ -25,12 +25,13 @@ def test_training_on_events_at_one_instant_says_why_and_creates_no_mlflow_store(
     settings: Settings,
 ) -> None:
     """A temporal split of one instant divided by zero, after the MLflow store was made."""
-    path = settings.lake_path / "gold" / "interactions"
-    path.mkdir(parents=True)
     when = datetime(2026, 1, 1, tzinfo=UTC)
-    pd.DataFrame(
-        {"user_id": ["u1", "u2"], "product_id": ["a", "b"], "weight": 1.0, "last_ts": when}
-    ).to_parquet(path / "part-0.parquet")
+    _gold_interactions(
+        settings,
+        pd.DataFrame(
+            {"user_id": ["u1", "u2"], "product_id": ["a", "b"], "weight": 1.0, "last_ts": when}
+        ),
+    )
     with pytest.raises(steps.StepError, match="2 row\\(s\\) at 1 distinct time"):
         steps.train(settings)
     assert not (settings.state_path / "mlflow.db").exists()
@@ -60,14 +61,18 @@ def test_reindex_into_an_engine_that_cannot_be_reached_says_which_setting(
 
 
 def test_a_fit_that_fails_in_training_is_a_step_error(settings: Settings) -> None:
-    path = settings.lake_path / "gold" / "interactions"
-    path.mkdir(parents=True)
     start = datetime(2026, 1, 1, tzinfo=UTC)
-    rows = [  # two users, items each buys over ten days; the later items new to them
+    rows = [  # two users, an item a day for eight days; the later items new to them
         {"user_id": f"u{u}", "product_id": f"i{(u + d) % 8}", "weight": 1.0,
          "last_ts": start + pd.Timedelta(days=d)}
         for u in range(2) for d in range(8)
     ]  # fmt: skip
-    pd.DataFrame(rows).to_parquet(path / "part-0.parquet")
+    _gold_interactions(settings, pd.DataFrame(rows))
     with pytest.raises(steps.StepError, match="training bpr failed: BPR diverged"):
         steps.train(settings, model="bpr", params={"learning_rate": 1e30, "iterations": 5})
+
+
+def _gold_interactions(settings: Settings, frame: pd.DataFrame) -> None:
+    path = settings.lake_path / "gold" / "interactions"
+    path.mkdir(parents=True)
+    frame.to_parquet(path / "part-0.parquet")
