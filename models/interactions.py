@@ -30,10 +30,14 @@ def weights_of(df: pd.DataFrame) -> np.ndarray:
 
 
 def timestamps_seconds(df: pd.DataFrame) -> np.ndarray | None:
-    """Timestamps as float seconds (datetimes or numbers), or ``None`` without a column."""
+    """Timestamps as float seconds (datetimes or numbers), or ``None`` without a column.
+
+    Datetimes with a time zone (as Spark writes the gold tables) count from the UTC epoch."""
     if TIME_COL not in df.columns:
         return None
     ts = df[TIME_COL]
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(ts):
         return ts.astype("datetime64[ns]").astype("int64").to_numpy() / 1e9
     return ts.to_numpy(dtype=np.float64)

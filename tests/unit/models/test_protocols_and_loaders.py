@@ -145,3 +145,29 @@ def _refusal(tmp_path: Path, column: str, values: list[object]) -> str:
     with pytest.raises(BadInteractionFile) as bad:
         load_interactions(path)
     return str(bad.value)
+
+
+def test_zoned_times_count_from_the_utc_epoch_like_naive_utc_times() -> None:
+    """Spark writes the gold tables' times with a zone; the time-aware models crashed on it."""
+    from models.interactions import timestamps_seconds
+    from models.recommenders import TimeDecayedPopularity
+
+    naive = pd.DataFrame(
+        {
+            "user_id": [1, 2],
+            "item_id": [10, 11],
+            "timestamp": pd.to_datetime(["2026-01-01", "2026-01-31"]),
+        }
+    )
+    zoned = naive.assign(
+        timestamp=naive["timestamp"].dt.tz_localize("UTC").dt.tz_convert("Asia/Tokyo")
+    )
+    assert (
+        list(timestamps_seconds(zoned))
+        == list(timestamps_seconds(naive))
+        == [1767225600.0, 1769817600.0]
+    )
+    ids, _ = (
+        TimeDecayedPopularity(half_life_days=10).fit(zoned).recommend([3], user_items=zoned, n=2)
+    )
+    assert list(ids[0]) == [11, 10]
