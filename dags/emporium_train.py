@@ -1,7 +1,8 @@
 """Daily: train the recommender on the gold interactions, register it, and run the gate.
 
 The challenger takes the ``champion`` alias only if it beats the champion on the same split.
-The same step runs without Airflow as ``emporium models train``.
+The same step runs without Airflow as ``emporium train``. ``EMPORIUM_TRAINING__MODEL`` picks
+the model (``ease`` by default; ``ranker`` tunes every family and itself on validation first).
 """
 
 from __future__ import annotations

@@ -155,7 +155,11 @@ def train(
     protocol: Annotated[str, typer.Option(help="temporal | msr")] = "temporal",
     cut: Annotated[str | None, typer.Option(help="temporal cut")] = None,
     model: Annotated[
-        str, typer.Option(help="ease | als | bpr | itemknn | rp3beta | sequence | popularity")
+        str,
+        typer.Option(
+            help="ease | als | bpr | itemknn | rp3beta | sequence | popularity | ranker "
+            "(the ranker tunes every family and itself on a validation split of train)"
+        ),
     ] = "ease",
     param: Annotated[list[str] | None, typer.Option(help="hyperparameter key=value")] = None,
     name: Annotated[str, typer.Option(help="registered model name")] = DEFAULT_NAME,
@@ -163,29 +167,57 @@ def train(
     margin: Annotated[float, typer.Option(help="required improvement over the champion")] = 0.0,
 ) -> None:
     """Train, evaluate, log to MLflow, register, and run the promotion gate."""
-    from emporium.bench.recs import load, require_parts, splits
+    from emporium.bench.recs import load, load_users, require_parts, splits
+    from models.errors import EmptySplit, ModelError
     from models.tracking.fingerprint import git_commit
-    from models.training import MODELS, train_and_register
+    from models.training import MODELS, RANKER, TRAINABLE, train_and_register, tuned_ranker
 
-    if model not in MODELS:
-        raise typer.BadParameter(f"{model!r}: one of {', '.join(MODELS)}", param_hint="--model")
-    params = _params(param or [], MODELS[model])
+    if model not in TRAINABLE:
+        raise typer.BadParameter(f"{model!r}: one of {', '.join(TRAINABLE)}", param_hint="--model")
+    if model == RANKER and param:
+        raise typer.BadParameter(
+            "the ranker takes no --param: its settings and its sources' are chosen on a "
+            "validation split of train",
+            param_hint="--param",
+        )
+    params = {} if model == RANKER else _params(param or [], MODELS[model])
     _check_gate(name, metric, margin)
     _check_new_name(name)
     try:
-        MODELS[model](**params)  # constructors check their ranges (e.g. RP3beta alpha > 0)
+        if model != RANKER:
+            MODELS[model](**params)  # constructors check their ranges (e.g. RP3beta alpha > 0)
     except ValueError as e:
         raise typer.BadParameter(str(e), param_hint="--param") from e
     _client()
     if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:
         cut = "2011-10-01"
-    df, _ = load(dataset, get_settings().data_dir)
-    train_df, test_df, _ = splits(df, protocol, cut)
+    settings = get_settings()
+    df, items = load(dataset, settings.data_dir)
+    train_df, test_df, valid_split = splits(df, protocol, cut)
     require_parts(f"the {protocol} split of {dataset}", train=train_df, test=test_df)
+    unfitted = None
+    if model == RANKER:
+        try:
+            unfitted, params = tuned_ranker(
+                train_df,
+                valid_split,
+                random_inner_split=protocol == "msr",
+                item_features=items,
+                user_features=load_users(dataset, settings.data_dir),
+                progress=lambda line: None if line.startswith("  ") else typer.echo(line),
+            )
+        except EmptySplit as e:
+            raise typer.BadParameter(
+                f"{dataset}: {e}: use more data or another --cut", param_hint="--dataset / --cut"
+            ) from e
+        except ModelError as e:  # e.g. a family whose fit diverged on this data
+            typer.echo(f"error: {dataset}: {e}", err=True)
+            raise typer.Exit(1) from e
     with _registry_errors():
         out = train_and_register(
-            model, params, train_df, test_df, name, git_commit(REPO_ROOT), metric, margin
-        )
+            model, params, train_df, test_df, name, git_commit(REPO_ROOT), metric, margin,
+            model=unfitted,
+        )  # fmt: skip
     d = out.decision
     typer.echo(
         f"{name} v{out.version} (run {out.run_id}): "

@@ -84,6 +84,23 @@ class PaymentsSettings(BaseModel):
     carrier_webhook_secret: SecretStr | None = None
 
 
+#: ``models.training.TRAINABLE`` (tests check they agree; importing it here would load MLflow).
+TrainableModel = Literal[
+    "ease", "als", "bpr", "itemknn", "rp3beta", "sequence", "popularity", "ranker"
+]
+
+
+class TrainingSettings(BaseModel):
+    """What ``emporium train`` (the emporium_train DAG's step) trains on the gold interactions.
+
+    ``model`` is one of ``models.training.TRAINABLE``; ``ranker`` tunes every family and
+    itself on a validation split of the training part first (minutes, not seconds).
+    """
+
+    model: TrainableModel = "ease"
+    margin: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+
+
 class ServeSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -117,6 +134,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = AuthSettings()
     payments: PaymentsSettings = PaymentsSettings()
     serve: ServeSettings = ServeSettings()
+    training: TrainingSettings = TrainingSettings()
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> Settings:

@@ -174,27 +174,61 @@ def gold_interactions(settings: Settings) -> Any:
     return frame.dropna(subset=["user_id", "item_id"])
 
 
+def catalog_item_features(settings: Settings) -> Any:
+    """The catalog's products as the ranker's item features: ``item_id`` (the SKU, as in the
+    events), ``price`` and ``category`` (each level of the path: ``home home/kitchen``)."""
+    import pandas as pd
+
+    from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+    from emporium.wiring import database_sessions, sqlite_file
+
+    file = sqlite_file(settings.database_url)
+    if file is not None and not file.is_file():  # and leave no empty database file behind
+        raise StepError(f"no database at {file}: the ranker reads prices and categories there")
+    rows, page = [], 1
+    with database_sessions(settings.database_url) as sessions:
+        while True:
+            with SqlAlchemyUnitOfWork(sessions) as uow:
+                products, total = uow.products.list(page=page, size=500, include_archived=True)
+            rows += [(p.sku, float(p.price), _category_levels(p.category_path)) for p in products]
+            if page * 500 >= total or not products:
+                break
+            page += 1
+    return pd.DataFrame(rows, columns=["item_id", "price", "category"])
+
+
+def _category_levels(path: str) -> str:
+    parts = [part.strip().replace(" ", "_") for part in path.split("/") if part.strip()]
+    return " ".join("/".join(parts[: depth + 1]) for depth in range(len(parts)))
+
+
 def train(
     settings: Settings,
-    model: str = "ease",
+    model: str | None = None,
     params: dict[str, Any] | None = None,
     registered_name: str = "emporium-recommender",
     metric: str = "ndcg@10",
-    margin: float = 0.0,
+    margin: float | None = None,
 ) -> dict[str, Any]:
     """Train on the gold interactions, log to MLflow, register, and run the promotion gate.
 
     The evaluation split is temporal: the last 20% of the interactions' time span is held out.
+    ``model`` and ``margin`` default to ``settings.training``; the ranker is tuned on a
+    validation split of the training part and takes the catalog's prices and categories.
     """
     from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
 
     from emporium.bench.recs import splits
     from emporium.settings import REPO_ROOT
+    from emporium.wiring import error_line
     from models.errors import ModelError
     from models.tracking.fingerprint import git_commit
     from models.tracking.runs import configure
-    from models.training import train_and_register
+    from models.training import RANKER, train_and_register, tuned_ranker
 
+    model = model or settings.training.model
+    margin = settings.training.margin if margin is None else margin
     interactions = gold_interactions(settings)
     if interactions.empty or interactions["timestamp"].nunique() < 2:
         raise StepError(
@@ -202,16 +236,30 @@ def train(
             f"{interactions['timestamp'].nunique()} distinct time(s): a temporal split needs "
             "events at two times at least (ingest more events and run `emporium batch`)"
         )
-    train_df, test_df, _ = splits(interactions, "temporal", None)
+    train_df, test_df, valid_split = splits(interactions, "temporal", None)
     for part, rows in (("train", train_df), ("test", test_df)):
         if rows.empty:  # checked before MLflow is touched: a failed step leaves no store
             raise StepError(f"the temporal split of the gold interactions leaves {part} empty")
+    unfitted = None
+    try:
+        if model == RANKER:
+            if params:
+                raise StepError("the ranker takes no params: they are chosen on validation")
+            unfitted, params = tuned_ranker(
+                train_df, valid_split, random_inner_split=False,
+                item_features=catalog_item_features(settings),
+            )  # fmt: skip
+    except SQLAlchemyError as e:
+        raise StepError(f"reading the catalog failed: {error_line(e)}") from e
+    except ModelError as e:  # a family whose fit failed, a validation part left empty
+        raise StepError(f"tuning the ranker failed: {e}") from e
     settings.state_path.mkdir(parents=True, exist_ok=True)
     configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
               settings.mlflow_artifact_root)  # fmt: skip
     try:
         outcome = train_and_register(model, params or {}, train_df, test_df, registered_name,
-                                     git_commit(REPO_ROOT), metric, margin)  # fmt: skip
+                                     git_commit(REPO_ROOT), metric, margin,
+                                     model=unfitted)  # fmt: skip
     except (ModelError, MlflowException) as e:  # a fit that failed, a registry that refused
         raise StepError(f"training {model} failed: {e}") from e
     decision = outcome.decision

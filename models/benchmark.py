@@ -177,6 +177,88 @@ def ranker_sources(chosen: dict[str, dict[str, Any]], cands: list[Candidate]) ->
     return {name: (classes[name], params) for name, params in chosen.items() if name in classes}
 
 
+@dataclass
+class Selection:
+    """What validation chose: each family's settings and the ranker built over them."""
+
+    chosen: dict[str, dict[str, Any]]
+    valid_ndcg: dict[str, float]
+    sources: dict[str, tuple[type[Recommender], dict[str, Any]]]
+    anchor: str
+    ranker_params: dict[str, Any]
+    ranker_valid_ndcg: float
+    item_features: pd.DataFrame | None = None
+    user_features: pd.DataFrame | None = None
+    ranker_inner_split: Splitter | None = None
+
+    def make_ranker(self, params: dict[str, Any] | None = None) -> CandidateRanker:
+        """An unfitted ranker over the chosen sources (with ``params``, default the chosen)."""
+        return CandidateRanker(
+            self.sources,
+            inner_split=self.ranker_inner_split,
+            item_features=self.item_features,
+            user_features=self.user_features,
+            anchor=self.anchor,
+            **(self.ranker_params if params is None else params),
+        )
+
+    def ranker_description(self) -> dict[str, Any]:
+        """The ranker's chosen settings, sources and anchor, as plain values (for logging)."""
+        sources = {name: params for name, (_, params) in self.sources.items()}
+        return _plain({**self.ranker_params, "sources": sources, "anchor": self.anchor})
+
+
+def default_ranker_grid(random_inner_split: bool) -> list[dict[str, Any]]:
+    """The ranker settings to try: a time cut gives the same inner split every time, so
+    stacking repeats would only duplicate rows; a random split gives a new one each time."""
+    if random_inner_split:
+        return DEFAULT_RANKER_GRID
+    return [p | {"inner_repeats": 1} for p in DEFAULT_RANKER_GRID]
+
+
+def select(
+    train: pd.DataFrame,
+    valid_split: Splitter,
+    item_features: pd.DataFrame | None = None,
+    user_features: pd.DataFrame | None = None,
+    candidates: list[Candidate] | None = None,
+    ranker_grid: list[dict[str, Any]] | None = None,
+    ranker_inner_split: Splitter | None = None,
+    k: int = 10,
+    log: Log = print,
+) -> Selection:
+    """Tune every family, then the ranker over them, on (fit, valid) = ``valid_split(train)``.
+
+    Only ``train`` is looked at. Parameters are those of ``run_benchmark``.
+
+    Raises
+    ------
+    models.errors.EmptySplit
+        If ``valid_split`` leaves its fit or validation part empty.
+    """
+    fit, valid = valid_split(train)
+    for part, rows in (("fit", fit), ("validation", valid)):
+        if rows.empty:  # before any training
+            raise EmptySplit(f"the validation split of train leaves the {part} part empty")
+    cands = candidates or default_candidates("timestamp" in train.columns)
+    chosen, valid_ndcg = {}, {}
+    for cand in cands:
+        chosen[cand.name], valid_ndcg[cand.name] = tune(cand, fit, valid, k, log)
+        log(f"chosen {cand.name}: {chosen[cand.name]} (valid ndcg@{k}={valid_ndcg[cand.name]:.4f})")
+    sources = ranker_sources(chosen, cands)
+    anchor = max(sources, key=lambda name: valid_ndcg[name])  # the best single source
+    selection = Selection(
+        chosen, valid_ndcg, sources, anchor, {}, -1.0,
+        item_features, user_features, ranker_inner_split or valid_split,
+    )  # fmt: skip
+    for p in ranker_grid or DEFAULT_RANKER_GRID:
+        ndcg = score(selection.make_ranker(p).fit(fit), fit, valid, k)[f"ndcg@{k}"]
+        log(f"  valid ranker {p}: ndcg@{k}={ndcg:.4f}")
+        if ndcg > selection.ranker_valid_ndcg:
+            selection.ranker_params, selection.ranker_valid_ndcg = p, ndcg
+    return selection
+
+
 def run_benchmark(
     train: pd.DataFrame,
     test: pd.DataFrame,
@@ -222,43 +304,17 @@ def run_benchmark(
     models.errors.EmptySplit
         If ``valid_split`` leaves its fit or validation part empty.
     """
-    fit, valid = valid_split(train)
-    for part, rows in (("fit", fit), ("validation", valid)):
-        if rows.empty:  # before any training
-            raise EmptySplit(f"the validation split of train leaves the {part} part empty")
     cands = candidates or default_candidates("timestamp" in train.columns)
-    chosen, valid_ndcg = {}, {}
-    for cand in cands:
-        chosen[cand.name], valid_ndcg[cand.name] = tune(cand, fit, valid, k, log)
-        log(f"chosen {cand.name}: {chosen[cand.name]} (valid ndcg@{k}={valid_ndcg[cand.name]:.4f})")
-    grid = ranker_grid or DEFAULT_RANKER_GRID
-    sources = ranker_sources(chosen, cands)
-    anchor = max(sources, key=lambda name: valid_ndcg[name])  # the best single source
-
-    def make_ranker(p: dict[str, Any]) -> Callable[[], Recommender]:
-        return lambda: CandidateRanker(
-            sources,
-            inner_split=ranker_inner_split or valid_split,
-            item_features=item_features,
-            user_features=user_features,
-            anchor=anchor,
-            **p,
-        )
-
-    ranker_params, ranker_valid = ({}, -1.0)
-    for p in grid:
-        ndcg = score(make_ranker(p)().fit(fit), fit, valid, k)[f"ndcg@{k}"]
-        log(f"  valid ranker {p}: ndcg@{k}={ndcg:.4f}")
-        if ndcg > ranker_valid:
-            ranker_params, ranker_valid = p, ndcg
+    sel = select(train, valid_split, item_features, user_features, cands, ranker_grid,
+                 ranker_inner_split, k, log)  # fmt: skip
     results = []
     for cand in cands:
-        params = chosen[cand.name]
+        params = sel.chosen[cand.name]
         metrics, secs = fit_and_test(cand.name, lambda c=cand, p=params: c.cls(**p), train, test, k)
-        results.append(Result(cand.name, params, metrics, secs, valid_ndcg[cand.name]))
-    metrics, secs = fit_and_test("ranker", make_ranker(ranker_params), train, test, k)
-    extra = {"sources": {n: p for n, (_, p) in sources.items()}, "anchor": anchor}
-    results.append(Result("ranker", ranker_params, metrics, secs, ranker_valid, extra))
+        results.append(Result(cand.name, params, metrics, secs, sel.valid_ndcg[cand.name]))
+    metrics, secs = fit_and_test("ranker", sel.make_ranker, train, test, k)
+    extra = {"sources": {n: p for n, (_, p) in sel.sources.items()}, "anchor": sel.anchor}
+    results.append(Result("ranker", sel.ranker_params, metrics, secs, sel.ranker_valid_ndcg, extra))
     return results
 
 

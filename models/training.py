@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ import mlflow
 import pandas as pd
 from mlflow import MlflowClient
 
+from models.benchmark import Candidate, Splitter, default_ranker_grid, select
 from models.columns import ITEM_COL, USER_COL
 from models.evaluation.metrics import catalog_coverage, ranking_metrics
 from models.recommenders import (
@@ -38,6 +40,10 @@ MODELS: dict[str, type[Recommender]] = {
     "sequence": SequenceNeighbours,
     "popularity": TimeDecayedPopularity,
 }
+#: The learning-to-rank model over the tuned families above (``tuned_ranker``).
+RANKER = "ranker"
+#: Every model ``train_and_register`` can train by name.
+TRAINABLE = (*MODELS, RANKER)
 CURVE_KS = (1, 3, 5, 10, 20)
 #: The metrics ``evaluate`` returns (all higher-is-better), so the promotion gate can compare them.
 GATE_METRICS = ("ndcg@10", "map", "precision@10", "recall@10", "hit_rate@10", "coverage@10")
@@ -67,6 +73,59 @@ def evaluate(model: Recommender, train: pd.DataFrame, test: pd.DataFrame) -> tup
     return metrics, curves
 
 
+def tuned_ranker(
+    train: pd.DataFrame,
+    valid_split: Splitter,
+    *,
+    random_inner_split: bool,
+    item_features: pd.DataFrame | None = None,
+    user_features: pd.DataFrame | None = None,
+    candidates: list[Candidate] | None = None,
+    progress: Callable[[str], None] = log.info,
+) -> tuple[Recommender, dict[str, Any]]:
+    """The ranker, with every family and its own settings chosen on validation.
+
+    Does what ``emporium bench recs`` does before it touches the test split: carves
+    (fit, valid) out of ``train`` with ``valid_split``, tunes each family's grid on it, and
+    picks the ranker's settings over the tuned sources on the same split.
+
+    Parameters
+    ----------
+    train : pandas.DataFrame
+        Training interactions; the only data looked at.
+    valid_split : callable
+        Carves (fit, valid) out of ``train``; the ranker splits its own data the same way.
+    random_inner_split : bool
+        Whether ``valid_split`` is random (each repeat gives a new split, so the ranker
+        stacks several) or a time cut (one).
+    item_features, user_features : pandas.DataFrame, optional
+        As ``CandidateRanker`` takes them (price, category, numeric attributes).
+    candidates : list of models.benchmark.Candidate, optional
+        The families and grids to tune (default: ``models.benchmark.default_candidates``).
+    progress : callable
+        Progress messages (one per grid point).
+
+    Returns
+    -------
+    model : Recommender
+        The unfitted ranker.
+    params : dict
+        Its settings as plain values, one entry per source, for logging.
+
+    Raises
+    ------
+    models.errors.EmptySplit
+        If ``valid_split`` leaves its fit or validation part empty.
+    """
+    grid = default_ranker_grid(random_inner_split)
+    chosen = select(train, valid_split, item_features, user_features, candidates,
+                    ranker_grid=grid, log=progress)  # fmt: skip
+    described = chosen.ranker_description()
+    sources = described.pop("sources")
+    params = {"model": RANKER, **described} | {f"source.{n}": p for n, p in sources.items()}
+    return chosen.make_ranker(), params
+
+
 def train_and_register(
     model_name: str,
     params: dict[str, Any],
@@ -76,6 +135,7 @@ def train_and_register(
     git_commit: str,
     metric: str = "ndcg@10",
     margin: float = 0.0,
+    model: Recommender | None = None,
 ) -> TrainOutcome:
     """Fit ``model_name`` on ``train``, evaluate on ``test``, log, register, gate.
 
@@ -85,9 +145,9 @@ def train_and_register(
     Parameters
     ----------
     model_name : str
-        A key of ``MODELS``.
+        A key of ``MODELS``, or any name when ``model`` is given.
     params : dict
-        Constructor arguments.
+        Constructor arguments (with ``model``: the settings to log).
     train, test : pandas.DataFrame
         The evaluation split.
     registered_name : str
@@ -96,17 +156,22 @@ def train_and_register(
         The code version to record.
     metric, margin : str, float
         Gate settings.
+    model : Recommender, optional
+        An unfitted model to train instead of ``MODELS[model_name](**params)`` (e.g. from
+        ``tuned_ranker``).
     """
-    if model_name not in MODELS:
-        raise ValueError(f"unknown model {model_name!r}; choose from {sorted(MODELS)}")
+    if model is None:
+        if model_name not in MODELS:
+            raise ValueError(f"unknown model {model_name!r}; choose from {sorted(MODELS)}")
+        model = MODELS[model_name](**params)
     start = time.perf_counter()
-    model = MODELS[model_name](**params).fit(train)
+    model.fit(train)
     seconds = time.perf_counter() - start
     metrics, curves = evaluate(model, train, test)
     metrics["train_seconds"] = seconds
     run = TrainingRun(
         model,
-        {"model": model_name, **params},
+        {"model": model_name} | params,
         metrics,
         fingerprint(train),
         split_id(train, test),

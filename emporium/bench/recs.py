@@ -156,7 +156,7 @@ def command(
     verbose: Annotated[bool, typer.Option(help="print every validation score")] = False,
 ) -> None:
     """Benchmark every recommender and the ranker; hyperparameters chosen on validation."""
-    from models.benchmark import DEFAULT_RANKER_GRID, run_benchmark
+    from models.benchmark import default_ranker_grid, run_benchmark
     from models.errors import EmptySplit, ModelError
 
     outputs.check_writable(json_path)
@@ -172,8 +172,6 @@ def command(
         f"{test['user_id'].nunique()} test users"
     )
     log = typer.echo if verbose else (lambda msg: None if msg.startswith("  ") else typer.echo(msg))
-    # A time cut gives the same inner split every time: stacking repeats would only duplicate.
-    grid = None if protocol == "msr" else [p | {"inner_repeats": 1} for p in DEFAULT_RANKER_GRID]
     try:
         results = run_benchmark(
             train,
@@ -181,7 +179,7 @@ def command(
             valid_split,
             item_features=items,
             user_features=load_users(dataset, get_settings().data_dir),
-            ranker_grid=grid,
+            ranker_grid=default_ranker_grid(random_inner_split=protocol == "msr"),
             log=log,
         )
     except EmptySplit as e:

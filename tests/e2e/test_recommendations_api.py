@@ -15,11 +15,12 @@ from models.tracking.runs import configure
 from models.training import train_and_register
 
 
-def blocks() -> pd.DataFrame:
-    """Users 0-5 buy items 10-15, users 6-11 items 20-25; user k skips one item of its block."""
+def blocks(users: int = 12) -> pd.DataFrame:
+    """The first half of the users buy items 10-15, the others 20-25 (users 0-5 and 6-11 by
+    default); user k skips one item of its block."""
     rows = []
-    for u in range(12):
-        block = range(10, 16) if u < 6 else range(20, 26)
+    for u in range(users):
+        block = range(10, 16) if u < users // 2 else range(20, 26)
         rows += [(u, i) for j, i in enumerate(block) if j != u % 6]
     return pd.DataFrame(rows, columns=["user_id", "item_id"])
 
@@ -113,3 +114,44 @@ def test_bad_input_is_a_4xx_with_a_stable_code(container: Container, client: Tes
         response = client.get(path, params=params)
         assert response.status_code == status, (path, params, response.text)
         assert response.json()["error"]["code"] == code
+
+
+def test_a_ranker_champion_serves_the_storefront(container: Container, client: TestClient) -> None:
+    """The ranker (tuned on validation, as `emporium models train --model ranker` does) is
+    registered like any model and answers both endpoints, folding a visitor's items in."""
+    from models.benchmark import Candidate
+    from models.protocols import msr_valid_split
+    from models.recommenders import EASE, ItemKNN, TimeDecayedPopularity
+    from models.training import tuned_ranker
+
+    assert container.champion is not None
+    container.champion.ttl = 0.0
+    stock_the_shop(container)
+    s = container.settings
+    configure(s.mlflow_tracking_uri, s.mlflow.experiment, s.mlflow_artifact_root)
+    train = blocks(users=60)  # enough users for the ranker's inner split to have labels
+    families = [
+        Candidate("ease", EASE, [{"l2": 1.0}]),
+        Candidate("itemknn", ItemKNN, [{"similarity": "cosine", "k": 10}]),
+        Candidate("popularity", TimeDecayedPopularity, [{"half_life_days": None}]),
+    ]
+    model, params = tuned_ranker(
+        train, msr_valid_split, random_inner_split=True, candidates=families, progress=print
+    )
+    test = pd.DataFrame({"user_id": [1, 7], "item_id": [11, 21]})
+    out = train_and_register("ranker", params, train, test, DEFAULT_NAME, "test", model=model)
+    assert out.decision.promoted
+
+    # How well a booster ranks six-item blocks is not the point here (its inner split leaves
+    # users fewer items than serving sees); that it serves the storefront's contract is.
+    body = client.get("/recommendations/1", params={"n": 5}).json()
+    assert body["personalised"] and body["model_version"] == out.version
+    ids = [i["item_id"] for i in body["items"]]
+    scores = [i["score"] for i in body["items"]]
+    assert len(ids) == 5 and "11" in ids and "23" not in ids and scores == sorted(scores)[::-1]
+    assert not set(ids) & {"10", "12", "13", "14", "15"}  # user 1's own items
+    visitor = client.get("/recommendations/v-9", params={"items": "20,21,22", "n": 3}).json()
+    assert visitor["personalised"]
+    assert not {i["item_id"] for i in visitor["items"]} & {"20", "21", "22", "23"}
+    similar = client.get("/products/21/similar", params={"n": 4}).json()["items"]
+    assert len(similar) == 4 and not {i["item_id"] for i in similar} & {"21", "23"}

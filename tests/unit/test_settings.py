@@ -55,3 +55,23 @@ def test_an_index_alias_no_engine_can_name_is_refused(
     monkeypatch.setenv("EMPORIUM_SEARCH__INDEX_ALIAS", alias)
     with pytest.raises(ValidationError, match="index_alias"):
         Settings()
+
+
+def test_the_training_model_setting_names_exactly_the_trainable_models() -> None:
+    from typing import get_args
+
+    from emporium.settings import TrainableModel
+    from models.training import TRAINABLE
+
+    assert set(get_args(TrainableModel)) == set(TRAINABLE)
+
+
+@pytest.mark.parametrize(
+    ("var", "value"), [("MODEL", "svd"), ("MARGIN", "-0.1"), ("MARGIN", "nan")]
+)
+def test_a_training_setting_out_of_range_is_refused(
+    monkeypatch: pytest.MonkeyPatch, var: str, value: str
+) -> None:
+    monkeypatch.setenv(f"EMPORIUM_TRAINING__{var}", value)
+    with pytest.raises(ValidationError, match="training"):
+        Settings()

@@ -72,6 +72,46 @@ def test_a_fit_that_fails_in_training_is_a_step_error(settings: Settings) -> Non
         steps.train(settings, model="bpr", params={"learning_rate": 1e30, "iterations": 5})
 
 
+def test_the_ranker_step_is_tuned_on_validation_and_reads_the_catalog(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from decimal import Decimal
+
+    from commerce.adapters.db import upgrade
+    from commerce.domain.products import Product
+    from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+    from emporium.wiring import database_sessions
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [  # two blocks of 12 products; each user buys within one block, a day at a time
+        {"user_id": f"u{u}", "product_id": f"p{(u % 2) * 12 + (u + d) % 12}", "weight": 1.0,
+         "last_ts": start + pd.Timedelta(days=d, hours=u)}
+        for u in range(40) for d in range(8)
+    ]  # fmt: skip
+    _gold_interactions(settings, pd.DataFrame(rows))
+    with pytest.raises(steps.StepError, match=r"no database at .*prices and categories"):
+        steps.train(settings, model="ranker")
+    assert not (settings.state_path / "mlflow.db").exists()
+    upgrade(settings.database_url)
+    with (
+        database_sessions(settings.database_url) as sessions,
+        SqlAlchemyUnitOfWork(sessions) as uow,
+    ):
+        for k in range(24):
+            block = "Home/Kitchen Tools" if k < 12 else "Garden"
+            uow.products.add(Product(sku=f"p{k}", name=f"P {k}", price=Decimal(k + 1),
+                                     currency="EUR", category_path=block))  # fmt: skip
+        uow.commit()
+    features = steps.catalog_item_features(settings)
+    assert features.set_index("item_id").loc["p3", "category"] == "Home Home/Kitchen_Tools"
+    assert features.set_index("item_id").loc["p20", "price"] == 21.0
+    monkeypatch.setattr(settings.training, "model", "ranker")
+    outcome = steps.train(settings)
+    assert outcome["model"] == "ranker" and outcome["version"] == "1" and outcome["promoted"]
+    with pytest.raises(steps.StepError, match="the ranker takes no params"):
+        steps.train(settings, params={"n_candidates": 5})
+
+
 def _gold_interactions(settings: Settings, frame: pd.DataFrame) -> None:
     path = settings.lake_path / "gold" / "interactions"
     path.mkdir(parents=True)

@@ -50,6 +50,7 @@ def test_train_registers_a_champion_and_the_gate_keeps_a_worse_challenger(events
         (["--model", "rp3beta", "--param", "alpha=0"], "alpha > 0"),
         (["--name", "x'y"], "a registered model name is letters"),
         (["--name", "team/recs"], "a registered model name is letters"),
+        (["--model", "ranker", "--param", "n_candidates=5"], "the ranker takes no --param"),
     ],
 )
 def test_bad_input_is_a_message_and_exit_2(events: str, args: list[str], message: str) -> None:
@@ -89,3 +90,27 @@ def test_list_shows_models_whatever_their_name(events: str) -> None:
     listed = runner.invoke(app, ["models", "list", "--json"])
     assert listed.exit_code == 0, listed.output
     assert [r["name"] for r in json.loads(listed.output)] == ["emporium-recommender"]
+
+
+def test_the_ranker_is_tuned_on_validation_registered_and_serves(events: str) -> None:
+    from mlflow import MlflowClient
+
+    from models.tracking.promotion import load_champion
+
+    result = train(events, "--model", "ranker", "--name", "blocks-ranker")
+    assert result.exit_code == 0, result.output
+    assert "chosen ease:" in result.output and "PROMOTED" in result.output
+    version = MlflowClient().get_model_version("blocks-ranker", "1")
+    params = MlflowClient().get_run(version.run_id).data.params
+    assert params["model"] == "ranker" and f"source.{params['anchor']}" in params
+    assert {"source.ease", "source.als", "n_candidates", "anchor_weight"} <= set(params)
+    model = load_champion("blocks-ranker").unwrap_python_model().model
+    assert type(model).__name__ == "CandidateRanker"
+    ids, _ = model.recommend(["new"], user_items=_history("new", ["i16", "i17", "i18"]), n=5)
+    assert {int(i[1:]) for i in ids[0]} <= set(range(15, 30))  # the visitor's block
+
+
+def _history(user: str, items: list[str]):
+    import pandas as pd
+
+    return pd.DataFrame({"user_id": user, "item_id": items})
