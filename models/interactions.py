@@ -32,7 +32,8 @@ def weights_of(df: pd.DataFrame) -> np.ndarray:
 def timestamps_seconds(df: pd.DataFrame) -> np.ndarray | None:
     """Timestamps as float seconds (datetimes or numbers), or ``None`` without a column.
 
-    Datetimes with a time zone (as Spark writes the gold tables) count from the UTC epoch."""
+    Datetimes with a time zone (a frame a notebook built, Parquet written with zoned times)
+    count from the UTC epoch."""
     if TIME_COL not in df.columns:
         return None
     ts = df[TIME_COL]

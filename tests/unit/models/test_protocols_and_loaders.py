@@ -148,7 +148,7 @@ def _refusal(tmp_path: Path, column: str, values: list[object]) -> str:
 
 
 def test_zoned_times_count_from_the_utc_epoch_like_naive_utc_times() -> None:
-    """Spark writes the gold tables' times with a zone; the time-aware models crashed on it."""
+    """Zoned times (a notebook's frame, zoned Parquet) made the time-aware models raise."""
     from models.interactions import timestamps_seconds
     from models.recommenders import TimeDecayedPopularity
 
