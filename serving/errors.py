@@ -13,11 +13,15 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DisconnectionError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from commerce.adapters.cache import CacheError
+from commerce.adapters.search.errors import SearchError
 from commerce.domain.errors import CommerceError
 from commerce.domain.payments import PaymentOutcomeUnknown
+from pipelines.events.errors import EventBusError
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,30 @@ STATUS_BY_CODE: dict[str, int] = {
     "review_not_found": 404,
     "payments_unavailable": 503,
     "tracking_number_in_use": 409,
+    # engines that did not answer: the request may simply be tried again
+    "database_unavailable": 503,
+    "cache_unavailable": 503,
+    "bus_unavailable": 503,
+    "publish_failed": 503,
+    "commit_failed": 503,
+    "search_unavailable": 503,
+    "invalid_event": 422,
 }
+
+#: What a client is told when an engine is down: never its URL nor the driver's words.
+UNAVAILABLE_MESSAGES = {
+    "database_unavailable": "the database is not answering; try again later",
+    "cache_unavailable": "the cache is not answering; try again later",
+    "bus_unavailable": "the event stream is not answering; try again later",
+    "publish_failed": "the event stream did not take the events; send them again",
+    "commit_failed": "the event stream did not answer; try again later",
+}
+
+#: Errors of the packages below serving that carry a stable ``code`` (and usually a
+#: ``message`` and ``details``). Each base class gets its own handler: one registered for
+#: ``Exception`` answers too, but Starlette then re-raises, logging a crash and dropping the
+#: client's keep-alive connection.
+CODED_ERRORS: tuple[type[Exception], ...] = (CacheError, EventBusError, SearchError)
 
 
 class ApiError(Exception):
@@ -131,6 +158,29 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _HTTP_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail))
+
+    async def _coded(request: Request, exc: Exception) -> JSONResponse:
+        code = str(getattr(exc, "code", "error"))
+        status = STATUS_BY_CODE.get(code, 400)
+        if code in UNAVAILABLE_MESSAGES:
+            log.warning("%s on %s %s: %s", code, request.method, request.url.path, exc)
+            return error_response(status, code, UNAVAILABLE_MESSAGES[code])
+        message = getattr(exc, "message", None) or str(exc)
+        return error_response(status, code, message, getattr(exc, "details", None))
+
+    for coded in CODED_ERRORS:
+        app.add_exception_handler(coded, _coded)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(DisconnectionError)
+    @app.exception_handler(PoolTimeout)
+    async def _database_down(request: Request, exc: Exception) -> JSONResponse:
+        # Connection refused, reset or timed out, a statement cancelled by the server's time
+        # limit, no pooled connection free in time: the database, not the request, is at fault.
+        first = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else ""
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, first)
+        code = "database_unavailable"
+        return error_response(STATUS_BY_CODE[code], code, UNAVAILABLE_MESSAGES[code])
 
     @app.exception_handler(Exception)
     async def _domain_or_bug(request: Request, exc: Exception) -> JSONResponse:

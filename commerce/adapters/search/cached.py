@@ -3,6 +3,8 @@
 Keys carry a generation number kept in the cache itself: a reindex or a price change bumps it,
 so every cached page is invalidated at once, in every API process sharing the cache.
 Stock changes are left to the short TTL: they are frequent and only nudge the ranking.
+A cache that does not answer costs searches their speed-up, not their answers: they go to the
+engine (writes still fail, so a reindex never leaves stale pages behind without saying so).
 """
 
 from __future__ import annotations
@@ -10,14 +12,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from typing import Any, Protocol
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol, TypeVar
 
+from commerce.adapters.cache import CacheError
 from commerce.adapters.search.port import SearchEngine
 from commerce.adapters.search.wrapper import DelegatingEngine
 from commerce.domain.search import FacetBucket, ProductDoc, SearchHit, SearchRequest, SearchResult
 
 DEFAULT_TTL_S = 60.0
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Cache(Protocol):
@@ -51,23 +57,42 @@ class CachedSearchEngine(DelegatingEngine):
         return f"search:{self.alias}:{generation.decode()}:{kind}:{digest}"
 
     def search(self, request: SearchRequest) -> SearchResult:
-        key = self._key("q", repr(request))
-        cached = self.cache.get(key)
-        if cached is not None:
-            return result_from_json(cached)
-        result = self.engine.search(request)
-        self.cache.set(key, result_to_json(result), self.ttl_s)
-        return result
+        return self._through_cache(
+            "q", repr(request), lambda: self.engine.search(request),
+            result_to_json, result_from_json,
+        )  # fmt: skip
 
     def suggest(self, prefix: str, size: int = 5) -> list[str]:
-        key = self._key("s", f"{size}:{prefix}")
-        cached = self.cache.get(key)
-        if cached is not None:
-            names: list[str] = json.loads(cached)
-            return names
-        names = self.engine.suggest(prefix, size)
-        self.cache.set(key, json.dumps(names).encode(), self.ttl_s)
+        names: list[str] = self._through_cache(
+            "s", f"{size}:{prefix}", lambda: self.engine.suggest(prefix, size),
+            lambda found: json.dumps(found).encode(), json.loads,
+        )  # fmt: skip
         return names
+
+    def _through_cache(
+        self,
+        kind: str,
+        value: str,
+        ask: Callable[[], T],
+        dump: Callable[[T], bytes],
+        load: Callable[[bytes], T],
+    ) -> T:
+        """The cached answer, or the engine's (then cached); the engine's alone when the
+        cache does not answer."""
+        try:
+            key = self._key(kind, value)
+            cached = self.cache.get(key)
+        except CacheError as e:
+            log.warning("search cache unavailable, asking the engine: %s", e)
+            return ask()
+        if cached is not None:
+            return load(cached)
+        answer = ask()
+        try:
+            self.cache.set(key, dump(answer), self.ttl_s)
+        except CacheError as e:
+            log.warning("search cache unavailable, answer not cached: %s", e)
+        return answer
 
     def swap_alias(self, index: str) -> str | None:
         old = self.engine.swap_alias(index)
