@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -79,13 +80,37 @@ def unit_of_work_factory(database_url: str) -> Iterator[Callable[[], SqlAlchemyU
         yield lambda: SqlAlchemyUnitOfWork(sessions)
 
 
-def database_health(engine: Engine) -> dict[str, object]:
-    try:
-        with engine.connect() as conn:
-            version = conn.execute(text("select 1")).scalar_one()
-    except Exception as e:  # noqa: BLE001 - any driver error means "unreachable"
-        return {"healthy": False, "engine": engine.dialect.name, "error": str(e)}
-    return {"healthy": version == 1, "engine": engine.dialect.name}
+#: How long a health probe waits for the database before calling it unhealthy.
+DATABASE_HEALTH_TIMEOUT_S = 3.0
+_probes: weakref.WeakKeyDictionary[Engine, threading.Thread] = weakref.WeakKeyDictionary()
+
+
+def database_health(
+    engine: Engine, timeout_s: float = DATABASE_HEALTH_TIMEOUT_S
+) -> dict[str, object]:
+    """``select 1`` within ``timeout_s``. A database that accepts connections and never
+    answers (stopped, swapping) would hold the caller forever, so the probe runs in its own
+    thread; while one is still waiting, the next call reports unhealthy without another."""
+    name = engine.dialect.name
+    running = _probes.get(engine)
+    if running is not None and running.is_alive():
+        return {"healthy": False, "engine": name, "error": "the last probe is still waiting"}
+    outcome: dict[str, object] = {}
+
+    def probe() -> None:
+        try:
+            with engine.connect() as conn:
+                outcome["healthy"] = conn.execute(text("select 1")).scalar_one() == 1
+        except Exception as e:  # noqa: BLE001 - any driver error means "unreachable"
+            outcome.update(healthy=False, error=str(e))
+
+    thread = threading.Thread(target=probe, name="database-health", daemon=True)
+    _probes[engine] = thread
+    thread.start()
+    thread.join(timeout_s)
+    if thread.is_alive():
+        return {"healthy": False, "engine": name, "error": f"no answer within {timeout_s:g} s"}
+    return {"engine": name, **outcome}
 
 
 @dataclass

@@ -14,6 +14,15 @@ if TYPE_CHECKING:  # Alembic is imported when migrating, not by every process us
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: PostgreSQL bounds, so a database that stops answering costs a request seconds, not forever:
+#: connecting; a statement (enforced by the server: an overloaded or locked database); waiting
+#: for a row lock; data sent and never acknowledged (a host gone from the network); and
+#: waiting for a free pooled connection.
+PG_CONNECT_TIMEOUT_S = 5
+PG_STATEMENT_TIMEOUT_MS = 30_000
+PG_LOCK_TIMEOUT_MS = 10_000
+PG_TCP_USER_TIMEOUT_MS = 15_000
+POOL_TIMEOUT_S = 10
 
 
 def is_sqlite(url: str) -> bool:
@@ -25,13 +34,39 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
 
     SQLite: WAL, foreign keys, a busy timeout, and ``BEGIN IMMEDIATE`` so a transaction takes
     the write lock up front — two writers then queue on the busy timeout instead of failing
-    with "database is locked" when one upgrades a read lock. PostgreSQL: ``pool_pre_ping``.
+    with "database is locked" when one upgrades a read lock. PostgreSQL: ``pool_pre_ping``
+    and the ``PG_*`` time limits above (a statement over its limit fails with
+    ``OperationalError``, which the API answers as 503).
     """
     if is_sqlite(url):
         return _sqlite_engine(url, echo)
     return create_engine(
-        url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size, echo=echo
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=POOL_TIMEOUT_S,
+        echo=echo,
+        connect_args=_postgres_limits(url),
     )
+
+
+def _postgres_limits(url: str) -> dict[str, Any]:
+    # Added to any ``options`` the URL already carries (a test schema's search_path).
+    given = make_url(url).query.get("options", "")
+    options = " ".join(
+        [*([given] if isinstance(given, str) else given),
+         f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}", f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}"]
+    )  # fmt: skip
+    return {
+        "connect_timeout": PG_CONNECT_TIMEOUT_S,
+        "options": options.strip(),
+        "keepalives": 1,
+        "keepalives_idle": 30,
+        "keepalives_interval": 10,
+        "keepalives_count": 3,
+        "tcp_user_timeout": PG_TCP_USER_TIMEOUT_MS,
+    }
 
 
 def _sqlite_engine(url: str, echo: bool) -> Engine:

@@ -49,3 +49,34 @@ def test_migrations_then_write_and_read_a_product(database_url: str) -> None:
 def test_migrations_are_idempotent(database_url: str) -> None:
     upgrade(database_url)
     upgrade(database_url)
+
+
+@pytest.mark.postgres
+def test_postgres_connections_carry_time_limits_beside_the_urls_own_options(
+    postgres_url: str, unique: str
+) -> None:
+    """A database that stops answering costs a request seconds: statements and lock waits have
+    server-side limits, added to a test schema's search_path rather than replacing it."""
+    from sqlalchemy.exc import OperationalError
+
+    from commerce.adapters.db import create_schema, drop_schema
+
+    url = create_schema(postgres_url, f"limits_{unique}")
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            shown = {k: conn.execute(text(f"SHOW {k}")).scalar_one()
+                     for k in ("statement_timeout", "lock_timeout", "search_path")}  # fmt: skip
+            conn.execute(text("CREATE TABLE t (id int primary key)"))
+            conn.execute(text("INSERT INTO t VALUES (1)"))
+            conn.commit()
+        assert shown == {"statement_timeout": "30s", "lock_timeout": "10s",
+                         "search_path": f"limits_{unique}"}  # fmt: skip
+        with engine.connect() as holder, engine.connect() as waiter:
+            holder.execute(text("SELECT id FROM t WHERE id = 1 FOR UPDATE"))
+            waiter.execute(text("SET lock_timeout = '200ms'"))
+            with pytest.raises(OperationalError, match="lock timeout"):
+                waiter.execute(text("SELECT id FROM t WHERE id = 1 FOR UPDATE"))
+    finally:
+        engine.dispose()
+        drop_schema(postgres_url, f"limits_{unique}")

@@ -116,3 +116,24 @@ def test_without_semantic_search_nothing_is_embedded(settings_env: None) -> None
         assert embed_catalog_in_background(container) is None
     finally:
         container.close()
+
+
+def test_a_database_that_accepts_and_never_answers_is_unhealthy_within_the_bound() -> None:
+    """A stopped server's kernel still accepts connections; /health hung on it for as long
+    as it stayed stopped. Here a socket accepts and says nothing."""
+    import socket
+    import time
+
+    from commerce.adapters.db import make_engine
+    from emporium.wiring import database_health
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        engine = make_engine(f"postgresql+psycopg://u:p@127.0.0.1:{port}/db")
+        start = time.monotonic()
+        first = database_health(engine, timeout_s=0.5)
+        second = database_health(engine, timeout_s=0.5)
+        assert time.monotonic() - start < 2.0
+        engine.dispose()
+    assert first == {"healthy": False, "engine": "postgresql", "error": "no answer within 0.5 s"}
+    assert second["error"] == "the last probe is still waiting"
