@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -12,6 +14,11 @@ from pipelines.schema import (
     SUPPORTED_SCHEMA_VERSIONS,
 )
 
+#: Event times bronze takes: from the Unix epoch to a day after the event was ingested (clocks
+#: run a little ahead). A time outside once broke or corrupted every batch after it: year 1
+#: cannot be collected into Python, and year 9999 as the feature time decayed every weight to 0.
+EARLIEST_TS = datetime(1970, 1, 1, tzinfo=UTC)
+CLOCK_AHEAD_HOURS = 24
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 REASON = "reason"
 
@@ -57,6 +64,11 @@ def _reason() -> Column:
         .when(F.col("_ts_text").isNull(), F.lit("missing ts"))
         .when(F.col("ts").isNull(), F.lit("ts is not a timestamp"))
         .when(~F.col("_ts_text").rlike(r"(Z|[+-]\d\d:?\d\d)$"), F.lit("ts has no time zone"))
+        .when(
+            (F.col("ts") < F.lit(EARLIEST_TS))
+            | (F.col("ts") > F.col("ingested_at") + F.expr(f"INTERVAL {CLOCK_AHEAD_HOURS} HOURS")),
+            F.lit(f"ts is before 1970 or more than {CLOCK_AHEAD_HOURS} h after ingestion"),
+        )
         .when(
             F.col("schema_version").isNull() | ~F.col("schema_version").isin(*versions),
             F.lit("unsupported schema_version"),

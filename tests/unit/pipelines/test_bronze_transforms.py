@@ -23,14 +23,16 @@ def _raw(spark: SparkSession, lines: list[str]) -> DataFrame:
 
 
 def _good(**overrides: object) -> str:
-    event = Event(type="product_view", user_id="u1", product_id="85123A", payload={"price": 2.5})
+    event = Event(type="product_view", user_id="u1", product_id="85123A", payload={"price": 2.5},
+                  ts=NOW)  # fmt: skip
     data = json.loads(event.to_json())
     data.update(overrides)
     return json.dumps(data)
 
 
 def test_valid_event_keeps_every_envelope_field(spark: SparkSession) -> None:
-    event = Event(type="search", user_id="7", request_id="r1", payload={"query": "mug", "n": [1]})
+    event = Event(type="search", user_id="7", request_id="r1", payload={"query": "mug", "n": [1]},
+                  ts=NOW)  # fmt: skip
     parsed = parse_envelope(_raw(spark, [event.to_json()]))
     row = to_bronze(parsed).collect()[0]
     assert row.event_id == str(event.event_id)
@@ -52,6 +54,9 @@ BAD_RECORDS = [
     (_good(ts="2026-01-02T03:04:05"), "ts has no time zone"),
     (_good(schema_version=99), "unsupported schema_version"),
     (_good(payload=[1, 2]), "payload is not an object"),
+    (_good(ts="0001-01-01T00:00:00Z"), "ts is before 1970 or more than 24 h after ingestion"),
+    (_good(ts="9999-12-31T00:00:00Z"), "ts is before 1970 or more than 24 h after ingestion"),
+    (_good(ts="2026-01-03T03:04:06Z"), "ts is before 1970 or more than 24 h after ingestion"),
 ]
 
 
@@ -60,6 +65,11 @@ def test_bad_records_go_to_quarantine_with_reason(spark: SparkSession) -> None:
     bad = {r.raw: r.reason for r in to_quarantine(parsed).collect()}
     assert bad == dict(BAD_RECORDS)
     assert to_bronze(parsed).count() == 1
+
+
+def test_times_from_1970_to_a_day_after_ingestion_are_taken(spark: SparkSession) -> None:
+    lines = [_good(ts="1970-01-01T00:00:00Z"), _good(ts="2026-01-03T03:04:05Z")]
+    assert to_bronze(parse_envelope(_raw(spark, lines))).count() == 2
 
 
 def test_nothing_is_dropped(spark: SparkSession) -> None:
