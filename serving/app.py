@@ -11,6 +11,8 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commerce.domain.text import has_nul
+from pipelines.events.topics import CLICKSTREAM
+from serving.analytics import BackgroundPublisher
 from serving.container import AppContainer
 from serving.errors import error_response, install_error_handlers
 from serving.routers import (
@@ -45,9 +47,11 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = build_container()
         app.state.container = container
+        app.state.analytics = BackgroundPublisher(container.event_bus, CLICKSTREAM)
         try:
             yield
         finally:
+            app.state.analytics.close()
             container.close()
 
     app = FastAPI(title="emporium", version="0.1.0", lifespan=lifespan)

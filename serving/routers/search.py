@@ -18,7 +18,7 @@ from commerce.adapters.search.cached import CachedSearchEngine
 from commerce.adapters.search.errors import InvalidSearchRequest, SearchError
 from commerce.adapters.search.port import SearchEngine, parse_sort
 from commerce.domain.search import SearchRequest, SearchResult, SortOrder
-from pipelines.events import CLICKSTREAM, ID_MAX_LENGTH, Event
+from pipelines.events import ID_MAX_LENGTH, Event
 from serving.errors import ApiError
 
 T = TypeVar("T")
@@ -132,7 +132,9 @@ def _run(call: Callable[[], T]) -> T:
 
 
 def _publish(request: Request, text: str, result: SearchResult, request_id: str | None) -> None:
-    try:  # analytics must never fail a shopper's search
+    """Hand the search event to the app's background publisher: analytics must never fail,
+    nor slow down, a shopper's search."""
+    try:
         event = Event(
             type="search",
             request_id=request_id,
@@ -145,9 +147,10 @@ def _publish(request: Request, text: str, result: SearchResult, request_id: str 
                 "product_ids": result.ids,
             },
         )
-        request.app.state.container.event_bus.publish(CLICKSTREAM, [event])
-    except Exception:
-        log.exception("search: could not publish the search event for request %s", request_id)
+    except ValueError:
+        log.exception("search: no search event for request %s", request_id)
+        return
+    request.app.state.analytics.submit(event)
 
 
 def _session_id(request: Request) -> str | None:

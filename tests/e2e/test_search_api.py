@@ -135,6 +135,7 @@ def test_suggest(client: TestClient) -> None:
 def test_every_search_emits_a_search_event(app: FastAPI, client: TestClient) -> None:
     client.get("/search", params={"q": "wireless mouse"}, headers={"x-session-id": "s1"})
     client.get("/search", params={"q": "zzzqqq"})
+    assert app.state.analytics.flush()  # published off the request thread
     events = [c.event for c in app.state.container.event_bus.consume(CLICKSTREAM, "test")]
     searches = [e for e in events if e.type == "search"]
     assert [e.payload["query"] for e in searches] == ["wireless mouse", "zzzqqq"]
@@ -149,6 +150,7 @@ def test_an_overlong_session_header_is_dropped_not_a_failed_search(
     # cost the shopper the search.
     response = client.get("/search", params={"q": "laptop"}, headers={"x-session-id": "s" * 129})
     assert response.status_code == 200 and response.json()["total"] > 0
+    assert app.state.analytics.flush()
     events = [c.event for c in app.state.container.event_bus.consume(CLICKSTREAM, "test")]
     searches = [e for e in events if e.type == "search"]
     assert len(searches) == 1 and searches[0].session_id is None
