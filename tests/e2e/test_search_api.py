@@ -17,6 +17,7 @@ from commerce.adapters.cache import InProcessCache
 from commerce.adapters.search import new_index_name, search_engine_from_url
 from pipelines.events import CLICKSTREAM
 from pipelines.events.factory import event_bus_from_url
+from serving.analytics import BackgroundPublisher
 from serving.errors import install_error_handlers
 from serving.routers import search as search_router
 
@@ -49,7 +50,9 @@ def app(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FastAPI]:
     install_error_handlers(api)
     api.include_router(search_router.router)
     api.state.container = SimpleNamespace(search=engine, cache=InProcessCache(), event_bus=bus)
+    api.state.analytics = BackgroundPublisher(bus, CLICKSTREAM)  # as serving.app's lifespan
     yield api
+    api.state.analytics.close()
     bus.close()
     engine.drop_index(index)
     engine.close()
