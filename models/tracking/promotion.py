@@ -8,6 +8,7 @@ model's ``champion_history`` tag, which ``rollback`` walks back.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
@@ -103,6 +104,11 @@ def promote_if_better(
 
 
 def _decide(client, name, version, current, metric, value, split, margin, champion_value):
+    if math.isnan(value):  # a NaN champion could never be beaten: it never becomes one
+        return PromotionDecision(
+            False, name, version, current, metric, value, None, margin,
+            f"{metric} is NaN: a challenger needs a number to be compared",
+        )  # fmt: skip
     if current is None:
         return PromotionDecision(
             True, name, version, None, metric, value, None, margin, "no champion yet"
@@ -119,7 +125,8 @@ def _decide(client, name, version, current, metric, value, split, margin, champi
                 False, name, version, current, metric, value, None, margin, reason
             )
         champion_value = logged
-    wins = value > champion_value + margin
+    # A champion whose metric is NaN (logged before NaN was refused) gives way to any number.
+    wins = math.isnan(champion_value) or value > champion_value + margin
     verdict = "beats" if wins else "does not beat"
     reason = f"{metric} {value:.4f} {verdict} champion {champion_value:.4f} + margin {margin}"
     return PromotionDecision(

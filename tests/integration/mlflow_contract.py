@@ -72,3 +72,16 @@ def check_pyfunc_serves_the_champion(name: str) -> None:
     assert run.data.tags["git_commit"] == "abc123" and run.data.params["l2"] == "1.0"
     artifacts = {a.path for a in MlflowClient().list_artifacts(run.info.run_id, "plots")}
     assert artifacts == {"plots/metric_at_k.png", "plots/coverage.png"}
+
+
+def check_a_nan_metric_never_takes_the_champion_alias(name: str) -> None:
+    """A NaN challenger was promoted, and then no number could ever beat it."""
+    client = MlflowClient()
+    nan = log_version(name, float("nan"))
+    decision = promote_if_better(client, name, nan)
+    assert not decision.promoted and "is NaN" in decision.reason
+    assert champion_version(client, name) is None
+    first = log_version(name, 0.2)
+    assert promote_if_better(client, name, first).promoted
+    assert not promote_if_better(client, name, log_version(name, float("nan"))).promoted
+    assert champion_version(client, name) == first
