@@ -236,11 +236,17 @@ def select(
     models.errors.EmptySplit
         If ``valid_split`` leaves its fit or validation part empty.
     """
+    cands = candidates or default_candidates("timestamp" in train.columns)
+    empty = [c.name for c in cands if not c.grid]
+    if empty or not any(c.ranker_source for c in cands):  # checked before any training
+        raise ValueError(
+            f"family {empty[0]!r} has an empty grid" if empty
+            else "no candidate family is a ranker source: the ranker would have nothing to rank"
+        )  # fmt: skip
     fit, valid = valid_split(train)
     for part, rows in (("fit", fit), ("validation", valid)):
         if rows.empty:  # before any training
             raise EmptySplit(f"the validation split of train leaves the {part} part empty")
-    cands = candidates or default_candidates("timestamp" in train.columns)
     chosen, valid_ndcg = {}, {}
     for cand in cands:
         chosen[cand.name], valid_ndcg[cand.name] = tune(cand, fit, valid, k, log)

@@ -37,6 +37,14 @@ def timestamps_seconds(df: pd.DataFrame) -> np.ndarray | None:
     if TIME_COL not in df.columns:
         return None
     ts = df[TIME_COL]
+    if ts.dtype == object or pd.api.types.is_string_dtype(ts.dtype):  # e.g. ISO text from a CSV
+        try:
+            ts = pd.to_datetime(ts, utc=True, format="ISO8601")
+        except (ValueError, TypeError) as e:
+            raise ValueError(
+                f"the {TIME_COL} column holds text that is not an ISO 8601 time ({e}); "
+                "give datetimes, ISO 8601 text or unix seconds"
+            ) from e
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
     if pd.api.types.is_datetime64_any_dtype(ts):

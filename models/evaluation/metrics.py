@@ -29,16 +29,29 @@ class _Hits:
 
 
 def _top_k(recs: pd.DataFrame, k: int) -> pd.DataFrame:
+    """Each user's first ``k`` distinct items, by rank (or score), numbered from 0.
+
+    Raises ``ValueError`` for ``k`` < 1 or recommendations with neither column."""
+    if k < 1:
+        raise ValueError(f"k must be >= 1, got {k}")
     if RANK_COL in recs.columns:
         ordered = recs.sort_values([USER_COL, RANK_COL], kind="stable")
-    else:
+    elif SCORE_COL in recs.columns:
         ordered = recs.sort_values([USER_COL, SCORE_COL], ascending=[True, False], kind="stable")
+    else:
+        raise ValueError(f"recommendations need a {RANK_COL!r} or {SCORE_COL!r} column")
+    # An item listed twice for a user counts once, at its best place (two frames concatenated
+    # gave MAP 2.0 and recall 2.0).
+    ordered = ordered.dropna(subset=[USER_COL]).drop_duplicates([USER_COL, ITEM_COL])
     ordered = ordered.groupby(USER_COL, sort=False).head(k)
     return ordered.assign(_pos=ordered.groupby(USER_COL, sort=False).cumcount())
 
 
 def _hits(truth: pd.DataFrame, recs: pd.DataFrame, k: int) -> _Hits:
-    common = pd.Index(truth[USER_COL].unique()).intersection(pd.Index(recs[USER_COL].unique()))
+    truth = truth.dropna(subset=[USER_COL])  # a row without a user is nobody's relevant item
+    common = pd.Index(truth[USER_COL].unique()).intersection(
+        pd.Index(recs[USER_COL].dropna().unique())
+    )
     top = _top_k(recs[recs[USER_COL].isin(common)], k)
     rel = truth[truth[USER_COL].isin(common)][[USER_COL, ITEM_COL]].drop_duplicates()
     hit = top.merge(rel.assign(_hit=True), on=[USER_COL, ITEM_COL], how="left")

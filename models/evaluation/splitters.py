@@ -125,3 +125,8 @@ def restrict_to_train(train: pd.DataFrame, test: pd.DataFrame) -> pd.DataFrame:
 def _need_time(df: pd.DataFrame) -> None:
     if TIME_COL not in df.columns:
         raise ValueError(f"this splitter needs a {TIME_COL!r} column")
+    missing = int(df[TIME_COL].isna().sum())
+    if missing:  # sorted last, a row without a time became the user's latest event
+        raise ValueError(
+            f"{missing} row(s) have no {TIME_COL}: drop or fill them before a time split"
+        )

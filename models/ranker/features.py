@@ -154,19 +154,24 @@ def pair_features(
     categories: sp.csr_matrix | None,
     price: np.ndarray | None,
     active_days: sp.csr_matrix | None = None,
+    mean_hist_len: float | None = None,
 ) -> dict[str, np.ndarray]:
     """Item, user and user-item features for candidate pairs (u, i are matrix indices).
 
     ``active_days`` (users x days, from ``ItemStats.user_days``) adds the share of the item's
-    interactions that fell on a day the user was active."""
+    interactions that fell on a day the user was active. ``mean_hist_len`` is what a history
+    length is measured against: the mean over the users the sources were fitted on (default:
+    over ``users``, which makes a user's features depend on who else is scored with them)."""
     total = max(float(stats.popularity.sum()), 1.0)
     hist_len = users["hist_len"].to_numpy()
+    if mean_hist_len is None:
+        mean_hist_len = float(hist_len.mean()) if len(hist_len) else 1.0
     cols = {
         "item_pop_share": stats.popularity[i] / total,
         "item_mean_weight": stats.mean_weight[i],
         "item_age_days": (stats.t_end - stats.first_seen[i]) / DAY,
         "item_recency_days": (stats.t_end - stats.last_seen[i]) / DAY,
-        "user_hist_len_rel": hist_len[u] / max(float(hist_len.mean()), 1.0),
+        "user_hist_len_rel": hist_len[u] / max(mean_hist_len, 1.0),
     }
     t_user = users["t_user"].to_numpy()[u]
     # Availability: an item first seen after the user's last event (or last seen before the

@@ -42,6 +42,10 @@ def default_inner_split(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 class CandidateRanker(Recommender):
     """Gradient-boosted re-ranking of candidates from several recommenders.
 
+    It ranks items new to each user only (its booster learned from such items): with
+    ``filter_seen=False`` the items a user has seen come back after the ranked ones, as
+    ``-inf`` fillers, never ranked among them.
+
     Parameters
     ----------
     sources : dict
@@ -107,6 +111,9 @@ class CandidateRanker(Recommender):
         if booster not in ("hgb", "lgbm-lambdarank"):
             raise ValueError("booster must be 'hgb' or 'lgbm-lambdarank'")
         self.booster, self.inner_repeats = booster, inner_repeats
+        for table, key in ((item_features, ITEM_COL), (user_features, USER_COL)):
+            if table is not None and table[key].duplicated().any():
+                raise ValueError(f"{key} must be unique in the ranker's {key[:4]} features")
         self.models_: dict[str, Recommender] = {}
         self.booster_: Any = None
         self.blank_features_: np.ndarray | None = None
@@ -208,6 +215,7 @@ class CandidateRanker(Recommender):
             raise ValueError("item_features.price must be numeric")
         known = pd.Index(interactions[USER_COL].unique())
         self._user_stats = user_frame(interactions, known)
+        self._mean_hist_len = float(self._user_stats["hist_len"].mean())
         self._user_days = self._stats.user_days(interactions, known)
 
     # --- features and scoring -------------------------------------------------------------
@@ -234,6 +242,7 @@ class CandidateRanker(Recommender):
             self._categories,
             self._price,
             self._stats.user_days(history, users) if days is None else days,
+            getattr(self, "_mean_hist_len", None),  # absent in models pickled before it
         )
         cols |= {name: values[i] for name, values in self._item_attributes.items()}
         if real_users is not None:

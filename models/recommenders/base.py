@@ -107,7 +107,10 @@ class Recommender(ABC):
         self._check_fitted()
         if n < 1:
             raise ValueError(f"n must be >= 1, got {n}")
-        users = pd.Index(list(user_ids))
+        users, rows = _unique(user_ids)
+        if rows is not None:  # a user asked for twice gets the same answer twice
+            ids, scores = self.recommend(users, user_items, n, exclude, filter_seen)
+            return ids[rows], scores[rows]
         history = self._history_matrix(users, user_items)
         banned = self.item_ids_.get_indexer(list(exclude or []))
         n = min(n, len(self.item_ids_))
@@ -139,7 +142,9 @@ class Recommender(ABC):
             (len(user_ids), n_items) float32 scores, nothing filtered.
         """
         self._check_fitted()
-        users = pd.Index(list(user_ids))
+        users, rows = _unique(user_ids)
+        if rows is not None:
+            return self.score_items(users, user_items)[rows]
         history = self._history_matrix(users, user_items)
         known = self.user_ids_.get_indexer(users)
         parts = [
@@ -157,10 +162,11 @@ class Recommender(ABC):
         filter_seen: bool = True,
     ) -> pd.DataFrame:
         """``recommend`` as a long table ``user_id, item_id, score, rank`` (fillers dropped)."""
-        ids, scores = self.recommend(user_ids, user_items, n, exclude, filter_seen)
+        users = list(user_ids)  # once: an iterator would be empty the second time
+        ids, scores = self.recommend(users, user_items, n, exclude, filter_seen)
         frame = pd.DataFrame(
             {
-                USER_COL: np.repeat(np.asarray(list(user_ids), dtype=object), ids.shape[1]),
+                USER_COL: np.repeat(np.asarray(users, dtype=object), ids.shape[1]),
                 ITEM_COL: ids.ravel(),
                 SCORE_COL: scores.ravel(),
                 RANK_COL: np.tile(np.arange(1, ids.shape[1] + 1), len(ids)),
@@ -184,6 +190,8 @@ class Recommender(ABC):
             Arrays of shape (len(item_ids), n'), most similar first.
         """
         self._check_fitted()
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
         idx = self.item_ids_.get_indexer(list(item_ids))
         if (idx < 0).any():
             unknown = [i for i, k in zip(item_ids, idx, strict=True) if k < 0]
@@ -234,9 +242,9 @@ class Recommender(ABC):
 
     @staticmethod
     def _mask(scores: np.ndarray, seen: sp.csr_matrix | None, banned: np.ndarray) -> None:
-        if seen is not None:
-            rows, cols = seen.nonzero()
-            scores[rows, cols] = -np.inf
+        if seen is not None:  # every stored entry, a weight of 0 included, is a seen item
+            rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
+            scores[rows, seen.indices] = -np.inf
         if len(banned):
             scores[:, banned] = -np.inf
 
@@ -251,6 +259,15 @@ class BinaryItemItem(Recommender):
         x = history.copy()
         x.data[:] = 1.0
         return np.asarray((x @ self.weights_).toarray(), dtype=np.float32)
+
+
+def _unique(user_ids: Iterable[Any]) -> tuple[pd.Index, np.ndarray | None]:
+    """The distinct users, and (when some repeat) each given user's row among them."""
+    users = pd.Index(list(user_ids))
+    if users.is_unique:
+        return users, None
+    distinct = users.unique()
+    return distinct, distinct.get_indexer(users)
 
 
 def _top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

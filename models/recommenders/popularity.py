@@ -28,6 +28,8 @@ class TimeDecayedPopularity(Recommender):
 
     def __init__(self, half_life_days: float | None = None) -> None:
         super().__init__()
+        if half_life_days is not None and not half_life_days > 0:  # 0 gave NaN, < 0 inverted
+            raise ValueError(f"half_life_days must be > 0 or None, got {half_life_days}")
         self.half_life_days = half_life_days
         self.popularity_: np.ndarray | None = None
 

@@ -21,6 +21,9 @@ SESSION_COL = "session_id"
 def sessionize(interactions: pd.DataFrame, gap_minutes: float = 30.0) -> pd.Series:
     """A session key per row: ``session_id`` if present, else user + inactivity gaps.
 
+    Rows whose ``session_id`` is missing are sessionized the second way (blank session ids
+    made every anonymous row one giant session).
+
     Parameters
     ----------
     interactions : pandas.DataFrame
@@ -33,8 +36,17 @@ def sessionize(interactions: pd.DataFrame, gap_minutes: float = 30.0) -> pd.Seri
     pandas.Series
         Session keys aligned with ``interactions``.
     """
-    if SESSION_COL in interactions.columns:
-        return interactions[SESSION_COL].astype(str)
+    if SESSION_COL not in interactions.columns:
+        return _gap_sessions(interactions, gap_minutes)
+    given = interactions[SESSION_COL]
+    keys = "s:" + given.astype(str)
+    missing = given.isna().to_numpy()
+    if missing.any():
+        keys[missing] = "g:" + _gap_sessions(interactions[missing], gap_minutes)
+    return keys
+
+
+def _gap_sessions(interactions: pd.DataFrame, gap_minutes: float) -> pd.Series:
     users = interactions[USER_COL].astype(str)
     ts = timestamps_seconds(interactions)
     if ts is None:
