@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from models.columns import ITEM_COL, USER_COL
+from models.columns import ITEM_COL, USER_COL, WEIGHT_COL
 from models.interactions import weights_of
 from models.recommenders.base import Recommender
 
@@ -51,10 +51,11 @@ class RecommendationService:
         self._items: dict[str, Any] = {str(i): i for i in model.item_ids_}
         self._users: dict[str, Any] = {str(u): u for u in model.user_ids_}
         history = model.train_history_
-        self._seen: dict[Any, list[Any]] = {}
+        self._history = history
+        self._rows: dict[Any, np.ndarray] = {}  # each known user's rows of the history
         counts: dict[str, float] = {}
         if history is not None and len(history):
-            self._seen = history.groupby(USER_COL)[ITEM_COL].apply(list).to_dict()
+            self._rows = dict(history.groupby(USER_COL).indices)
             # Summed weights, 1 per row without a weight column (the gold interactions' weights
             # decay with age, so recent buying counts more).
             weights = pd.Series(weights_of(history).astype(np.float64), index=history.index)
@@ -88,9 +89,19 @@ class RecommendationService:
         if user is None and not new:
             return self.popular(n, exclude=items), False
         key = user if user is not None else user_id
-        history = {key: list(self._seen.get(user, [])) + new}
-        ids, scores = self.model.recommend([key], user_items=history, n=n)
+        ids, scores = self.model.recommend([key], user_items=self._history_of(key, new), n=n)
         return _scored(ids[0], scores[0]), True
+
+    def _history_of(self, user: Any, new: list[Any]) -> pd.DataFrame:
+        """The user's training rows, with their weights, plus ``new`` items (weight 1)."""
+        added = pd.DataFrame({USER_COL: [user] * len(new), ITEM_COL: new})
+        rows = self._rows.get(user)
+        if rows is None or self._history is None:
+            return added
+        known = self._history.iloc[rows]
+        if WEIGHT_COL in known.columns:
+            added[WEIGHT_COL] = 1.0
+        return pd.concat([known, added], ignore_index=True)
 
     def similar(self, item_id: str, n: int = 10) -> list[Scored]:
         """Items most similar to ``item_id``.

@@ -68,3 +68,21 @@ def test_popular_items_follow_the_weights_when_the_data_has_them() -> None:
     assert [s.item_id for s in service.popular(2)] == ["2", "1"]
     unweighted = RecommendationService(EASE(l2=1.0).fit(history.drop(columns="weight")))
     assert [s.item_id for s in unweighted.popular(2)] == ["1", "2"]
+
+
+def test_a_known_user_is_served_with_the_weights_of_their_history() -> None:
+    """The service rebuilt a known user's history without its weights, so a weighted model
+    answered the API differently from how it was evaluated."""
+    import numpy as np
+
+    from models.recommenders import ALS
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"user_id": rng.integers(0, 40, 600), "item_id": rng.integers(0, 50, 600),
+                       "weight": rng.integers(1, 9, 600).astype(float)})  # fmt: skip
+    model = ALS(factors=8, iterations=5, regularization=0.1).fit(df)
+    service = RecommendationService(model)
+    for user in (1, 2, 3):
+        served, personal = service.for_user(str(user), n=5)
+        ids, _ = model.recommend([user], n=5)
+        assert personal and [s.item_id for s in served] == [str(i) for i in ids[0]]
