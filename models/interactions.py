@@ -10,7 +10,8 @@ from models.columns import ITEM_COL, TIME_COL, USER_COL, WEIGHT_COL
 
 
 def check_interactions(df: pd.DataFrame) -> None:
-    """Raise ``ValueError`` unless ``df`` has the user and item columns.
+    """Raise ``ValueError`` unless ``df`` has the user and item columns, and its weights (if
+    any) are finite numbers >= 0.
 
     Parameters
     ----------
@@ -20,6 +21,15 @@ def check_interactions(df: pd.DataFrame) -> None:
     missing = [c for c in (USER_COL, ITEM_COL) if c not in df.columns]
     if missing:
         raise ValueError(f"interactions lack column(s) {missing}; got {list(df.columns)}")
+    if WEIGHT_COL in df.columns:
+        # NaN weights made EASE score NaN everywhere (every answer silently dropped).
+        weights = pd.to_numeric(df[WEIGHT_COL], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(weights) | (weights < 0)
+        if bad.any():
+            first = df[WEIGHT_COL].to_numpy()[bad.argmax()]
+            raise ValueError(
+                f"{int(bad.sum())} weight(s) are not finite numbers >= 0 (first: {first!r})"
+            )
 
 
 def weights_of(df: pd.DataFrame) -> np.ndarray:

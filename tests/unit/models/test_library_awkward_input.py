@@ -145,3 +145,10 @@ def test_the_pyfunc_matches_ids_by_their_text() -> None:
         assert set(out.loc[out.user_id == user, "item_id"]) == {"3"}
     assert "3" not in set(out.loc[out.user_id == "alice", "item_id"])  # alice's own item
     assert not math.isnan(out["score"].sum())
+
+
+@pytest.mark.parametrize("weight", [float("nan"), float("inf"), -1.0, "heavy"])
+def test_weights_must_be_finite_numbers_of_at_least_zero(weight: object) -> None:
+    df = pd.DataFrame({"user_id": [1, 2], "item_id": ["a", "b"], "weight": [1.0, weight]})
+    with pytest.raises(ValueError, match="1 weight\\(s\\) are not finite numbers >= 0"):
+        EASE(l2=1.0, binary=False).fit(df)
