@@ -57,15 +57,32 @@ class Champion:
         self._lock = threading.Lock()
 
     def get(self) -> RecommendationService | None:
-        with self._lock:
-            if time.monotonic() - self._checked < self.ttl:
+        """The champion, looking at the registry if ``ttl`` has passed.
+
+        One request looks (and loads a new version, which takes seconds for a ranker); the
+        others meanwhile get the version already loaded instead of waiting behind it. Only
+        while nothing is loaded yet do they wait."""
+        if time.monotonic() - self._checked < self.ttl:
+            return self._service
+        if not self._lock.acquire(blocking=self._service is None):
+            return self._service  # another request is looking
+        try:
+            if time.monotonic() - self._checked < self.ttl:  # it looked while this one waited
                 return self._service
-            self._checked = time.monotonic()
             try:
                 self._service = self._refresh()
             except Exception:  # the registry is down: keep serving what is loaded
                 log.exception("could not look up the champion of %s", self.name)
+            self._checked = time.monotonic()
             return self._service
+        finally:
+            self._lock.release()
+
+    def warm_up_in_background(self) -> threading.Thread:
+        """Load the champion now, off the caller's thread, so the first request need not."""
+        thread = threading.Thread(target=self.get, name="champion-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def _refresh(self) -> RecommendationService | None:
         from models.serving import RecommendationService

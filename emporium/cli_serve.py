@@ -33,6 +33,8 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
         raise typer.Exit(2) from e
     if embed_catalog_in_background(container):
         typer.echo("semantic search: embedding the catalog in the background")
+    if container.champion is not None:
+        container.champion.warm_up_in_background()
     app = create_app(lambda: container)
     uvicorn.run(
         app, host=host or settings.serve.host, port=port or settings.serve.port, log_level="info"

@@ -137,3 +137,29 @@ def test_a_database_that_accepts_and_never_answers_is_unhealthy_within_the_bound
         engine.dispose()
     assert first == {"healthy": False, "engine": "postgresql", "error": "no answer within 0.5 s"}
     assert second["error"] == "the last probe is still waiting"
+
+
+def test_a_champion_being_replaced_keeps_serving_the_loaded_one(tmp_path: Path) -> None:
+    """A new version (seconds to load for a ranker) stalled every request behind the lock;
+    now only the request that looks at the registry waits for it."""
+    import threading
+
+    from emporium.champion import Champion
+
+    loading, release = threading.Event(), threading.Event()
+
+    class SlowRegistry(Champion):  # the registry's answer, held until the test releases it
+        def _refresh(self):
+            loading.set()
+            release.wait(10)
+            return "v2"
+
+    champion = SlowRegistry(Settings(state_dir=tmp_path), ttl=0.0)
+    champion._service = "v1"  # type: ignore[assignment]
+    looker = threading.Thread(target=champion.get)
+    looker.start()
+    assert loading.wait(10)
+    assert champion.get() == "v1"  # not blocked behind the load
+    release.set()
+    looker.join(10)
+    assert champion._service == "v2"
