@@ -92,7 +92,10 @@ def batch(
 
 
 def train() -> None:
-    """Train on the gold interactions, register and gate: the emporium_train DAG's step."""
+    """Train on the gold interactions, register and gate: the emporium_train DAG's step.
+
+    EMPORIUM_TRAINING__MODEL picks the model (default ease; ranker tunes on validation first).
+    """
     _run_step(steps.train)
 
 
