@@ -111,14 +111,23 @@ def down(only: OnlyOption = None) -> None:
     """Stop exactly the processes `up` started (reverse order). Safe when nothing runs."""
     services = _services(only, for_stop=True)
     with _locked(services[0].ctx.state_dir):
-        failed = _stop_all(services)
+        failed, stopped = _stop_all(services)
+    asked = set(only or ())
+    also = [name for name in stopped if only and name not in asked]
+    if also:  # `up --only` starts prerequisites, not dependents: say how to get them back
+        typer.echo(
+            f"also stopped, as they need {', '.join(sorted(asked))}: {', '.join(also)}; "
+            f"`emporium services up --only {' --only '.join([*sorted(asked), *also])}` "
+            "starts them all again"
+        )
     if failed:
         raise typer.Exit(1)
 
 
-def _stop_all(services: list[ManagedService]) -> bool:
-    """Stop in reverse start order; True if any engine could not be stopped."""
-    failed = False
+def _stop_all(services: list[ManagedService]) -> tuple[bool, list[str]]:
+    """Stop in reverse start order; whether any engine could not be stopped, and the names
+    of those that were running and are stopped now."""
+    failed, stopped_names = False, []
     for service in reversed(services):
         began = time.monotonic()
         try:
@@ -131,7 +140,9 @@ def _stop_all(services: list[ManagedService]) -> bool:
         typer.echo(
             f"{service.name}: stopped in {took:.1f}s" if stopped else f"{service.name}: not running"
         )
-    return failed
+        if stopped:
+            stopped_names.append(service.name)
+    return failed, stopped_names[::-1]
 
 
 @app.command()

@@ -74,3 +74,26 @@ def test_a_failed_prerequisite_blocks_its_dependents_but_not_the_others(tmp_path
     assert not ok
     assert "launch tracker" not in journal and "finish cache" in journal
     assert errors == ["db: broken", "tracker: not started: db failed"]
+
+
+def test_down_only_says_which_dependents_it_stopped_and_how_to_start_them(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """`down --only kafka` also stops the worker, and `up --only kafka` does not start it:
+    the outbox then backed up unnoticed."""
+    from typer.testing import CliRunner
+
+    from emporium import cli_services
+    from emporium.cli import app
+
+    journal: list[str] = []
+    ctx = ServiceContext(tmp_path)
+    running = {"kafka": True, "worker": True, "mlflow": False}
+    services = [_fake(name, journal)(ctx) for name in running]
+    for service in services:
+        service.stop = lambda name=service.name: running[name]  # type: ignore[method-assign]
+    monkeypatch.setattr(cli_services, "_services", lambda only, for_stop=False: services)
+    result = CliRunner().invoke(app, ["services", "down", "--only", "kafka"])
+    assert result.exit_code == 0, result.output
+    assert "also stopped, as they need kafka: worker;" in result.output
+    assert "`emporium services up --only kafka --only worker`" in result.output
