@@ -82,7 +82,7 @@ def main() -> None:
     reported as one line (exit 1) instead of a traceback."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from emporium.wiring import error_line
+    from commerce.adapters.db import error_line
 
     try:
         app()

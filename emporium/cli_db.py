@@ -29,8 +29,8 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 
     A SQLite file (and state directory) that did not exist before is removed again when
     migrating fails, so a failed command leaves nothing behind."""
-    from commerce.adapters.db import upgrade
-    from emporium.wiring import error_line, redact, sqlite_file
+    from commerce.adapters.db import error_line, upgrade
+    from emporium.wiring import redact, sqlite_file
 
     new_state_dir = not settings.state_path.exists()
     make_state_dir(settings)
@@ -80,8 +80,9 @@ def outbox_command(
     """Rows waiting for the relay, and rows set aside because they could not be read."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
+    from commerce.adapters.db import error_line
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
-    from emporium.wiring import database_sessions, error_line, sqlite_file
+    from emporium.wiring import database_sessions, sqlite_file
 
     url = get_settings().database_url
     file = sqlite_file(url)

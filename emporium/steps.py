@@ -219,9 +219,9 @@ def train(
     from mlflow.exceptions import MlflowException
     from sqlalchemy.exc import SQLAlchemyError
 
+    from commerce.adapters.db import error_line
     from emporium.bench.recs import splits
     from emporium.settings import REPO_ROOT
-    from emporium.wiring import error_line
     from models.errors import ModelError
     from models.tracking.fingerprint import git_commit
     from models.tracking.runs import configure
@@ -271,9 +271,10 @@ def reindex(settings: Settings) -> dict[str, Any]:
     """Rebuild the search index from the catalog of record and swap the alias to it."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
+    from commerce.adapters.db import error_line
     from commerce.adapters.search.errors import SearchError
     from emporium.search_indexing import reindex_catalog
-    from emporium.wiring import error_line, sqlite_file
+    from emporium.wiring import sqlite_file
 
     file = sqlite_file(settings.database_url)
     if file is not None and not file.is_file():  # and leave no empty database file behind

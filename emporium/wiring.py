@@ -52,12 +52,6 @@ def redact(url: str) -> str:
     return f"{scheme}://{user}:***@{host}"
 
 
-def error_line(e: Exception) -> str:
-    """A database error's own first line, without SQLAlchemy's SQL echo and background link."""
-    orig = getattr(e, "orig", None)
-    return (str(orig or e).strip().splitlines() or [type(e).__name__])[0]
-
-
 def _check(setting: str, url: str, health: dict[str, object]) -> None:
     if not health.get("healthy"):
         raise EngineUnavailable(setting, url, str(health.get("error", "not healthy")))

@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from commerce.adapters.cache import CacheError
+from commerce.adapters.db import error_line
 from commerce.adapters.search.errors import SearchError
 from commerce.domain.errors import CommerceError
 from commerce.domain.payments import PaymentOutcomeUnknown
@@ -177,8 +178,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _database_down(request: Request, exc: Exception) -> JSONResponse:
         # Connection refused, reset or timed out, a statement cancelled by the server's time
         # limit, no pooled connection free in time: the database, not the request, is at fault.
-        first = str(getattr(exc, "orig", None) or exc).splitlines()[0] if str(exc) else ""
-        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, first)
+        log.warning(
+            "database unavailable on %s %s: %s", request.method, request.url.path, error_line(exc)
+        )
         code = "database_unavailable"
         return error_response(STATUS_BY_CODE[code], code, UNAVAILABLE_MESSAGES[code])
 

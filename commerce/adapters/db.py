@@ -69,6 +69,12 @@ def _postgres_limits(url: str) -> dict[str, Any]:
     }
 
 
+def error_line(e: Exception) -> str:
+    """A database error's own first line, without SQLAlchemy's SQL echo and background link."""
+    orig = getattr(e, "orig", None)
+    return (str(orig or e).strip().splitlines() or [type(e).__name__])[0]
+
+
 def _sqlite_engine(url: str, echo: bool) -> Engine:
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":

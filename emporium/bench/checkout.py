@@ -48,8 +48,9 @@ def command(
     outputs.check_writable(json_path)
     from sqlalchemy.exc import SQLAlchemyError
 
+    from commerce.adapters.db import error_line
     from emporium.bench.checkout_run import isolated_level
-    from emporium.wiring import error_line, redact
+    from emporium.wiring import redact
 
     try:
         results = [isolated_level(base, level, per_client) for level in levels]
