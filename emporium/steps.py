@@ -179,21 +179,16 @@ def catalog_item_features(settings: Settings) -> Any:
     events), ``price`` and ``category`` (each level of the path: ``home home/kitchen``)."""
     import pandas as pd
 
-    from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+    from emporium.search_indexing import catalog_pages
     from emporium.wiring import database_sessions, sqlite_file
 
     file = sqlite_file(settings.database_url)
     if file is not None and not file.is_file():  # and leave no empty database file behind
         raise StepError(f"no database at {file}: the ranker reads prices and categories there")
-    rows, page = [], 1
     with database_sessions(settings.database_url) as sessions:
-        while True:
-            with SqlAlchemyUnitOfWork(sessions) as uow:
-                products, total = uow.products.list(page=page, size=500, include_archived=True)
-            rows += [(p.sku, float(p.price), _category_levels(p.category_path)) for p in products]
-            if page * 500 >= total or not products:
-                break
-            page += 1
+        pages = catalog_pages(sessions, lambda _, products: products, include_archived=True)
+        rows = [(p.sku, float(p.price), _category_levels(p.category_path))
+                for products in pages for p in products]  # fmt: skip
     return pd.DataFrame(rows, columns=["item_id", "price", "category"])
 
 
