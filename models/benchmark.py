@@ -202,10 +202,14 @@ class Selection:
             **(self.ranker_params if params is None else params),
         )
 
+    @property
+    def source_params(self) -> dict[str, dict[str, Any]]:
+        """Each source's chosen constructor arguments, by source name."""
+        return {name: params for name, (_, params) in self.sources.items()}
+
     def ranker_description(self) -> dict[str, Any]:
         """The ranker's chosen settings, sources and anchor, as plain values (for logging)."""
-        sources = {name: params for name, (_, params) in self.sources.items()}
-        return _plain({**self.ranker_params, "sources": sources, "anchor": self.anchor})
+        return _plain({**self.ranker_params, "sources": self.source_params, "anchor": self.anchor})
 
 
 def default_ranker_grid(random_inner_split: bool) -> list[dict[str, Any]]:
@@ -319,7 +323,7 @@ def run_benchmark(
         metrics, secs = fit_and_test(cand.name, lambda c=cand, p=params: c.cls(**p), train, test, k)
         results.append(Result(cand.name, params, metrics, secs, sel.valid_ndcg[cand.name]))
     metrics, secs = fit_and_test("ranker", sel.make_ranker, train, test, k)
-    extra = {"sources": {n: p for n, (_, p) in sel.sources.items()}, "anchor": sel.anchor}
+    extra = {"sources": sel.source_params, "anchor": sel.anchor}
     results.append(Result("ranker", sel.ranker_params, metrics, secs, sel.ranker_valid_ndcg, extra))
     return results
 
