@@ -235,9 +235,10 @@ class Recommender(ABC):
 
     def _history_matrix(self, users: pd.Index, user_items: Any) -> sp.csr_matrix:
         frame = history_frame(user_items)
-        if frame is None:
+        if frame is None:  # checked by fit: not scanned again on every call
             frame = self.train_history_
-        check_interactions(frame)
+        else:
+            check_interactions(frame)
         return to_csr(frame[frame[USER_COL].isin(users)], users, self.item_ids_)
 
     @staticmethod
