@@ -41,8 +41,9 @@ def _check_gate(name: str, metric: str, margin: float) -> None:
     number (NaN would reject every challenger), before any work."""
     from models.training import GATE_METRICS
 
-    if not math.isfinite(margin):
-        raise typer.BadParameter(f"{margin}: must be a finite number", param_hint="--margin")
+    if not math.isfinite(margin) or margin < 0:
+        # A negative margin would promote a challenger worse than the champion.
+        raise typer.BadParameter(f"{margin}: must be a number >= 0", param_hint="--margin")
     if not name.strip():
         raise typer.BadParameter("the registered model name is empty", param_hint="--name")
     if metric not in GATE_METRICS:
@@ -249,13 +250,21 @@ def promote(
     name: Annotated[str, typer.Option(help="registered model name")] = DEFAULT_NAME,
     metric: Annotated[str, typer.Option(help="gate metric")] = "ndcg@10",
     margin: Annotated[float, typer.Option(help="required improvement")] = 0.0,
+    force: Annotated[
+        bool, typer.Option("--force", help="skip the gate (logged as forced)")
+    ] = False,
 ) -> None:
-    """Run the gate for VERSION against the champion's logged figure on the same split."""
-    from models.tracking.promotion import promote_if_better
+    """Run the gate for VERSION against the champion's logged figure on the same split
+    (--force: make VERSION the champion without it, e.g. when the data changed so much that
+    the two cannot be compared)."""
+    from models.tracking.promotion import force_promote, promote_if_better
 
     _check_gate(name, metric, margin)
     with _registry_errors():
-        d = promote_if_better(_client(), name, version, metric, margin)
+        if force:
+            d = force_promote(_client(), name, version, metric)
+        else:
+            d = promote_if_better(_client(), name, version, metric, margin)
     typer.echo(f"{'PROMOTED' if d.promoted else 'rejected'}: {d.reason}")
     if not d.promoted:
         raise typer.Exit(1)

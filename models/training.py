@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import mlflow
+import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 
 from models.benchmark import Candidate, Splitter, default_ranker_grid, select
 from models.columns import ITEM_COL, USER_COL
 from models.evaluation.metrics import catalog_coverage, ranking_metrics
+from models.interactions import timestamps_seconds
 from models.recommenders import (
     ALS,
     BPR,
@@ -27,7 +29,7 @@ from models.recommenders import (
 )
 from models.tracking.fingerprint import fingerprint, split_id
 from models.tracking.promotion import PromotionDecision, champion_version, promote_if_better
-from models.tracking.runs import TrainingRun, log_training_run
+from models.tracking.runs import TRAIN_END_TAG, TrainingRun, log_training_run
 
 log = logging.getLogger(__name__)
 
@@ -178,29 +180,56 @@ def train_and_register(
         git_commit,
         curves,
         metrics["coverage@10"],
+        _latest_time(train),
     )
     run_id, version = log_training_run(run, registered_name, run_name=model_name)
-    champion = _rescore_champion(registered_name, version, train, test, metric)
+    champion, unscored = _rescore_champion(registered_name, version, train, test, metric)
     decision = promote_if_better(
-        MlflowClient(), registered_name, version, metric, margin, champion_value=champion
+        MlflowClient(), registered_name, version, metric, margin, champion, unscored
     )
     return TrainOutcome(run_id, version, metrics, decision)
 
 
+def _latest_time(df: pd.DataFrame) -> float | None:
+    """The latest interaction time in ``df`` (unix seconds), or None without times."""
+    ts = timestamps_seconds(df)
+    return float(np.max(ts)) if ts is not None and len(ts) else None
+
+
 def _rescore_champion(
     name: str, challenger: str, train: pd.DataFrame, test: pd.DataFrame, metric: str
-) -> float | None:
-    """The champion's ``metric`` on the challenger's split, or None when there is no other
-    champion or it cannot score this data (e.g. trained on another dataset, whose ids have
-    another type): the gate then compares logged values only if the splits match, and
-    otherwise keeps the champion, saying why."""
-    current = champion_version(MlflowClient(), name)
+) -> tuple[float | None, str | None]:
+    """The champion's ``metric`` on the challenger's split, or None and why not.
+
+    Re-scoring is fair only on test interactions the champion never trained on: the same
+    split it was evaluated on, or a test split that starts after its latest training
+    interaction. Otherwise (it was fitted on part of this test split: it would look better
+    than it is), or when it cannot score this data (e.g. ids of another type), the gate
+    compares logged values only if the splits match, and otherwise keeps the champion."""
+    client = MlflowClient()
+    current = champion_version(client, name)
     if current is None or current == challenger:
-        return None
+        return None, None
+    tags = client.get_run(client.get_model_version(name, current).run_id).data.tags
+    if tags.get("eval_split") != split_id(train, test):
+        overlap = _overlap(tags.get(TRAIN_END_TAG), timestamps_seconds(test))
+        if overlap:
+            return None, overlap
     try:
         pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{current}")
         model = pyfunc.unwrap_python_model().model
-        return float(evaluate(model, train, test)[0][metric])
+        return float(evaluate(model, train, test)[0][metric]), None
     except Exception as e:  # noqa: BLE001 - any model on any data: the gate must still decide
         log.warning("champion %s v%s cannot score this split: %s", name, current, e)
+        return None, f"it cannot score this data ({e})"
+
+
+def _overlap(champion_end: str | None, test_times: np.ndarray | None) -> str | None:
+    """Why the champion may have trained on this test split, or None if it cannot have."""
+    if champion_end is None or test_times is None or not len(test_times):
+        return "its training data may include this test split (no training period to compare)"
+    end, start = float(champion_end), float(np.min(test_times))
+    if end < start:
         return None
+    when = [pd.Timestamp(t, unit="s").isoformat() for t in (end, start)]
+    return f"it was trained on interactions up to {when[0]}, this test split starts at {when[1]}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import mlflow
@@ -46,6 +46,7 @@ class PromotionDecision:
     champion_value: float | None
     margin: float
     reason: str
+    forced: bool = False  # promoted by an operator, the gate skipped
 
 
 def champion_version(client: MlflowClient, name: str) -> str | None:
@@ -73,6 +74,7 @@ def promote_if_better(
     metric: str = "ndcg@10",
     margin: float = 0.0,
     champion_value: float | None = None,
+    unscored_because: str | None = None,
 ) -> PromotionDecision:
     """Give ``version`` the champion alias if it beats the champion by ``margin``.
 
@@ -89,6 +91,9 @@ def promote_if_better(
     champion_value : float, optional
         The champion re-evaluated on the challenger's split. Without it the champion's logged
         value is used, and only if it was measured on the same split.
+    unscored_because : str, optional
+        Why the champion was not re-evaluated (said in the decision if that leaves the gate
+        nothing to compare).
 
     Returns
     -------
@@ -97,6 +102,9 @@ def promote_if_better(
     value, split = version_metric(client, name, version, metric)
     current = champion_version(client, name)
     decision = _decide(client, name, version, current, metric, value, split, margin, champion_value)
+    if unscored_because and decision.champion_value is None and current not in (None, version):
+        why = f"the champion cannot be re-scored on this split: {unscored_because}"
+        decision = replace(decision, reason=f"{why}; {decision.reason}")
     if decision.promoted:
         _set_champion(client, name, version)
     _record(client, decision)
@@ -120,7 +128,10 @@ def _decide(client, name, version, current, metric, value, split, margin, champi
     if champion_value is None:
         logged, champ_split = version_metric(client, name, current, metric)
         if champ_split != split:
-            reason = f"champion was evaluated on split {champ_split!r}, challenger on {split!r}"
+            reason = (
+                f"champion was evaluated on split {champ_split!r}, challenger on {split!r} "
+                "(`emporium models promote VERSION --force` promotes by hand)"
+            )
             return PromotionDecision(
                 False, name, version, current, metric, value, None, margin, reason
             )
@@ -132,6 +143,32 @@ def _decide(client, name, version, current, metric, value, split, margin, champi
     return PromotionDecision(
         wins, name, version, current, metric, value, champion_value, margin, reason
     )
+
+
+def force_promote(
+    client: MlflowClient, name: str, version: str, metric: str = "ndcg@10"
+) -> PromotionDecision:
+    """Give ``version`` the champion alias without the gate (an operator's decision, e.g.
+    after the data changed so much that the champion cannot be compared); logged as forced.
+
+    Returns
+    -------
+    PromotionDecision
+        ``promoted`` unless ``version`` already is the champion.
+    """
+    value, _split = version_metric(client, name, version, metric)
+    current = champion_version(client, name)
+    if current == version:
+        return PromotionDecision(
+            False, name, version, current, metric, value, value, 0.0, "already champion"
+        )
+    reason = f"forced by hand over v{current}: gate skipped" if current else "forced by hand"
+    decision = PromotionDecision(
+        True, name, version, current, metric, value, None, 0.0, reason, forced=True
+    )
+    _set_champion(client, name, version)
+    _record(client, decision)
+    return decision
 
 
 def _set_champion(client: MlflowClient, name: str, version: str) -> None:
@@ -151,7 +188,7 @@ def _record(client: MlflowClient, d: PromotionDecision) -> None:
     if d.champion_value is not None:
         client.log_metric(run_id, "gate_champion_value", d.champion_value)
     tags = {
-        "gate_decision": "promoted" if d.promoted else "rejected",
+        "gate_decision": "forced" if d.forced else "promoted" if d.promoted else "rejected",
         "gate_reason": d.reason,
         "gate_champion_version": d.champion_version or "",
         "gate_margin": str(d.margin),

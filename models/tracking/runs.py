@@ -13,6 +13,8 @@ from mlflow import MlflowClient
 from models.recommenders.base import Recommender
 from models.tracking.pyfunc import SIGNATURE, RecommenderPyfunc
 
+#: Run tag: the latest training interaction's time, unix seconds (absent without times).
+TRAIN_END_TAG = "train_end"
 PIP_REQUIREMENTS = ["mlflow", "numpy", "pandas", "scipy", "scikit-learn", "implicit"]
 
 
@@ -34,6 +36,9 @@ class TrainingRun:
         ``{"ndcg": {1: .., 5: .., 10: ..}, ...}`` metric@k curves to plot.
     coverage : float, optional
         Catalog coverage of the top-k lists.
+    train_end : float, optional
+        The latest interaction time in the training data (unix seconds), so a later gate
+        can tell whether this model has seen another split's test interactions.
     """
 
     model: Recommender
@@ -44,6 +49,7 @@ class TrainingRun:
     git_commit: str
     curves: dict[str, dict[int, float]] = field(default_factory=dict)
     coverage: float | None = None
+    train_end: float | None = None
 
 
 def configure(tracking_uri: str, experiment: str, artifact_root: str | Path | None = None) -> str:
@@ -93,6 +99,7 @@ def log_training_run(
                 "git_commit": run.git_commit,
                 "model_class": type(run.model).__name__,
             }
+            | ({} if run.train_end is None else {TRAIN_END_TAG: repr(run.train_end)})
         )
         _log_plots(run)
         path = run.model.save(Path(tmp) / "model.pkl")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from mlflow_contract import (
     check_a_nan_metric_never_takes_the_champion_alias,
@@ -48,3 +49,70 @@ def test_a_champion_that_cannot_score_the_new_data_is_kept_with_a_reason(
     assert not second.decision.promoted
     assert second.decision.champion_version == first.version
     assert "champion was evaluated on split" in second.decision.reason
+
+
+def _events_by_day(days: int = 60) -> pd.DataFrame:
+    """Five users, four items, one event per user and day."""
+    rows = [
+        {
+            "user_id": u,
+            "item_id": (u + d) % 4,
+            "timestamp": pd.Timestamp("2026-01-01") + pd.Timedelta(days=d),
+        }
+        for d in range(days)
+        for u in range(5)
+    ]
+    return pd.DataFrame(rows)
+
+
+def _cut(df: pd.DataFrame, day: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    at = pd.Timestamp(day)
+    return df[df["timestamp"] < at], df[df["timestamp"] >= at]
+
+
+def test_a_champion_trained_on_the_challengers_test_split_is_not_rescored_on_it(
+    sqlite_mlflow, unique: str
+) -> None:
+    """The gate re-scored a champion on test interactions it had been fitted on, so it looked
+    better than it was and rejected a challenger with the same settings."""
+    from models.training import train_and_register
+
+    name, events = f"recs-{unique}", _events_by_day()
+    late = train_and_register("popularity", {}, *_cut(events, "2026-02-20"), name, "test")
+    assert late.decision.promoted
+    early = train_and_register("popularity", {}, *_cut(events, "2026-02-01"), name, "test")
+    assert not early.decision.promoted and early.decision.champion_value is None
+    assert "trained on interactions up to 2026-02-19" in early.decision.reason
+    assert "this test split starts at 2026-02-01" in early.decision.reason
+    assert "--force" in early.decision.reason
+
+
+def test_a_champion_trained_before_the_challengers_test_split_is_rescored_on_it(
+    sqlite_mlflow, unique: str
+) -> None:
+    from models.training import train_and_register
+
+    name, events = f"recs-{unique}", _events_by_day()
+    first = train_and_register("popularity", {}, *_cut(events, "2026-02-01"), name, "test")
+    second = train_and_register("popularity", {}, *_cut(events, "2026-02-20"), name, "test")
+    assert second.decision.champion_version == first.version
+    assert second.decision.champion_value is not None  # compared on the new split
+
+
+def test_force_promote_skips_the_gate_and_says_so(sqlite_mlflow, unique: str) -> None:
+    from mlflow import MlflowClient
+
+    from models.tracking.promotion import champion_version, force_promote
+    from models.training import train_and_register
+
+    name, events = f"recs-{unique}", _events_by_day()
+    first = train_and_register("popularity", {}, *_cut(events, "2026-02-20"), name, "test")
+    second = train_and_register("popularity", {}, *_cut(events, "2026-02-01"), name, "test")
+    assert not second.decision.promoted
+    client = MlflowClient()
+    decision = force_promote(client, name, second.version)
+    assert decision.promoted and decision.forced and first.version in decision.reason
+    assert champion_version(client, name) == second.version
+    tags = client.get_model_version(name, second.version).tags
+    assert tags["gate_decision"] == "forced"
+    assert not force_promote(client, name, second.version).promoted  # already champion

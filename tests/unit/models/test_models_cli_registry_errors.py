@@ -47,7 +47,8 @@ def test_nothing_registered_is_a_message_and_exit_1(args: list[str], message: st
     [
         (["--metric", "nope"], "'nope': one of ndcg@10, map"),
         (["--name", " "], "the registered model name is empty"),
-        (["--margin", "nan"], "nan: must be a finite number"),
+        (["--margin", "nan"], "nan: must be a number >= 0"),
+        (["--margin", "-1"], "-1.0: must be a number >= 0"),
     ],
 )
 def test_train_refuses_a_gate_it_cannot_run_and_registers_nothing(
@@ -61,10 +62,13 @@ def test_train_refuses_a_gate_it_cannot_run_and_registers_nothing(
     assert json.loads(listed.stdout) == []
 
 
-def test_promote_refuses_a_margin_that_is_not_a_number() -> None:
-    result, text = run("promote", "1", "--margin", "inf")
+@pytest.mark.parametrize("margin", ["inf", "-0.5"])
+def test_promote_refuses_a_margin_that_is_not_a_number_of_at_least_zero(margin: str) -> None:
+    """A negative margin promoted challengers worse than the champion ("0.0942 beats 0.2259
+    + margin -1.0"), while EMPORIUM_TRAINING__MARGIN refused it."""
+    result, text = run("promote", "1", "--margin", margin)
     assert result.exit_code == 2, result.output
-    assert "must be a finite number" in text
+    assert "must be a number >= 0" in text
 
 
 def test_promote_refuses_an_unknown_metric() -> None:
