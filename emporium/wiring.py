@@ -181,8 +181,15 @@ def _build_bus(url: str) -> EventBus:
     return event_bus_from_url(url)
 
 
-def _build_payments(settings: Settings) -> Any:
-    """The sandbox provider when a payments URL is configured (checkout needs one)."""
+def build_payments(settings: Settings) -> Any:
+    """The sandbox provider when a payments URL is configured (checkout and the worker's
+    reconciliation need one), else None.
+
+    Raises
+    ------
+    EngineUnavailable
+        If its CA file is missing, unreadable or not a certificate.
+    """
     if not settings.payments.url:
         return None
     from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
@@ -190,7 +197,10 @@ def _build_payments(settings: Settings) -> Any:
     ca_file = settings.payments_ca_file
     if not ca_file.is_file():
         raise EngineUnavailable("EMPORIUM_PAYMENTS__CA_FILE", str(ca_file), "no such CA file")
-    return SandboxPaymentProvider(settings.payments.url, ca_file, settings.payments.timeout_s)
+    try:
+        return SandboxPaymentProvider(settings.payments.url, ca_file, settings.payments.timeout_s)
+    except OSError as e:  # unreadable, or not a certificate
+        raise EngineUnavailable("EMPORIUM_PAYMENTS__CA_FILE", str(ca_file), str(e)) from e
 
 
 def _load_fraud_model(settings: Settings) -> Any:
@@ -297,7 +307,7 @@ def build_container(settings: Settings, check: bool = True) -> Container:
         built["cache"],
         built["events"],
         built["search"],
-        _build_payments(settings),
+        build_payments(settings),
         {"fraud_model": _load_fraud_model(settings)},
         Champion(settings),
     )

@@ -8,7 +8,6 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -44,22 +43,16 @@ def _expiry_loop(
 
 def worker_command(
     expiry_interval: float = typer.Option(5.0, min=0.1, help="Seconds between expiry passes."),
-    payments_url: str = typer.Option(
-        "", envvar="EMPORIUM_PAYMENTS__URL",
-        help="Payments sandbox URL (reconciles unknown payments, retries refunds).",
-    ),
-    payments_ca: Path = typer.Option(None, envvar="EMPORIUM_PAYMENTS__CA_FILE",
-                                     help="CA certificate the sandbox's TLS is verified with."),
-) -> None:  # fmt: skip
+) -> None:
     """Relay the outbox to the event bus, expire reservations and retry refunds until
-    interrupted."""
+    interrupted. The payment provider is the API's (EMPORIUM_PAYMENTS__URL and __CA_FILE, from
+    the environment or .env): without one, open payments are never reconciled."""
     # The worker's engines load here, not when the CLI starts.
     from commerce.adapters.db import make_engine, make_session_factory
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
-    from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
     from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
     from emporium.cli_db import migrate
-    from emporium.wiring import redact
+    from emporium.wiring import EngineUnavailable, build_payments, redact
     from pipelines.events import Event
     from pipelines.events.errors import EventBusError
     from pipelines.events.factory import event_bus_from_url
@@ -73,10 +66,12 @@ def worker_command(
         typer.echo(f"error: EMPORIUM_EVENTS__URL: {e}", err=True)
         raise typer.Exit(2) from e
     try:
-        provider = SandboxPaymentProvider(payments_url, payments_ca) if payments_url else None
-    except OSError as e:  # the CA file: missing, unreadable or not a certificate
-        typer.echo(f"error: EMPORIUM_PAYMENTS__CA_FILE {payments_ca}: {e}", err=True)
+        provider = build_payments(settings)
+    except EngineUnavailable as e:
+        typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
+    if provider is None:
+        log.warning("no EMPORIUM_PAYMENTS__URL: open payments will not be reconciled")
     migrate(settings)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)

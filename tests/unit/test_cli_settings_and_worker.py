@@ -48,15 +48,37 @@ def test_the_worker_refuses_an_unsupported_bus(monkeypatch: pytest.MonkeyPatch) 
     assert "EMPORIUM_EVENTS__URL: unsupported events URL 'garbage://x'" in result.stderr
 
 
-def test_the_worker_with_a_missing_payments_ca_is_one_line(
+@pytest.mark.parametrize("ca", ["/nonexistent", "not-a-certificate.pem"])
+def test_the_worker_with_a_payments_ca_it_cannot_use_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, ca: str
+) -> None:
+    (tmp_path / "not-a-certificate.pem").write_text("hello")
+    monkeypatch.setenv("EMPORIUM_EVENTS__URL", f"log://{tmp_path / 'events'}")
+    monkeypatch.setenv("EMPORIUM_PAYMENTS__URL", "https://127.0.0.1:1")
+    monkeypatch.setenv("EMPORIUM_PAYMENTS__CA_FILE", str(tmp_path / ca))
+    result = runner.invoke(app, ["worker"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: EMPORIUM_PAYMENTS__CA_FILE={tmp_path / ca}: ")
+
+
+def test_the_worker_reads_the_payment_provider_from_dot_env(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("EMPORIUM_EVENTS__URL", f"log://{tmp_path / 'events'}")
-    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
-    args = ["worker", "--payments-url", "https://127.0.0.1:1", "--payments-ca", "/nonexistent"]
-    result = runner.invoke(app, args)
+    """The worker took its provider from its own options and ignored .env, where the API
+    found it: it then cancelled orders whose money had arrived, without asking."""
+    for name in ("EMPORIUM_PAYMENTS__URL", "EMPORIUM_PAYMENTS__CA_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / ".env").write_text(
+        f"EMPORIUM_EVENTS__URL=log://{tmp_path / 'events'}\n"
+        "EMPORIUM_PAYMENTS__URL=https://127.0.0.1:1\n"
+        f"EMPORIUM_PAYMENTS__CA_FILE={tmp_path / 'missing.pem'}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["worker"])
     assert result.exit_code == 2, result.output
-    assert result.stderr.startswith("error: EMPORIUM_PAYMENTS__CA_FILE /nonexistent: ")
+    assert f"EMPORIUM_PAYMENTS__CA_FILE={tmp_path / 'missing.pem'}: no such CA file" in (
+        result.stderr
+    )
 
 
 def test_the_worker_on_an_unreachable_database_is_one_line(
