@@ -35,11 +35,12 @@ class SandboxPaymentProvider:
 
     def _post(self, path: str, body: dict[str, Any]) -> httpx.Response:
         try:
-            return self._client.post(path, json=body)
+            response = self._client.post(path, json=body)
         except httpx.TimeoutException as e:
             raise PaymentOutcomeUnknown(f"{path} timed out") from e
         except httpx.TransportError as e:
             raise PaymentOutcomeUnknown(f"{path} unreachable: {type(e).__name__}") from e
+        return _not_a_server_error(path, response)
 
     def tokenize(self, number: str, exp_month: int, exp_year: int, cvc: str) -> dict[str, Any]:
         """For clients and tests; the platform's own API never accepts a card number."""
@@ -71,7 +72,8 @@ class SandboxPaymentProvider:
             raise PaymentOutcomeUnknown("reconciliation query failed") from e
         if response.status_code == 404:
             return None
-        response.raise_for_status()
+        if _not_a_server_error("/v1/charges/by-key", response).status_code != 200:
+            raise PaymentOutcomeUnknown(f"reconciliation query answered {response.status_code}")
         return _result(response.json())
 
     def refund(self, *, provider_ref: str, amount: Decimal, idempotency_key: str) -> RefundResult:
@@ -84,6 +86,14 @@ class SandboxPaymentProvider:
     def ledger(self) -> dict[str, list[dict[str, Any]]]:
         result: dict[str, list[dict[str, Any]]] = self._client.get("/v1/ledger").json()
         return result
+
+
+def _not_a_server_error(path: str, response: httpx.Response) -> httpx.Response:
+    """A 5xx says nothing about whether the provider acted (it may have charged or refunded
+    before failing): the outcome is unknown, to be asked again, never a refusal."""
+    if response.status_code >= 500:
+        raise PaymentOutcomeUnknown(f"{path} answered {response.status_code}")
+    return response
 
 
 def _result(body: dict[str, Any]) -> ChargeResult:

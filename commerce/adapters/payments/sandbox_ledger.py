@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,14 @@ CREATE TABLE IF NOT EXISTS charges (id TEXT PRIMARY KEY, idempotency_key TEXT NO
 CREATE TABLE IF NOT EXISTS refunds (id TEXT PRIMARY KEY, idempotency_key TEXT NOT NULL UNIQUE,
     charge_id TEXT NOT NULL, amount TEXT NOT NULL, created_at TEXT);
 """
+
+
+class RefundRefused(Exception):
+    """A refund the ledger will not record; ``code`` says why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 def _now() -> str:
@@ -85,12 +94,27 @@ class SandboxLedger:
             )
         return row
 
-    def add_refund(self, key: str, charge_id: str, amount: str) -> dict[str, Any]:
+    def add_refund(self, key: str, charge_id: str, amount: str, limit: str) -> dict[str, Any]:
+        """Record a refund unless the key exists (then return it). All of a charge's refunds
+        together never exceed ``limit`` (the charged amount), checked in the same transaction.
+
+        Raises
+        ------
+        RefundRefused
+            ``idempotency_key_reused`` (the key belongs to another refund) or
+            ``amount_exceeds_charge``.
+        """
         with self._tx() as conn:
             cur = conn.execute("SELECT * FROM refunds WHERE idempotency_key = ?", (key,))
             existing = cur.fetchone()
             if existing:
+                if (existing["charge_id"], existing["amount"]) != (charge_id, amount):
+                    raise RefundRefused("idempotency_key_reused")
                 return dict(existing)
+            done = conn.execute("SELECT amount FROM refunds WHERE charge_id = ?", (charge_id,))
+            refunded = sum((Decimal(r["amount"]) for r in done), Decimal(0))
+            if refunded + Decimal(amount) > Decimal(limit):
+                raise RefundRefused("amount_exceeds_charge")
             row = {"id": f"re_{secrets.token_hex(12)}", "idempotency_key": key,
                    "charge_id": charge_id, "amount": amount, "created_at": _now()}  # fmt: skip
             conn.execute(

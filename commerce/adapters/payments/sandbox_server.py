@@ -27,7 +27,7 @@ from typing import Any
 
 from commerce.adapters.payments import sandbox_rules as rules
 from commerce.adapters.payments.certs import ensure_certificates
-from commerce.adapters.payments.sandbox_ledger import SandboxLedger
+from commerce.adapters.payments.sandbox_ledger import RefundRefused, SandboxLedger
 
 MAX_BODY = 16_384
 
@@ -47,24 +47,38 @@ def _tokenize(ledger: SandboxLedger, body: dict[str, Any]) -> tuple[int, dict[st
     return 201, ledger.add_token(number, rules.brand(number), body["exp_month"], body["exp_year"])
 
 
+MAX_AMOUNT = Decimal("9999999999.99")  # what a Numeric(12, 2) column holds
+
+
 def _amount(body: dict[str, Any]) -> str:
+    """A positive amount in cents: "0.004" (which rounds to nothing) and "1e30" are refused."""
     try:
         amount = Decimal(str(body.get("amount")))
+        if not amount.is_finite() or not 0 < amount <= MAX_AMOUNT:
+            raise SandboxError(422, "invalid_amount")
+        cents = amount.quantize(Decimal("0.01"))
     except InvalidOperation as e:
         raise SandboxError(422, "invalid_amount") from e
-    if not amount.is_finite() or amount <= 0:
+    if cents <= 0:
         raise SandboxError(422, "invalid_amount")
-    return str(amount.quantize(Decimal("0.01")))
+    return str(cents)
+
+
+def _currency(body: dict[str, Any]) -> str:
+    currency = str(body.get("currency", ""))
+    if len(currency) != 3 or not currency.isascii() or not currency.isupper():
+        raise SandboxError(422, "invalid_currency")
+    return currency
 
 
 def _charge(ledger: SandboxLedger, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     key, method, source = (str(body.get(k, "")) for k in ("idempotency_key", "method", "source"))
     if not key or len(key) > 128:
         raise SandboxError(422, "idempotency_key_required")
+    amount, currency, slow = _amount(body), _currency(body), False
     existing = ledger.charge_by_key(key)
     if existing:
-        return 200, _public(ledger, existing)
-    amount, slow = _amount(body), False
+        return _replayed(ledger, existing, amount, currency, method, source)
     if method == "card":
         token = ledger.token(source)
         if token is None:
@@ -74,12 +88,28 @@ def _charge(ledger: SandboxLedger, body: dict[str, Any]) -> tuple[int, dict[str,
     else:
         status, code = rules.other_outcome(method, source)
     charge = ledger.add_charge({"idempotency_key": key, "amount": amount,
-                                "currency": str(body.get("currency", ""))[:3],
+                                "currency": currency,
                                 "method": method, "source": source, "status": status,
                                 "code": code})  # fmt: skip
     if slow:
         time.sleep(rules.SLOW_SECONDS)  # processed, but the answer comes late
     return 201, _public(ledger, charge)
+
+
+def _replayed(
+    ledger: SandboxLedger,
+    charge: dict[str, Any],
+    amount: str,
+    currency: str,
+    method: str,
+    source: str,
+) -> tuple[int, dict[str, Any]]:
+    """The first outcome for a repeated key, as real providers do; a key reused for another
+    charge (other amount, currency or payment source) is a conflict, never that charge."""
+    asked = {"amount": amount, "currency": currency, "method": method, "source": source}
+    if any(str(charge[k]) != v for k, v in asked.items()):
+        raise SandboxError(409, "idempotency_key_reused")
+    return 200, _public(ledger, charge)
 
 
 def _public(ledger: SandboxLedger, charge: dict[str, Any]) -> dict[str, Any]:
@@ -101,9 +131,10 @@ def _refund(ledger: SandboxLedger, body: dict[str, Any]) -> tuple[int, dict[str,
     if not key:
         raise SandboxError(422, "idempotency_key_required")
     amount = _amount(body)
-    if Decimal(amount) > Decimal(charge["amount"]):
-        raise SandboxError(422, "amount_exceeds_charge")
-    return 201, ledger.add_refund(key, charge["id"], amount)
+    try:
+        return 201, ledger.add_refund(key, charge["id"], amount, limit=charge["amount"])
+    except RefundRefused as e:
+        raise SandboxError(409 if e.code == "idempotency_key_reused" else 422, e.code) from e
 
 
 class Handler(BaseHTTPRequestHandler):
