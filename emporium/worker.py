@@ -30,14 +30,20 @@ def _expiry_loop(
     from commerce.service_layer.expiry import expire_due
     from commerce.service_layer.payment import reconcile_cancelled, retry_refunds
 
+    jobs: list[tuple[str, Callable[[], object]]] = [
+        ("reservation expiry", lambda: expire_due(uow_factory, provider))
+    ]
+    if provider is not None:
+        jobs += [
+            ("refund retry", lambda: retry_refunds(uow_factory, provider)),
+            ("reconciling cancelled orders", lambda: reconcile_cancelled(uow_factory, provider)),
+        ]
     while not stop.is_set():
-        try:
-            expire_due(uow_factory, provider)
-            if provider is not None:
-                retry_refunds(uow_factory, provider)
-                reconcile_cancelled(uow_factory, provider)
-        except Exception:  # a worker must outlive database blips; it retries next round
-            log.exception("reservation expiry or refund retry pass failed")
+        for name, job in jobs:  # each on its own: one failing must not starve the others
+            try:
+                job()
+            except Exception:  # a worker must outlive database blips; it retries next round
+                log.exception("%s pass failed", name)
         stop.wait(every_s)
 
 

@@ -27,28 +27,46 @@ def expire_due(
     now: datetime | None = None, limit: int = 100,
 ) -> int:  # fmt: skip
     """Expire up to ``limit`` orders' reservations; returns how many orders were handled."""
+    now = now or utcnow()
     with uow_factory() as uow:
-        order_ids = uow.inventory.orders_with_expired_reservations(now or utcnow(), limit)
+        order_ids = uow.inventory.orders_with_expired_reservations(now, limit)
     for order_id in order_ids:
         try:
-            expire_order(uow_factory, provider, order_id)
+            expire_order(uow_factory, provider, order_id, now)
         except PaymentOutcomeUnknown:  # can't know if it was paid: keep it, go on to the next
             log.warning("order %s not expired: its payment's outcome is still unknown", order_id)
     return len(order_ids)
 
 
-def expire_order(uow_factory: UowFactory, provider: PaymentProvider | None, order_id: str) -> None:
+def expire_order(
+    uow_factory: UowFactory, provider: PaymentProvider | None, order_id: str,
+    now: datetime | None = None,
+) -> None:  # fmt: skip
+    """Cancel the order and release its stock, unless its open payment turns out to have
+    been captured (or may still be in flight: then it is kept for the next pass).
+
+    Raises
+    ------
+    PaymentOutcomeUnknown
+        If the order has an open payment and no provider (or a silent one) can say what
+        became of it: cancelling could keep money for an order that is not delivered.
+    """
     with uow_factory() as uow:
         row = uow.payments.for_order(order_id)
-    open_payment = row is not None and row.status in payment.OPEN and provider is not None
-    if open_payment and payment.reconcile(uow_factory, provider, order_id) == "captured":  # type: ignore[arg-type]
-        return
+    if row is not None and row.status in payment.OPEN:
+        if provider is None:
+            raise PaymentOutcomeUnknown("no payment provider to ask (EMPORIUM_PAYMENTS__URL)")
+        status = payment.reconcile(uow_factory, provider, order_id, now)
+        if status == "captured" or status in payment.OPEN:
+            return
     with uow_factory() as uow:
-        order = uow.orders.get(order_id)
+        order = uow.orders.get(order_id, for_update=True)
         if order is not None and order.status in STOCK_RESERVED_STATES:
             previous = order.apply("cancel")
             uow.orders.save(order)
             uow.emit(events.OrderCancelled(user_id=order.user_id, order_id=order_id,
                                            previous=previous, reason="expired"))  # fmt: skip
+        # A held order's payment was never charged; its source is no longer needed.
+        uow.payments.transition(order_id, ["held"], status="cancelled", token=None)
         inventory.release(uow, order_id, "expired")
         uow.commit()

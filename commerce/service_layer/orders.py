@@ -76,7 +76,8 @@ def cancel(
             inventory.release(uow, order_id, "cancelled")
         elif previous in (PAID, PACKED):
             inventory.restock(uow, order_id, _lines(uow, order))
-        uow.payments.transition(order_id, ["held"], status="cancelled")  # never charged
+        # Never charged; its payment source is no longer needed.
+        uow.payments.transition(order_id, ["held"], status="cancelled", token=None)
         owed = provider is not None and payment.begin_refund(uow, order_id)
         uow.emit(events.OrderCancelled(user_id=order.user_id, order_id=order_id,
                                        previous=previous, reason=reason))  # fmt: skip

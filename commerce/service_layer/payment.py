@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from commerce.domain import events
@@ -32,6 +32,7 @@ OPEN = ("pending", "unknown")
 RECONCILE_AFTER = timedelta(seconds=60)
 REFUND_PENDING, REFUND_FAILED = "refund_pending", "refund_failed"
 REFUND_RETRY_AFTER = timedelta(seconds=30)  # the worker asks a silent provider again after this
+PAID_AFTER_CANCEL = "paid_after_cancel"  # the refund's reason, kept on the payment for retries
 
 
 def payment_key(order_id: str) -> str:
@@ -65,6 +66,10 @@ def _start(
         existing = uow.payments.for_order(order_id)
         if existing is not None and existing.status not in OPEN:
             return order, str(existing.status)
+        if existing is not None and not order.can("pay"):
+            # A retry after the order was cancelled: never charge it. Whether an earlier
+            # attempt's money arrived is the worker's to find out (reconcile_cancelled).
+            return order, order.status
         if existing is None:
             held = order.status == "on_hold"
             if not held and not order.can("pay"):
@@ -111,11 +116,18 @@ def record_outcome(
 
 
 def _captured(uow: SqlAlchemyUnitOfWork, order: Order, card: dict[str, Any]) -> str:
+    if not order.can("pay"):
+        # Money for an order that can no longer be paid (cancelled or expired while the charge
+        # was in flight, or marked failed by a reconcile that asked too early): owed back, in
+        # this same transaction, so a crash before the refund call leaves it to the worker.
+        if uow.payments.transition(order.id, [*OPEN, "failed"], status=REFUND_PENDING,
+                                   **card | {"failure_code": PAID_AFTER_CANCEL}):  # fmt: skip
+            return "refund_needed"
+        row = uow.payments.for_order(order.id)
+        return str(row.status) if row else "unknown"
     if not uow.payments.transition(order.id, OPEN, status="captured", **card):
         row = uow.payments.for_order(order.id)
         return str(row.status) if row else "unknown"
-    if not order.can("pay"):
-        return "refund_needed"  # e.g. the reservation expired and the order was cancelled
     previous = order.apply("pay")
     uow.orders.save(order)
     inventory.commit_sale(uow, order.id)
@@ -157,12 +169,11 @@ def _restore_cart(uow: SqlAlchemyUnitOfWork, order: Order) -> None:
 def _refund_orphan(
     uow_factory: UowFactory, provider: PaymentProvider, order_id: str
 ) -> tuple[Order, str]:
-    """Money arrived for an order that can no longer be paid: give it back."""
+    """Money arrived for an order that can no longer be paid (already ``refund_pending``, in
+    the transaction that recorded it): give it back."""
     with uow_factory() as uow:
         order = _order(uow, order_id)
-        begin_refund(uow, order_id)
-        uow.commit()
-    return order, settle_refund(uow_factory, provider, order_id, "paid_after_cancel")
+    return order, settle_refund(uow_factory, provider, order_id, PAID_AFTER_CANCEL)
 
 
 def refund_key(order_id: str) -> str:
@@ -207,12 +218,18 @@ def settle_refund(
             return REFUND_FAILED
         if uow.payments.transition(order_id, [REFUND_PENDING], status="refunded",
                                    refunded_amount=order.total):  # fmt: skip
-            why = reason or ("returned" if order.status == "refunded" else "cancelled")
+            why = reason or _refund_reason(order, row)
             uow.emit(events.OrderRefunded(user_id=order.user_id, order_id=order_id,
                                           amount=order.total, currency=order.currency,
                                           reason=why))  # fmt: skip
         uow.commit()
     return "refunded"
+
+
+def _refund_reason(order: Order, row: Any) -> str:
+    if row.failure_code == PAID_AFTER_CANCEL:
+        return PAID_AFTER_CANCEL
+    return "returned" if order.status == "refunded" else "cancelled"
 
 
 def retry_refunds(
@@ -228,12 +245,29 @@ def retry_refunds(
     return len(due)
 
 
-def reconcile(uow_factory: UowFactory, provider: PaymentProvider, order_id: str) -> str:
-    """Settle an unknown outcome by asking the provider (never by charging again)."""
+def reconcile(
+    uow_factory: UowFactory, provider: PaymentProvider, order_id: str, now: datetime | None = None
+) -> str:
+    """Settle an open outcome by asking the provider (never by charging again). Returns the
+    payment's status; still ``pending`` or ``unknown`` while the provider has no record of a
+    charge begun less than ``RECONCILE_AFTER`` ago (it may still be in flight: calling it
+    "not received" then would fail an order whose money is on its way)."""
     result = provider.find_charge(payment_key(order_id))
     if result is None:
+        with uow_factory() as uow:
+            row = uow.payments.for_order(order_id)
+        if row is not None and row.status in OPEN and not _quiet_since(row, now):
+            return str(row.status)
         result = ChargeResult(status="declined", provider_ref=None, code="not_received")
     return record_outcome(uow_factory, provider, order_id, result)[1]
+
+
+def _quiet_since(row: Any, now: datetime | None) -> bool:
+    """Whether the payment has not changed for ``RECONCILE_AFTER``."""
+    changed = row.updated_at
+    if changed.tzinfo is None:  # SQLite hands back naive UTC
+        changed = changed.replace(tzinfo=UTC)
+    return bool(changed <= (now or utcnow()) - RECONCILE_AFTER)
 
 
 def _order(uow: SqlAlchemyUnitOfWork, order_id: str, for_update: bool = False) -> Order:
@@ -268,11 +302,12 @@ def reconcile_cancelled(
     """Settle the open payments of orders cancelled while the charge's outcome was unknown:
     money that arrived after all is refunded, a charge that never arrived is marked failed.
     Returns how many were asked about (run by ``emporium worker``)."""
+    now = now or utcnow()
     with uow_factory() as uow:
-        due = uow.payments.open_of_cancelled_orders((now or utcnow()) - RECONCILE_AFTER, limit)
+        due = uow.payments.open_of_cancelled_orders(now - RECONCILE_AFTER, limit)
     for order_id in due:
         try:
-            reconcile(uow_factory, provider, order_id)
+            reconcile(uow_factory, provider, order_id, now)
         except PaymentOutcomeUnknown:
             log.warning("payment of cancelled order %s still unknown; retrying later", order_id)
     return len(due)

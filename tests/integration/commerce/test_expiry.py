@@ -76,3 +76,37 @@ def test_an_unknown_payment_holds_its_order_and_the_others_still_expire(
         kept, expired = uow.orders.get(unknown), uow.orders.get(plain)
     assert kept is not None and kept.status == "pending_payment"
     assert expired is not None and expired.status == "cancelled"
+
+
+def _payment(uow_factory: UowFactory, order_id: str, status: str) -> None:
+    with uow_factory() as uow:
+        uow.payments.add({"id": order_id, "order_id": order_id, "provider": "sandbox",
+                          "method": "card", "idempotency_key": f"pay-{order_id}",
+                          "status": status, "amount": Decimal("9.00"), "currency": "GBP",
+                          "token": "tok_x"})  # fmt: skip
+        uow.commit()
+
+
+def test_an_expired_held_order_cancels_its_uncharged_payment_and_drops_its_source(
+    uow_factory: UowFactory,
+) -> None:
+    """The payment stayed ``held`` with the card token on a cancelled order."""
+    _, order_id = _order(uow_factory, ttl=timedelta(seconds=-1))
+    _payment(uow_factory, order_id, "held")
+    expire_due(uow_factory, provider=None, limit=10_000)
+    with uow_factory() as uow:
+        order, row = uow.orders.get(order_id), uow.payments.for_order(order_id)
+    assert order is not None and order.status == "cancelled"
+    assert row is not None and (row.status, row.token) == ("cancelled", None)
+
+
+def test_without_a_provider_an_order_with_an_open_payment_is_kept(
+    uow_factory: UowFactory,
+) -> None:
+    """It was cancelled (and its stock released) without asking whether its money arrived."""
+    _, order_id = _order(uow_factory, ttl=timedelta(seconds=-1))
+    _payment(uow_factory, order_id, "unknown")
+    expire_due(uow_factory, provider=None, limit=10_000)
+    with uow_factory() as uow:
+        order = uow.orders.get(order_id)
+    assert order is not None and order.status == "pending_payment"
