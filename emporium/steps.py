@@ -6,12 +6,15 @@ steps" as Airflow is literally true. Heavy imports (Spark, MLflow) happen inside
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from emporium.settings import Settings
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -176,7 +179,8 @@ def gold_interactions(settings: Settings) -> Any:
 
 def catalog_item_features(settings: Settings) -> Any:
     """The catalog's products as the ranker's item features: ``item_id`` (the SKU, as in the
-    events), ``price`` and ``category`` (each level of the path: ``home home/kitchen``)."""
+    events), ``price`` and ``category`` (each level of the path: ``home home/kitchen``);
+    None for an empty catalog (the ranker then trains on the interactions alone)."""
     import pandas as pd
 
     from emporium.search_indexing import catalog_pages
@@ -189,6 +193,9 @@ def catalog_item_features(settings: Settings) -> Any:
         pages = catalog_pages(sessions, lambda _, products: products, include_archived=True)
         rows = [(p.sku, float(p.price), _category_levels(p.category_path))
                 for products in pages for p in products]  # fmt: skip
+    if not rows:
+        log.warning("the catalog is empty: the ranker trains without prices and categories")
+        return None
     return pd.DataFrame(rows, columns=["item_id", "price", "category"])
 
 
@@ -207,7 +214,7 @@ def train(
 ) -> dict[str, Any]:
     """Train on the gold interactions, log to MLflow, register, and run the promotion gate.
 
-    The evaluation split is temporal: the last 20% of the interactions' time span is held out.
+    The evaluation split is temporal: the latest 20% of the interactions are held out.
     ``model`` and ``margin`` default to ``settings.training``; the ranker is tuned on a
     validation split of the training part and takes the catalog's prices and categories.
     """

@@ -93,6 +93,8 @@ def test_the_ranker_step_is_tuned_on_validation_and_reads_the_catalog(
         steps.train(settings, model="ranker")
     assert not (settings.state_path / "mlflow.db").exists()
     upgrade(settings.database_url)
+    # An empty catalog gave a text-typed price column, refused after every family was tuned.
+    assert steps.catalog_item_features(settings) is None
     with (
         database_sessions(settings.database_url) as sessions,
         SqlAlchemyUnitOfWork(sessions) as uow,
