@@ -42,9 +42,11 @@ def default_inner_split(df: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 class CandidateRanker(Recommender):
     """Gradient-boosted re-ranking of candidates from several recommenders.
 
-    It ranks items new to each user only (its booster learned from such items): with
-    ``filter_seen=False`` the items a user has seen come back after the ranked ones, as
-    ``-inf`` fillers, never ranked among them.
+    It ranks the union of its sources' candidates, items new to each user (its booster
+    learned from such items). Every other item the user has not seen follows them, in the
+    order of the anchor source (or the first source), so a caller that drops some candidates
+    (e.g. out of stock) can still be given ``n`` items. With ``filter_seen=False`` the items a
+    user has seen come last, as ``-inf`` fillers, never ranked among them.
 
     Parameters
     ----------
@@ -114,6 +116,10 @@ class CandidateRanker(Recommender):
         for table, key in ((item_features, ITEM_COL), (user_features, USER_COL)):
             if table is not None and table[key].duplicated().any():
                 raise ValueError(f"{key} must be unique in the ranker's {key[:4]} features")
+        if _has_price(item_features) and not pd.api.types.is_numeric_dtype(
+            item_features["price"]  # type: ignore[index]
+        ):  # refused here, not after the sources are fitted
+            raise ValueError("item_features.price must be numeric")
         self.models_: dict[str, Recommender] = {}
         self.booster_: Any = None
         self.blank_features_: np.ndarray | None = None
@@ -160,7 +166,7 @@ class CandidateRanker(Recommender):
         """
         self._fit_sources(inner_train)
         users = pd.Index(inner_val[USER_COL].unique()).intersection(inner_train[USER_COL].unique())
-        pairs, x = self._features(users, inner_train, real_users=users)
+        pairs, x, _ = self._features(users, inner_train, real_users=users)
         truth = inner_val[[USER_COL, ITEM_COL]].drop_duplicates().assign(_y=1)
         y = pairs.merge(truth, on=[USER_COL, ITEM_COL], how="left")["_y"].fillna(0).to_numpy()
         return x, y.astype(int), pairs
@@ -210,8 +216,7 @@ class CandidateRanker(Recommender):
             self.item_features, ITEM_COL, self.item_ids_, "item_", ("category",)
         )
         self._price = self._item_attributes.pop("item_price", None)
-        has_price = self.item_features is not None and "price" in self.item_features.columns
-        if has_price and self._price is None:
+        if _has_price(self.item_features) and self._price is None:
             raise ValueError("item_features.price must be numeric")
         known = pd.Index(interactions[USER_COL].unique())
         self._user_stats = user_frame(interactions, known)
@@ -226,10 +231,11 @@ class CandidateRanker(Recommender):
         stats: pd.DataFrame | None = None,
         real_users: pd.Index | None = None,
         days: sp.csr_matrix | None = None,
-    ) -> tuple[pd.DataFrame, np.ndarray]:
-        """Candidate pairs of ``users`` and their features. ``real_users`` are the ids the
-        user attributes are looked up by (``users`` may be placeholders at serving time);
-        ``stats`` and ``days`` are the users' time statistics when ``history`` has no times."""
+    ) -> tuple[pd.DataFrame, np.ndarray, dict[str, np.ndarray]]:
+        """Candidate pairs of ``users``, their features, and each source's scores of every
+        item. ``real_users`` are the ids the user attributes are looked up by (``users`` may
+        be placeholders at serving time); ``stats`` and ``days`` are the users' time
+        statistics when ``history`` has no times."""
         hist = history_matrix(history, users, self.item_ids_)
         scores = {n: self._aligned_scores(m, users, history) for n, m in self.models_.items()}
         u, i, cols = source_features(scores, hist, self.n_candidates)
@@ -251,7 +257,7 @@ class CandidateRanker(Recommender):
         self.feature_names_ = list(cols)
         pairs = pd.DataFrame({USER_COL: users.to_numpy()[u], ITEM_COL: self.item_ids_[i]})
         pairs["_u"], pairs["_i"] = u, i
-        return pairs, np.column_stack(list(cols.values())).astype(np.float32)
+        return pairs, np.column_stack(list(cols.values())).astype(np.float32), scores
 
     def _aligned_scores(self, model: Recommender, users: pd.Index, history: pd.DataFrame):
         raw = model.score_items(users, history)
@@ -272,7 +278,7 @@ class CandidateRanker(Recommender):
         )
         known = self.user_ids_[np.maximum(user_index, 0)].to_numpy(dtype=object)
         known[user_index < 0] = None  # unknown users: no attributes (NaN features)
-        pairs, x = self._features(
+        pairs, x, scores = self._features(
             users,
             frame,
             self._known_user_stats(users, user_index, history),
@@ -283,6 +289,7 @@ class CandidateRanker(Recommender):
         if len(pairs):
             with threadpool_limits(self.n_threads, user_api="openmp"):
                 out[pairs["_u"], pairs["_i"]] = self._fused(self._predict(x), x, pairs)
+        _after_candidates(out, scores[self.anchor or next(iter(self.sources))], history)
         return out
 
     def _fused(self, scores: np.ndarray, x: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
@@ -295,7 +302,7 @@ class CandidateRanker(Recommender):
         anchor_rank = x[:, self.feature_names_.index(f"{self.anchor}_rank")]
         w = self.anchor_weight
         fused = (1 - w) * np.log(booster_rank.to_numpy()) + w * np.log(anchor_rank)
-        return (-fused).astype(np.float32)
+        return (0.0 - fused).astype(np.float32)  # 0 - x: the best item scores 0.0, not -0.0
 
     def _known_user_days(self, user_index: np.ndarray) -> sp.csr_matrix | None:
         """Serving-time active days: known users' training days; none for new users."""
@@ -315,3 +322,22 @@ class CandidateRanker(Recommender):
         out = pd.DataFrame(rows, index=users, columns=self._user_stats.columns)
         out["hist_len"] = np.diff(history.indptr)
         return out
+
+
+def _after_candidates(out: np.ndarray, backstop: np.ndarray, seen: sp.csr_matrix) -> None:
+    """Give every unseen item that is not a candidate (``-inf`` in ``out``) a score below all
+    of the user's candidates, ordered by ``backstop`` (one step apart: exact in float32)."""
+    rest = ~np.isfinite(out) & np.isfinite(backstop)
+    rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
+    rest[rows, seen.indices] = False
+    if not rest.any():
+        return
+    lowest = np.where(np.isfinite(out), out, np.inf).min(axis=1)
+    lowest[~np.isfinite(lowest)] = 0.0  # a user with no candidate at all
+    order = np.argsort(np.argsort(-backstop, axis=1, kind="stable"), axis=1)
+    out[rest] = (lowest[:, None] - 1.0 - order)[rest]
+
+
+def _has_price(item_features: pd.DataFrame | None) -> bool:
+    """Whether the item features give prices (an empty table gives none)."""
+    return item_features is not None and len(item_features) > 0 and "price" in item_features

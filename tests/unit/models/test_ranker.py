@@ -125,3 +125,26 @@ def test_a_split_with_nothing_to_learn_from_is_a_failed_fit() -> None:
     one_item = pd.DataFrame({"user_id": [f"u{k}" for k in range(8)], "item_id": "a0"})
     with pytest.raises(FitFailed, match="needs both kinds"):
         CandidateRanker(SOURCES, n_candidates=12).fit(one_item)
+
+
+def test_items_beyond_the_candidates_follow_them_so_n_can_be_filled() -> None:
+    """Only the candidates were scored: with a few of them out of stock the API, asking for
+    more, got no more, and answered fewer items than asked although the shop had stock."""
+    events = block_interactions()
+    ranker = CandidateRanker(SOURCES, n_candidates=1, anchor="ease", anchor_weight=0.5).fit(events)
+    ids, scores = ranker.recommend(["u0"], events, n=12)
+    unseen = set(BLOCK_A + BLOCK_B) - set(events.loc[events.user_id == "u0", "item_id"])
+    finite = np.isfinite(scores[0])
+    assert set(ids[0][finite]) == unseen and finite.sum() == len(unseen) == 7
+    assert ids[0][0] == "a0" and scores[0][0] == 0.0 and not np.signbit(scores[0][0])
+    assert (np.diff(scores[0][finite]) < 0).all()  # one order, candidates first
+    assert ranker.similar_items(["a1"], n=11)[0].shape == (1, 11)
+    assert np.isfinite(ranker.similar_items(["a1"], n=11)[1]).all()
+
+
+def test_a_price_that_is_not_a_number_is_refused_before_any_fitting() -> None:
+    with pytest.raises(ValueError, match=r"item_features\.price must be numeric"):
+        CandidateRanker(SOURCES, item_features=ITEMS.assign(price="ten"))
+    CandidateRanker(
+        SOURCES, item_features=ITEMS.iloc[:0].astype({"price": object})
+    )  # empty: no prices
