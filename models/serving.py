@@ -2,7 +2,7 @@
 folded in), items similar to an item, and the most popular items for visitors nobody knows.
 
 Ids arrive as text (URL paths and query strings); they are matched to the model's ids by
-their text, so a model trained on integer ids serves ``"42"`` as ``42``.
+their text, so a model trained on integer ids serves ``"42"`` (and ``"42.0"``) as ``42``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models.columns import ITEM_COL, USER_COL, WEIGHT_COL
+from models.id_text import IdsByText
 from models.interactions import weights_of
 from models.recommenders.base import Recommender
 
@@ -48,8 +49,7 @@ class RecommendationService:
         if model.item_ids_ is None or model.user_ids_ is None:
             raise ValueError("the model is not fitted")
         self.model, self.version = model, version
-        self._items: dict[str, Any] = {str(i): i for i in model.item_ids_}
-        self._users: dict[str, Any] = {str(u): u for u in model.user_ids_}
+        self._items, self._users = IdsByText(model.item_ids_), IdsByText(model.user_ids_)
         history = model.train_history_
         self._history = history
         self._rows: dict[Any, np.ndarray] = {}  # each known user's rows of the history
@@ -85,7 +85,7 @@ class RecommendationService:
             items, for a user with no known history).
         """
         user = self._users.get(user_id)
-        new = [self._items[i] for i in items if i in self._items]
+        new = [found for found in map(self._items.get, items) if found is not None]
         if user is None and not new:
             return self.popular(n, exclude=items), False
         key = user if user is not None else user_id
@@ -111,9 +111,10 @@ class RecommendationService:
         UnknownItem
             If the model's catalog does not have ``item_id``.
         """
-        if item_id not in self._items:
+        item = self._items.get(item_id)
+        if item is None:
             raise UnknownItem(f"item {item_id!r} is not in the model's catalog")
-        ids, scores = self.model.similar_items([self._items[item_id]], n)
+        ids, scores = self.model.similar_items([item], n)
         return _scored(ids[0], scores[0])
 
     def popular(self, n: int = 10, exclude: Sequence[str] = ()) -> list[Scored]:

@@ -11,6 +11,7 @@ from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, Schema
 
 from models.columns import ITEM_COL, RANK_COL, SCORE_COL, USER_COL, WEIGHT_COL
+from models.id_text import IdsByText
 from models.recommenders.base import Recommender
 
 HISTORY_COL = "history"
@@ -29,15 +30,6 @@ SIGNATURE = ModelSignature(
 )
 
 
-def _integral_text(text: str) -> str | None:
-    """``"12042.0"`` -> ``"12042"`` (ids read from a column pandas made float); else None."""
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return str(int(number)) if number.is_integer() else None
-
-
 class RecommenderPyfunc(mlflow.pyfunc.PythonModel):
     """Input: ``user_id`` and optionally ``history`` (space-separated item ids of events since
     training, added to the user's training history; a new user has only these). Output:
@@ -50,30 +42,42 @@ class RecommenderPyfunc(mlflow.pyfunc.PythonModel):
     def __init__(self, n: int = 10) -> None:
         self.n = n
         self.model: Recommender | None = None
-        self._by_text: dict[str, dict[str, Any]] = {}
 
     def load_context(self, context: Any) -> None:
         self.model = Recommender.load(context.artifacts["model"])
-        self._by_text = {}
 
     def _ids(self, values: list[Any], kind: str, index: pd.Index) -> list[Any]:
-        by_text = getattr(self, "_by_text", None)
-        if by_text is None:  # an instance unpickled from before this attribute
-            by_text = self._by_text = {}
+        """Each value's id in the model (by its text), or the text itself if unknown."""
+        by_text = self.__dict__.setdefault("_ids_by_text", {})  # not pickled before use
         if kind not in by_text:
-            by_text[kind] = {str(v): v for v in index}
+            by_text[kind] = IdsByText(index)
         table = by_text[kind]
         out = []
         for value in values:
-            text = str(value)
-            if text not in table:
-                text = _integral_text(text) or text
-            out.append(table.get(text, text))
+            found = table.get(str(value))
+            out.append(str(value) if found is None else found)
         return out
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
+        """The top n of each row. Rows naming the same user are answered one by one, each
+        from its own ``history``, never from their histories merged."""
         model = self.model
         users = self._ids(model_input[USER_COL].tolist(), "users", model.user_ids_)
+        keys = pd.Series([str(u) for u in users])
+        waves = keys.groupby(keys).cumcount().to_numpy()  # k-th row of the same user
+        parts = []
+        for wave in range(int(waves.max()) + 1 if len(waves) else 0):
+            rows = np.flatnonzero(waves == wave)
+            part = self._answer(model_input.iloc[rows], [users[r] for r in rows])
+            parts.append(part.assign(_row=rows[part.pop("_local").to_numpy()]))
+        if not parts:
+            return self._answer(model_input, users).drop(columns="_local")
+        recs = pd.concat(parts).sort_values(["_row", RANK_COL], kind="stable")
+        return recs.drop(columns="_row").reset_index(drop=True)
+
+    def _answer(self, model_input: pd.DataFrame, users: list[Any]) -> pd.DataFrame:
+        """Recommendations for rows whose users are all different (``_local``: the row)."""
+        model = self.model
         history = None
         if HISTORY_COL in model_input.columns and model_input[HISTORY_COL].fillna("").any():
             texts = model_input[HISTORY_COL].fillna("").astype(str)
@@ -95,6 +99,7 @@ class RecommenderPyfunc(mlflow.pyfunc.PythonModel):
                 ITEM_COL: ids.ravel().astype(str),
                 SCORE_COL: scores.ravel().astype(np.float64),
                 RANK_COL: np.tile(np.arange(1, width + 1, dtype=np.int64), len(ids)),
+                "_local": np.repeat(np.arange(len(ids)), width),
             }
         )
         return recs[np.isfinite(recs[SCORE_COL])].reset_index(drop=True)

@@ -147,6 +147,21 @@ def test_the_pyfunc_matches_ids_by_their_text() -> None:
     assert not math.isnan(out["score"].sum())
 
 
+def test_the_pyfunc_answers_each_row_from_its_own_history() -> None:
+    """Rows sharing a user had their histories merged: a row that said "no new events" was
+    answered from the other row's history, and both got the same answer."""
+    wrapper = _pyfunc(EASE(l2=1.0).fit(block_interactions()))
+    alone = wrapper.predict(None, pd.DataFrame({"user_id": ["u0"], "history": [""]}))
+    both = wrapper.predict(
+        None, pd.DataFrame({"user_id": ["u0", "u6", "u0"], "history": ["", "", "a0 b0"]})
+    )
+    rows = [both.iloc[k * 5 : (k + 1) * 5] for k in range(3)]  # n = 5 each, in input order
+    assert list(rows[0]["item_id"]) == list(alone["item_id"]) and "a0" in set(alone["item_id"])
+    assert set(rows[1]["user_id"]) == {"u6"} and set(rows[2]["user_id"]) == {"u0"}
+    assert not {"a0", "b0"} & set(rows[2]["item_id"])  # its own new items are not offered
+    assert list(rows[2]["rank"]) == [1, 2, 3, 4, 5]
+
+
 @pytest.mark.parametrize("weight", [float("nan"), float("inf"), -1.0, "heavy"])
 def test_weights_must_be_finite_numbers_of_at_least_zero(weight: object) -> None:
     df = pd.DataFrame({"user_id": [1, 2], "item_id": ["a", "b"], "weight": [1.0, weight]})

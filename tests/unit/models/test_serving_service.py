@@ -86,3 +86,14 @@ def test_a_known_user_is_served_with_the_weights_of_their_history() -> None:
         served, personal = service.for_user(str(user), n=5)
         ids, _ = model.recommend([user], n=5)
         assert personal and [s.item_id for s in served] == [str(i) for i in ids[0]]
+
+
+def test_ids_read_as_floats_are_the_same_user_and_item(service: RecommendationService) -> None:
+    """The pyfunc matched "1.0" to user 1; the HTTP API served it popular items instead."""
+    items, personal = service.for_user("1.0", n=1)
+    assert personal and [s.item_id for s in items] == ["11"]
+    assert [s.item_id for s in service.similar("11.0", n=3)] == [
+        s.item_id for s in service.similar("11", n=3)
+    ]
+    folded, _ = service.for_user("nobody", items=["11.0"], n=3)
+    assert "11" not in {s.item_id for s in folded}
