@@ -24,7 +24,8 @@ from serving.routers.deps import (
 from serving.schemas.orders import CheckoutCreate, OrderPublic
 
 router = APIRouter(tags=["checkout"])
-STATUS_BY_PAYMENT = {"captured": 201, "failed": 402, "unknown": 202, "held": 202}
+STATUS_BY_PAYMENT = {"captured": 201, "failed": 402, "payment_failed": 402, "unknown": 202,
+                     "held": 202}  # fmt: skip
 
 
 def _fraud(request: Request) -> FraudScreen:
@@ -68,8 +69,14 @@ def checkout_and_pay(
         except CommerceError as e:
             status_code = STATUS_BY_CODE.get(e.code, 400)
             return StoredResponse(status_code, error_body(e.code, e.message, e.details))
+        if status not in STATUS_BY_PAYMENT:  # cancelled while paying: never charged, or refunded
+            details = {"order_id": order.id, "order_status": order.status, "payment_status": status}
+            message = (
+                "the order was cancelled before its payment completed; any money taken is refunded"
+            )
+            return StoredResponse(409, error_body("order_cancelled", message, details))
         public = OrderPublic.of(order, status).model_dump(mode="json")
-        return StoredResponse(STATUS_BY_PAYMENT.get(status, 201), public)
+        return StoredResponse(STATUS_BY_PAYMENT[status], public)
 
     result = idempotency.run_once(lambda: new_uow(request), claims.user_id, key, fingerprint, work)
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}

@@ -215,3 +215,28 @@ def test_the_sandbox_ledger_refuses_money_operations_no_provider_would_accept(
     assert reused.status_code == 409
     refunds = [r for r in sandbox.ledger()["refunds"] if r["charge_id"] == charge["id"]]
     assert sorted(Decimal(r["amount"]) for r in refunds) == [Decimal("4.00"), Decimal("6.00")]
+
+
+def test_a_checkout_whose_order_is_cancelled_while_paying_is_409_and_refunded(
+    client: Any, container: Any, customer: Any, stocked: Any, card: Any,
+    sandbox: SandboxPaymentProvider, uow: UowFactory,
+) -> None:  # fmt: skip
+    """It answered 201 Created with a cancelled order."""
+
+    class CancelsWhileCharging(Around):
+        def charge(self, **kwargs: Any) -> Any:
+            orders.cancel(uow, sandbox, kwargs["idempotency_key"].removeprefix("pay-"), None)
+            return self.real.charge(**kwargs)
+
+    me, sku = customer(), stocked(stock=2)
+    container.extras["payment_provider"] = CancelsWhileCharging(sandbox, lambda: None)
+    assert client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 1}).is_success
+    body = {"country": "GB", "shipping_address": ADDRESS,
+            "payment": {"method": "card", "token": card("4242424242424242")}}  # fmt: skip
+    placed = client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex},
+                         json=body)  # fmt: skip
+    assert placed.status_code == 409, placed.text
+    error = placed.json()["error"]
+    assert error["code"] == "order_cancelled"
+    assert error["details"]["payment_status"] == "refunded"
+    assert _ledger(sandbox, error["details"]["order_id"]) == (1, 1)
