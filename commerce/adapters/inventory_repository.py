@@ -147,10 +147,18 @@ class SqlAlchemyInventoryRepository:
         )
         return result.rowcount == 1
 
-    def orders_with_expired_reservations(self, now: datetime, limit: int) -> list[str]:
+    def orders_with_expired_reservations(
+        self, now: datetime, limit: int, skip: Sequence[str] = ()
+    ) -> list[str]:
+        """Orders holding reservations expired by ``now``, the longest expired first, except
+        those in ``skip`` (kept by an earlier page of the same pass)."""
         query = (
             select(reservations.c.order_id)
-            .where(reservations.c.status == "active", reservations.c.expires_at <= now)
+            .where(
+                reservations.c.status == "active",
+                reservations.c.expires_at <= now,
+                reservations.c.order_id.not_in(list(skip)),
+            )
             .group_by(reservations.c.order_id)
             .order_by(func.min(reservations.c.expires_at))
             .limit(limit)

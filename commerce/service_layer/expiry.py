@@ -24,26 +24,38 @@ UowFactory = Callable[[], SqlAlchemyUnitOfWork]
 
 def expire_due(
     uow_factory: UowFactory, provider: PaymentProvider | None,
-    now: datetime | None = None, limit: int = 100,
+    now: datetime | None = None, limit: int = 100, max_pages: int = 10,
 ) -> int:  # fmt: skip
-    """Expire up to ``limit`` orders' reservations; returns how many orders were handled."""
+    """Expire the orders whose reservations have expired, ``limit`` at a time, up to
+    ``max_pages`` pages per pass; returns how many orders were looked at. An order whose
+    payment's outcome is unknown is kept, and the next page goes past it: during a provider
+    outage, kept orders never hold back the expiry of the ones behind them."""
     now = now or utcnow()
-    with uow_factory() as uow:
-        order_ids = uow.inventory.orders_with_expired_reservations(now, limit)
-    for order_id in order_ids:
-        try:
-            expire_order(uow_factory, provider, order_id, now)
-        except PaymentOutcomeUnknown:  # can't know if it was paid: keep it, go on to the next
-            log.warning("order %s not expired: its payment's outcome is still unknown", order_id)
-    return len(order_ids)
+    kept: list[str] = []
+    seen = 0
+    for _ in range(max_pages):
+        with uow_factory() as uow:
+            order_ids = uow.inventory.orders_with_expired_reservations(now, limit, kept)
+        for order_id in order_ids:
+            try:
+                if not expire_order(uow_factory, provider, order_id, now):
+                    kept.append(order_id)  # its charge may still be in flight
+            except PaymentOutcomeUnknown:  # can't know if it was paid: keep it, go on
+                log.warning("order %s not expired: its payment's outcome is unknown", order_id)
+                kept.append(order_id)
+        seen += len(order_ids)
+        if len(order_ids) < limit:
+            break
+    return seen
 
 
 def expire_order(
     uow_factory: UowFactory, provider: PaymentProvider | None, order_id: str,
     now: datetime | None = None,
-) -> None:  # fmt: skip
+) -> bool:  # fmt: skip
     """Cancel the order and release its stock, unless its open payment turns out to have
-    been captured (or may still be in flight: then it is kept for the next pass).
+    been captured (its reservations are then sales) or may still be in flight (it is kept
+    for a later pass: returns False).
 
     Raises
     ------
@@ -57,8 +69,10 @@ def expire_order(
         if provider is None:
             raise PaymentOutcomeUnknown("no payment provider to ask (EMPORIUM_PAYMENTS__URL)")
         status = payment.reconcile(uow_factory, provider, order_id, now)
-        if status == "captured" or status in payment.OPEN:
-            return
+        if status == "captured":
+            return True
+        if status in payment.OPEN:
+            return False
     with uow_factory() as uow:
         order = uow.orders.get(order_id, for_update=True)
         if order is not None and order.status in STOCK_RESERVED_STATES:
@@ -70,3 +84,4 @@ def expire_order(
         uow.payments.transition(order_id, ["held"], status="cancelled", token=None)
         inventory.release(uow, order_id, "expired")
         uow.commit()
+    return True

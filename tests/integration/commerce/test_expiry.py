@@ -110,3 +110,20 @@ def test_without_a_provider_an_order_with_an_open_payment_is_kept(
     with uow_factory() as uow:
         order = uow.orders.get(order_id)
     assert order is not None and order.status == "pending_payment"
+
+
+def test_orders_kept_for_their_payment_do_not_hold_back_the_ones_behind_them(
+    uow_factory: UowFactory,
+) -> None:
+    """Each pass took the oldest 100 expired orders: 100 with payments nobody could settle
+    (a provider outage) and no other order's stock was ever released again."""
+    stuck = []
+    for _ in range(3):
+        _, order_id = _order(uow_factory, ttl=timedelta(seconds=-10))
+        _payment(uow_factory, order_id, "unknown")
+        stuck.append(order_id)
+    _, plain = _order(uow_factory, ttl=timedelta(seconds=-1))
+    expire_due(uow_factory, provider=None, limit=1, max_pages=50)
+    with uow_factory() as uow:
+        statuses = {o: uow.orders.get(o).status for o in [*stuck, plain]}  # type: ignore[union-attr]
+    assert statuses == {**dict.fromkeys(stuck, "pending_payment"), plain: "cancelled"}
