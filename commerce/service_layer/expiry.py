@@ -29,7 +29,8 @@ def expire_due(
     """Expire the orders whose reservations have expired, ``limit`` at a time, up to
     ``max_pages`` pages per pass; returns how many orders were looked at. An order whose
     payment's outcome is unknown is kept, and the next page goes past it: during a provider
-    outage, kept orders never hold back the expiry of the ones behind them."""
+    outage, kept orders never hold back the expiry of the ones behind them, and a provider
+    that did not answer is not asked again in the same pass."""
     now = now or utcnow()
     kept: list[str] = []
     seen = 0
@@ -43,6 +44,7 @@ def expire_due(
             except PaymentOutcomeUnknown:  # can't know if it was paid: keep it, go on
                 log.warning("order %s not expired: its payment's outcome is unknown", order_id)
                 kept.append(order_id)
+                provider = None  # silent: not asked again this pass (each try costs a time-out)
         seen += len(order_ids)
         if len(order_ids) < limit:
             break

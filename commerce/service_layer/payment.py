@@ -237,11 +237,13 @@ def retry_refunds(
     limit: int = 100,
 ) -> int:  # fmt: skip
     """Settle refunds the provider left unanswered at least ``REFUND_RETRY_AFTER`` ago;
-    returns how many were tried (run by ``emporium worker``)."""
+    returns how many were tried (run by ``emporium worker``). The pass stops at the first
+    refund the provider leaves unanswered again."""
     with uow_factory() as uow:
         due = uow.payments.due(REFUND_PENDING, (now or utcnow()) - REFUND_RETRY_AFTER, limit)
-    for order_id in due:
-        settle_refund(uow_factory, provider, order_id)
+    for tried, order_id in enumerate(due, start=1):
+        if settle_refund(uow_factory, provider, order_id) == REFUND_PENDING:
+            return tried  # no answer: the rest wait for the next pass, not a time-out each
     return len(due)
 
 
@@ -305,11 +307,12 @@ def reconcile_cancelled(
     now = now or utcnow()
     with uow_factory() as uow:
         due = uow.payments.open_of_cancelled_orders(now - RECONCILE_AFTER, limit)
-    for order_id in due:
+    for tried, order_id in enumerate(due, start=1):
         try:
             reconcile(uow_factory, provider, order_id, now)
-        except PaymentOutcomeUnknown:
+        except PaymentOutcomeUnknown:  # silent: the rest wait for the next pass
             log.warning("payment of cancelled order %s still unknown; retrying later", order_id)
+            return tried
     return len(due)
 
 

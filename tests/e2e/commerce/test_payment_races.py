@@ -7,11 +7,13 @@ platform's other calls happen around a charge (the provider itself is never repl
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import certifi
 import httpx
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -53,8 +55,7 @@ def uow(session_factory: sessionmaker[Session]) -> UowFactory:
     return lambda: SqlAlchemyUnitOfWork(session_factory)
 
 
-@pytest.fixture
-def pending_order(uow: UowFactory) -> Iterator[str]:
+def _place(uow: UowFactory) -> str:
     """An order for 3 x 3.00 GBP, placed and awaiting payment."""
     sku, user = f"RACE-{uuid.uuid4().hex[:8]}", User(f"race-{uuid.uuid4().hex}", None, None)
     with uow() as u:
@@ -67,7 +68,12 @@ def pending_order(uow: UowFactory) -> Iterator[str]:
         u.carts.set_quantity(u.carts.for_user(user.id), product.id, 3)
         u.commit()
     request = CheckoutRequest(user.id, uuid.uuid4().hex, "GB", ADDRESS)
-    yield place_order(uow(), request, PricingRules(), ttl=timedelta(minutes=15)).id
+    return place_order(uow(), request, PricingRules(), ttl=timedelta(minutes=15)).id
+
+
+@pytest.fixture
+def pending_order(uow: UowFactory) -> str:
+    return _place(uow)
 
 
 def _state(uow: UowFactory, order_id: str) -> tuple[str, str, str | None]:
@@ -240,3 +246,22 @@ def test_a_checkout_whose_order_is_cancelled_while_paying_is_409_and_refunded(
     assert error["code"] == "order_cancelled"
     assert error["details"]["payment_status"] == "refunded"
     assert _ledger(sandbox, error["details"]["order_id"]) == (1, 1)
+
+
+def test_a_silent_provider_is_asked_once_per_pass_not_once_per_refund(
+    uow: UowFactory, sandbox: SandboxPaymentProvider, card: Any
+) -> None:
+    """Each owed refund cost a time-out in the same pass (100 x 2 s), while the worker's
+    reservation expiry waited behind it."""
+    silent = SandboxPaymentProvider("https://127.0.0.1:9", Path(certifi.where()), timeout_s=0.5)
+    for _ in range(2):
+        order_id = _place(uow)
+        assert payment.pay_order(uow, sandbox, order_id, "card", card("4242424242424242"))[1] == (
+            "captured"
+        )
+        orders.cancel(uow, silent, order_id, None)
+        assert _state(uow, order_id)[1] == "refund_pending"
+    later = utcnow() + payment.REFUND_RETRY_AFTER
+    assert payment.retry_refunds(uow, silent, now=later, limit=10_000) == 1
+    later = utcnow() + payment.REFUND_RETRY_AFTER  # the one asked restarted its clock
+    assert payment.retry_refunds(uow, sandbox, now=later, limit=10_000) >= 2
