@@ -2,7 +2,8 @@
 
 The challenger takes the ``champion`` alias only if it beats the champion on the same split.
 The same step runs without Airflow as ``emporium train``. ``EMPORIUM_TRAINING__MODEL`` picks
-the model (``ease`` by default; ``ranker`` tunes every family and itself on validation first).
+the model (``ease`` by default; ``ranker`` tunes every family and itself on validation first,
+then reuses the champion's settings on the days between, ``EMPORIUM_TRAINING__RETUNE_DAYS``).
 """
 
 from __future__ import annotations

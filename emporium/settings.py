@@ -94,11 +94,14 @@ class TrainingSettings(BaseModel):
     """What ``emporium train`` (the emporium_train DAG's step) trains on the gold interactions.
 
     ``model`` is one of ``models.training.TRAINABLE``; ``ranker`` tunes every family and
-    itself on a validation split of the training part first (minutes, not seconds).
+    itself on a validation split of the training part first (minutes, not seconds), at most
+    every ``retune_days``: in between, the champion ranker's settings are refitted on the new
+    data (0: tune every time).
     """
 
     model: TrainableModel = "ease"
     margin: float = Field(default=0.0, ge=0.0, allow_inf_nan=False)
+    retune_days: float = Field(default=7.0, ge=0.0, allow_inf_nan=False)
 
 
 class ServeSettings(BaseModel):

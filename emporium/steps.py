@@ -226,7 +226,6 @@ def train(
     from emporium.settings import REPO_ROOT
     from models.errors import ModelError
     from models.tracking.fingerprint import git_commit
-    from models.tracking.runs import configure
     from models.training import RANKER, train_and_register, tuned_ranker
 
     model = model or settings.training.model
@@ -243,21 +242,20 @@ def train(
         if rows.empty:  # checked before MLflow is touched: a failed step leaves no store
             raise StepError(f"the temporal split of the gold interactions leaves {part} empty")
     unfitted = None
+    if model == RANKER and params:
+        raise StepError("the ranker takes no params: they are chosen on validation")
     try:
         if model == RANKER:
-            if params:
-                raise StepError("the ranker takes no params: they are chosen on validation")
-            unfitted, params = tuned_ranker(
-                train_df, valid_split, random_inner_split=False,
-                item_features=catalog_item_features(settings),
-            )  # fmt: skip
+            items = catalog_item_features(settings)
+            reused = _recent_ranker(settings, registered_name, items, valid_split)
+            unfitted, params = reused or tuned_ranker(
+                train_df, valid_split, random_inner_split=False, item_features=items
+            )
     except SQLAlchemyError as e:
         raise StepError(f"reading the catalog failed: {error_line(e)}") from e
     except ModelError as e:  # a family whose fit failed, a validation part left empty
         raise StepError(f"tuning the ranker failed: {e}") from e
-    settings.state_path.mkdir(parents=True, exist_ok=True)
-    configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
-              settings.mlflow_artifact_root)  # fmt: skip
+    _configure_mlflow(settings)
     try:
         outcome = train_and_register(model, params or {}, train_df, test_df, registered_name,
                                      git_commit(REPO_ROOT), metric, margin,
@@ -266,7 +264,44 @@ def train(
         raise StepError(f"training {model} failed: {e}") from e
     decision = outcome.decision
     return {"model": model, "version": outcome.version, "promoted": decision.promoted,
-            "reason": decision.reason, metric: outcome.metrics.get(metric)}  # fmt: skip
+            "reason": decision.reason, metric: outcome.metrics.get(metric),
+            "settings_from": (params or {}).get("settings_from")}  # fmt: skip
+
+
+def _configure_mlflow(settings: Settings) -> None:
+    from models.tracking.runs import configure
+
+    settings.state_path.mkdir(parents=True, exist_ok=True)
+    configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
+              settings.mlflow_artifact_root)  # fmt: skip
+
+
+def _recent_ranker(
+    settings: Settings, name: str, items: Any, inner_split: Any
+) -> tuple[Any, dict[str, Any]] | None:
+    """The champion ranker's settings, refitted without tuning, while they are younger than
+    ``settings.training.retune_days`` (None: tune now)."""
+    import pandas as pd
+    from mlflow.exceptions import MlflowException
+
+    from emporium.wiring import sqlite_file
+    from models.training import reusable_ranker
+
+    days = settings.training.retune_days
+    store = sqlite_file(settings.mlflow_tracking_uri)
+    if not days or (store is not None and not store.is_file()):  # nothing registered yet
+        return None
+    _configure_mlflow(settings)
+    try:
+        found = reusable_ranker(name, pd.Timedelta(days=days), item_features=items,
+                                inner_split=inner_split)  # fmt: skip
+    except MlflowException as e:  # an unreadable champion: tune instead
+        log.warning("the champion's ranker settings cannot be reused (%s): tuning", e)
+        return None
+    if found is not None:
+        log.info("reusing the ranker settings of v%s, tuned at %s (EMPORIUM_TRAINING__RETUNE_DAYS"
+                 "=%s)", found[1]["settings_from"], found[1]["tuned_at"], days)  # fmt: skip
+    return found
 
 
 def reindex(settings: Settings) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from models.benchmark import Candidate, Splitter, default_ranker_grid, select
 from models.columns import ITEM_COL, USER_COL
 from models.evaluation.metrics import catalog_coverage, ranking_metrics
 from models.interactions import timestamps_seconds
+from models.ranker import CandidateRanker
 from models.recommenders import (
     ALS,
     BPR,
@@ -44,6 +45,8 @@ MODELS: dict[str, type[Recommender]] = {
 }
 #: The learning-to-rank model over the tuned families above (``tuned_ranker``).
 RANKER = "ranker"
+#: Logged with a tuned ranker: when its settings were chosen (ISO 8601, UTC).
+TUNED_AT = "tuned_at"
 #: Every model ``train_and_register`` can train by name.
 TRAINABLE = (*MODELS, RANKER)
 CURVE_KS = (1, 3, 5, 10, 20)
@@ -125,7 +128,48 @@ def tuned_ranker(
     described = chosen.ranker_description()
     sources = described.pop("sources")
     params = {"model": RANKER, **described} | {f"source.{n}": p for n, p in sources.items()}
+    params[TUNED_AT] = pd.Timestamp.now(tz="UTC").isoformat()
     return chosen.make_ranker(), params
+
+
+def reusable_ranker(
+    name: str, max_age: pd.Timedelta, now: pd.Timestamp | None = None, **changes: Any
+) -> tuple[Recommender, dict[str, Any]] | None:
+    """The champion ranker's settings, to refit on new data without tuning again, if it is
+    a ranker tuned less than ``max_age`` ago (by ``tuned_ranker``); else None.
+
+    Parameters
+    ----------
+    name : str
+        Registered model name (call ``tracking.runs.configure`` first).
+    max_age : pandas.Timedelta
+        How long tuned settings are trusted.
+    now : pandas.Timestamp, optional
+        The current time (UTC).
+    **changes
+        What the new ranker takes instead (``item_features``, ``inner_split``, ...).
+
+    Returns
+    -------
+    (model, params) or None
+        The unfitted ranker and the settings to log: the champion's, with the version they
+        came from (``settings_from``) and the time they were tuned (``tuned_at``, unchanged).
+    """
+    client = MlflowClient()
+    version = champion_version(client, name)
+    if version is None:
+        return None
+    logged = client.get_run(client.get_model_version(name, version).run_id).data.params
+    tuned_at = logged.get(TUNED_AT)
+    if logged.get("model") != RANKER or tuned_at is None:
+        return None
+    if (now or pd.Timestamp.now(tz="UTC")) - pd.Timestamp(tuned_at) >= max_age:
+        return None
+    champion = mlflow.pyfunc.load_model(f"models:/{name}/{version}").unwrap_python_model().model
+    if not isinstance(champion, CandidateRanker):
+        return None
+    params = {k: v for k, v in logged.items() if k != "model"} | {"settings_from": version}
+    return champion.unfitted_copy(**changes), params
 
 
 def train_and_register(

@@ -125,6 +125,25 @@ class CandidateRanker(Recommender):
         self.blank_features_: np.ndarray | None = None
         self.feature_names_: list[str] = []
 
+    def unfitted_copy(self, **changes: Any) -> CandidateRanker:
+        """A new, unfitted ranker with these settings (its sources' included), except
+        ``changes`` (e.g. fresh ``item_features``, or the ``inner_split`` a pickle dropped).
+
+        Parameters
+        ----------
+        **changes
+            Constructor arguments to replace.
+        """
+        settings = {
+            "sources": self.sources, "n_candidates": self.n_candidates,
+            "inner_split": self.inner_split, "item_features": self.item_features,
+            "booster_params": self.booster_params, "seed": self.seed,
+            "n_threads": self.n_threads, "booster": self.booster,
+            "inner_repeats": self.inner_repeats, "user_features": self.user_features,
+            "anchor": self.anchor, "anchor_weight": self.anchor_weight,
+        }  # fmt: skip
+        return type(self)(**settings | changes)
+
     def __getstate__(self) -> dict[str, Any]:
         # The inner splitter is only needed by fit() and may be a lambda; keep pickles portable.
         return {**self.__dict__, "inner_split": default_inner_split}

@@ -110,8 +110,32 @@ def test_the_ranker_step_is_tuned_on_validation_and_reads_the_catalog(
     monkeypatch.setattr(settings.training, "model", "ranker")
     outcome = steps.train(settings)
     assert outcome["model"] == "ranker" and outcome["version"] == "1" and outcome["promoted"]
+    assert outcome["settings_from"] is None  # tuned
     with pytest.raises(steps.StepError, match="the ranker takes no params"):
         steps.train(settings, params={"n_candidates": 5})
+
+    # The next scheduled run refits the champion's settings instead of tuning them again...
+    import models.training
+
+    def no_tuning(*_: object, **__: object) -> None:
+        raise AssertionError("tuned again")
+
+    monkeypatch.setattr(models.training, "tuned_ranker", no_tuning)
+    again = steps.train(settings)
+    assert again["version"] == "2" and again["settings_from"] == "1"
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    logged = client.get_run(client.get_model_version("emporium-recommender", "2").run_id)
+    first = client.get_run(client.get_model_version("emporium-recommender", "1").run_id)
+    assert logged.data.params["tuned_at"] == first.data.params["tuned_at"]
+    assert logged.data.params["source.ease"] == first.data.params["source.ease"]
+    # ... until they are older than EMPORIUM_TRAINING__RETUNE_DAYS (0: always tune).
+    week, later = pd.Timedelta(days=7), pd.Timestamp.now(tz="UTC") + pd.Timedelta(days=8)
+    assert models.training.reusable_ranker("emporium-recommender", week, now=later) is None
+    monkeypatch.setattr(settings.training, "retune_days", 0.0)
+    with pytest.raises(AssertionError, match="tuned again"):
+        steps.train(settings)
 
 
 def _gold_interactions(settings: Settings, frame: pd.DataFrame) -> None:
