@@ -9,6 +9,7 @@ from pipelines.schema import ORDER_LINES_SCHEMA
 
 ORDER_PLACED = "OrderPlaced"
 PAYMENT_CAPTURED = "PaymentCaptured"
+ORDER_REFUNDED = "OrderRefunded"
 BOT_AGENT_PATTERN = r"(?i)(bot|crawler|spider|slurp|headless|python-requests|curl/)"
 
 
@@ -83,9 +84,11 @@ def purchase_lines(events: DataFrame) -> DataFrame:
 
     Purchases come only from the commerce topic's ``OrderPlaced``, never from a client. A
     checkout order (``payload.source == "checkout"``) counts only once its ``PaymentCaptured``
-    has arrived: an order whose payment failed was never a purchase. Dataset orders (replays
-    of historical invoices) were completed sales and count as placed. An order published twice
-    under different event ids still counts once: orders are keyed by ``payload.order_id``.
+    has arrived: an order whose payment failed was never a purchase, and one whose money went
+    back (``OrderRefunded``: cancelled after payment, or returned) is no longer one. Dataset
+    orders (replays of historical invoices) were completed sales and count as placed. An order
+    published twice under different event ids still counts once: orders are keyed by
+    ``payload.order_id``.
     """
     order_id = F.get_json_object("payload", "$.order_id")
     captured = (
@@ -102,8 +105,11 @@ def purchase_lines(events: DataFrame) -> DataFrame:
         F.get_json_object("payload", "$.source").alias("_source"),
         "event_id",
     )
-    orders = placed.join(captured, "order_id", "left").where(
-        (F.coalesce(F.col("_source"), F.lit("")) != "checkout") | F.col("_paid").isNotNull()
+    refunded = events.where(F.col("type") == ORDER_REFUNDED).select(order_id.alias("order_id"))
+    orders = (
+        placed.join(captured, "order_id", "left")
+        .where((F.coalesce(F.col("_source"), F.lit("")) != "checkout") | F.col("_paid").isNotNull())
+        .join(refunded, "order_id", "left_anti")
     )
     w = Window.partitionBy("order_id").orderBy("ts", "event_id")
     first = orders.withColumn("_n", F.row_number().over(w)).where("_n = 1")

@@ -59,7 +59,9 @@ def test_purchase_lines_accept_commerce_decimal_strings(spark: SparkSession) -> 
     ]
 
 
-def test_checkout_orders_count_only_once_paid(spark: SparkSession) -> None:
+def test_checkout_orders_count_only_once_paid_and_not_once_refunded(
+    spark: SparkSession,
+) -> None:
     lines = [{"sku": "85123A", "quantity": 1, "unit_price": "2.55"}]
     checkout = {"topic": "commerce", "lines": lines, "source": "checkout"}
     rows = [
@@ -67,6 +69,9 @@ def test_checkout_orders_count_only_once_paid(spark: SparkSession) -> None:
         ev("PaymentCaptured", 1, "u1", None, "commerce", order_id="paid", amount="2.55"),
         ev("OrderPlaced", 2, "u2", None, order_id="declined", **checkout),
         ev("PaymentFailed", 3, "u2", None, "commerce", order_id="declined", code="declined"),
+        ev("OrderPlaced", 5, "u4", None, order_id="returned", **checkout),
+        ev("PaymentCaptured", 6, "u4", None, "commerce", order_id="returned", amount="2.55"),
+        ev("OrderRefunded", 7, "u4", None, "commerce", order_id="returned", reason="returned"),
         ev(
             "OrderPlaced",
             4,
