@@ -112,6 +112,8 @@ class ServeSettings(BaseModel):
 # Dev mode only: outside dev, Settings refuses to start without real secrets.
 DEV_JWT_SECRET = "dev-only-secret-change-me-0123456789abcdef"  # noqa: S105
 DEV_WEBHOOK_SECRET = "dev-only-carrier-webhook-secret"  # noqa: S105
+MIN_JWT_SECRET_BYTES = 32  # HS256 wants a key of at least its output size
+MIN_WEBHOOK_SECRET_BYTES = 16
 
 
 class Settings(BaseSettings):
@@ -154,7 +156,33 @@ class Settings(BaseSettings):
                     "is not 'dev'"
                 )
             self.payments.carrier_webhook_secret = SecretStr(DEV_WEBHOOK_SECRET)
+        self._secrets_strong_enough()
         return self
+
+    def _secrets_strong_enough(self) -> None:
+        """Refused at start-up, not on the first request (a short JWT secret made every
+        authenticated call a 500); outside dev, the secrets published in this file are refused
+        too: anyone could sign tokens or carrier callbacks with them."""
+        assert self.auth.jwt_secret is not None and self.payments.carrier_webhook_secret
+        jwt, hook = (
+            s.get_secret_value()
+            for s in (self.auth.jwt_secret, self.payments.carrier_webhook_secret)
+        )
+        if len(jwt.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(
+                f"EMPORIUM_AUTH__JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes"
+            )
+        if self.mode == "dev":
+            return
+        for name, value, published, least in (
+            ("EMPORIUM_AUTH__JWT_SECRET", jwt, DEV_JWT_SECRET, MIN_JWT_SECRET_BYTES),
+            ("EMPORIUM_PAYMENTS__CARRIER_WEBHOOK_SECRET", hook, DEV_WEBHOOK_SECRET,
+             MIN_WEBHOOK_SECRET_BYTES),
+        ):  # fmt: skip
+            if value == published:
+                raise ValueError(f"{name} is the published dev secret: set your own")
+            if len(value.encode()) < least:
+                raise ValueError(f"{name} must be at least {least} bytes outside dev")
 
     # --- resolved engine locations (embedded defaults under state_dir) ---------------------
 

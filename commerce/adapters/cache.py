@@ -33,42 +33,57 @@ class Cache(Protocol):
 
 
 class InProcessCache:
-    """A thread-safe LRU with per-key expiry, bounded to ``max_items`` entries."""
+    """A thread-safe LRU with per-key expiry, bounded to ``max_items`` entries.
 
-    def __init__(self, max_items: int = 10_000) -> None:
+    Counters (``incr``: rate limits) are kept apart, in their own LRU of ``max_counters``:
+    cached values, which anyone can add by searching, can never evict them (that reset the
+    login limits)."""
+
+    def __init__(self, max_items: int = 10_000, max_counters: int = 100_000) -> None:
         self._items: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
+        self._counters: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
         self._lock = threading.Lock()
-        self._max_items = max_items
+        self._max_items, self._max_counters = max_items, max_counters
 
     def _live(self, key: str) -> tuple[bytes, float | None] | None:
-        item = self._items.get(key)
-        if item is not None and item[1] is not None and item[1] <= time.monotonic():
-            del self._items[key]
-            return None
-        return item
+        for store in (self._counters, self._items):
+            item = store.get(key)
+            if item is not None and item[1] is not None and item[1] <= time.monotonic():
+                del store[key]
+                return None
+            if item is not None:
+                return item
+        return None
 
-    def _store(self, key: str, value: bytes, expires: float | None) -> None:
-        self._items[key] = (value, expires)
-        self._items.move_to_end(key)
-        while len(self._items) > self._max_items:
-            self._items.popitem(last=False)
+    @staticmethod
+    def _store(
+        store: OrderedDict[str, tuple[bytes, float | None]], limit: int, key: str,
+        value: bytes, expires: float | None,
+    ) -> None:  # fmt: skip
+        store[key] = (value, expires)
+        store.move_to_end(key)
+        while len(store) > limit:
+            store.popitem(last=False)
 
     def get(self, key: str) -> bytes | None:
         with self._lock:
             item = self._live(key)
             if item is None:
                 return None
-            self._items.move_to_end(key)
+            if key in self._items:
+                self._items.move_to_end(key)
             return item[0]
 
     def set(self, key: str, value: bytes, ttl_s: float | None = None) -> None:
         expires = time.monotonic() + ttl_s if ttl_s else None
         with self._lock:
-            self._store(key, value, expires)
+            self._counters.pop(key, None)
+            self._store(self._items, self._max_items, key, value, expires)
 
     def delete(self, key: str) -> None:
         with self._lock:
             self._items.pop(key, None)
+            self._counters.pop(key, None)
 
     def incr(self, key: str, ttl_s: float | None = None) -> int:
         with self._lock:
@@ -78,11 +93,13 @@ class InProcessCache:
                 count = 1
             else:
                 count, expires = int(item[0]) + 1, item[1]
-            self._store(key, str(count).encode(), expires)
+            self._items.pop(key, None)
+            self._store(self._counters, self._max_counters, key, str(count).encode(), expires)
             return count
 
     def health(self) -> dict[str, object]:
-        return {"healthy": True, "engine": "in-process", "items": len(self._items)}
+        return {"healthy": True, "engine": "in-process", "items": len(self._items),
+                "counters": len(self._counters)}  # fmt: skip
 
 
 class RedisCache:

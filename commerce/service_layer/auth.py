@@ -14,7 +14,7 @@ from commerce.adapters.security import (
     new_refresh_token,
 )
 from commerce.domain import events
-from commerce.domain.errors import AuthenticationFailed, EmailTaken, InvalidToken
+from commerce.domain.errors import AuthenticationFailed, EmailTaken, InvalidInput, InvalidToken
 from commerce.domain.events import utcnow
 from commerce.domain.users import (
     ADMIN,
@@ -75,7 +75,11 @@ def login(
     address: str,
 ) -> TokenPair:
     email, password = credentials
-    limiter.hit(email.strip().lower(), address)
+    try:  # one counter per account, however its email is spelled
+        account = normalize_email(email)
+    except InvalidInput:
+        account = email.strip().lower()
+    limiter.hit(account, address)
     with uow:
         user = uow.users.get_by_email(normalize_email(email))
         if user is None or not user.password_hash or not user.is_active:

@@ -13,10 +13,14 @@ class Counter(Protocol):
 
 
 class LoginRateLimiter:
-    """Counts every login attempt per account and per client address.
+    """Counts every login attempt per account and per client address, and every
+    registration per client address.
 
     Attempts are counted before the password is checked, so parallel guesses cannot slip
-    through between a check and an increment.
+    through between a check and an increment. ``email`` is the account's canonical email:
+    each spelling of one address (case, Unicode forms of its domain) must hit one counter.
+    Registrations are limited because each costs a password hash (memory and CPU) and
+    answers whether an email has an account.
     """
 
     def __init__(
@@ -25,14 +29,28 @@ class LoginRateLimiter:
         per_account: int = 10,
         per_address: int = 50,
         window_s: int = 900,
+        registrations_per_address: int = 20,
     ) -> None:
         self.counter = counter
         self.per_account, self.per_address, self.window_s = per_account, per_address, window_s
+        self.registrations_per_address = registrations_per_address
 
     def hit(self, email: str, address: str) -> None:
         account = self.counter.incr(f"login:acct:{_digest(email)}", self.window_s)
         by_address = self.counter.incr(f"login:addr:{_digest(address)}", self.window_s)
         if account > self.per_account or by_address > self.per_address:
+            raise RateLimited(self.window_s)
+
+    def registration(self, address: str) -> None:
+        """Count one registration from ``address``.
+
+        Raises
+        ------
+        RateLimited
+            Past ``registrations_per_address`` in the window.
+        """
+        count = self.counter.incr(f"register:addr:{_digest(address)}", self.window_s)
+        if count > self.registrations_per_address:
             raise RateLimited(self.window_s)
 
 

@@ -25,9 +25,15 @@ def _tokens(pair: auth.TokenPair) -> TokenResponse:
     )
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 @router.post("/auth/register", status_code=201, response_model=UserPublic)
 def register(body: Credentials, request: Request) -> UserPublic:
-    """Create a customer account (the password is stored as an argon2id hash)."""
+    """Create a customer account (the password is stored as an argon2id hash). Rate
+    limited per client address."""
+    login_limiter(request).registration(_address(request))
     hasher = auth_config(request).hasher
     user = auth.register(
         new_uow(request), hasher, body.email, body.password, request_id=request_id(request)
@@ -45,13 +51,12 @@ def login(
 
     With ``X-Cart-Token``, that anonymous cart is merged into the user's cart.
     """
-    address = request.client.host if request.client else "unknown"
     pair = auth.login(
         new_uow(request),
         auth_config(request),
         login_limiter(request),
         (body.email, body.password),
-        address,
+        _address(request),
     )
     if cart_token:
         cart.merge_anonymous(new_uow(request), cart_token, pair.user_id)

@@ -41,6 +41,33 @@ def test_secret_has_no_default_outside_dev(monkeypatch: pytest.MonkeyPatch) -> N
     assert Settings().auth.jwt_secret is not None
 
 
+@pytest.mark.parametrize(
+    ("jwt", "hook", "message"),
+    [
+        ("short", "w" * 40, "JWT_SECRET must be at least 32 bytes"),
+        ("dev-only-secret-change-me-0123456789abcdef", "w" * 40, "JWT_SECRET is the published"),
+        ("s" * 40, "dev-only-carrier-webhook-secret", "WEBHOOK_SECRET is the published"),
+        ("s" * 40, "x", "WEBHOOK_SECRET must be at least 16 bytes"),
+    ],
+)
+def test_weak_or_published_secrets_are_refused_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, jwt: str, hook: str, message: str
+) -> None:
+    """A short JWT secret passed here and made every authenticated request a 500; prod mode
+    took the dev secrets published in the repository."""
+    monkeypatch.setenv("EMPORIUM_MODE", "prod")
+    monkeypatch.setenv("EMPORIUM_AUTH__JWT_SECRET", jwt)
+    monkeypatch.setenv("EMPORIUM_PAYMENTS__CARRIER_WEBHOOK_SECRET", hook)
+    with pytest.raises(ValidationError, match=message):
+        Settings()
+
+
+def test_a_short_jwt_secret_is_refused_in_dev_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMPORIUM_AUTH__JWT_SECRET", "short")
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        Settings()
+
+
 def test_dev_mode_gets_a_dev_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("EMPORIUM_AUTH__JWT_SECRET", raising=False)
     secret = Settings().auth.jwt_secret

@@ -153,6 +153,46 @@ def test_login_is_rate_limited_per_account(client: TestClient, code: Code) -> No
     assert right.status_code == 429 and code(right) == "rate_limited"
 
 
+def test_the_account_limit_counts_every_spelling_of_the_email(
+    client: TestClient, code: Code
+) -> None:
+    """Each spelling (case, a fullwidth letter in the domain) had a counter of its own, so an
+    attacker got 10 more guesses per spelling of one account."""
+    email, _ = _register_login(client)
+    local, domain = email.split("@")
+    spellings = [email, email.upper(), f"{local}@\uff45{domain[1:]}"]
+    statuses = [
+        client.post("/auth/login", json={"email": spellings[k % 3], "password": "wrong!wrong!"})
+        .status_code
+        for k in range(12)
+    ]  # fmt: skip
+    assert statuses[:9] == [401] * 9 and statuses[-1] == 429
+    right = client.post("/auth/login", json={"email": spellings[2], "password": PASSWORD})
+    assert right.status_code == 429 and code(right) == "rate_limited"
+
+
+def test_registration_is_rate_limited_per_address(client: TestClient, code: Code) -> None:
+    """Unlimited, it hashed a password per call (64 MiB each) and answered, at full speed,
+    which emails have accounts."""
+    statuses = [
+        client.post("/auth/register", json={"email": f"r{uuid.uuid4().hex[:10]}@example.com",
+                                             "password": PASSWORD}).status_code
+        for _ in range(21)
+    ]  # fmt: skip
+    assert statuses[:20] == [201] * 20 and statuses[20] == 429
+
+
+def test_searches_cannot_evict_the_login_limits(client: TestClient, container: Any) -> None:
+    """Counters shared the cache's LRU: 10,000 cached searches reset a locked account."""
+    email, _ = _register_login(client)
+    for _ in range(11):
+        client.post("/auth/login", json={"email": email, "password": "wrong!wrong!"})
+    for k in range(container.cache._max_items + 10):
+        container.cache.set(f"search:{k}", b"results", ttl_s=60)
+    right = client.post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert right.status_code == 429
+
+
 def test_a_signed_token_for_an_account_that_does_not_exist_is_401(
     client: TestClient, code: Code
 ) -> None:
