@@ -16,7 +16,7 @@ from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from commerce.adapters.orm import dml, inventory_ledger, products, reservations
+from commerce.adapters.orm import dml, inventory_ledger, payments, products, reservations
 from commerce.adapters.orm import stock_levels as levels
 from commerce.domain.events import utcnow
 from commerce.domain.inventory import DEFAULT_LOW_STOCK_THRESHOLD, StockLevel, StockMove
@@ -148,19 +148,29 @@ class SqlAlchemyInventoryRepository:
         return result.rowcount == 1
 
     def orders_with_expired_reservations(
-        self, now: datetime, limit: int, skip: Sequence[str] = ()
+        self, now: datetime, limit: int, open_payment: bool = False
     ) -> list[str]:
-        """Orders holding reservations expired by ``now``, the longest expired first, except
-        those in ``skip`` (kept by an earlier page of the same pass)."""
+        """Orders holding reservations expired by ``now``: those without an open payment
+        (pending or unknown) the longest expired first; with ``open_payment``, those with one,
+        in random order, so orders kept for their payment take turns instead of the same
+        ones filling every pass."""
+        is_open = (
+            select(payments.c.order_id)
+            .where(
+                payments.c.order_id == reservations.c.order_id,
+                payments.c.status.in_(["pending", "unknown"]),
+            )
+            .exists()
+        )
         query = (
             select(reservations.c.order_id)
             .where(
                 reservations.c.status == "active",
                 reservations.c.expires_at <= now,
-                reservations.c.order_id.not_in(list(skip)),
+                is_open if open_payment else ~is_open,
             )
             .group_by(reservations.c.order_id)
-            .order_by(func.min(reservations.c.expires_at))
+            .order_by(func.random() if open_payment else func.min(reservations.c.expires_at))
             .limit(limit)
         )
         return [str(r) for r in self.session.execute(query).scalars()]

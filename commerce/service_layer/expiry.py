@@ -26,29 +26,33 @@ def expire_due(
     uow_factory: UowFactory, provider: PaymentProvider | None,
     now: datetime | None = None, limit: int = 100, max_pages: int = 10,
 ) -> int:  # fmt: skip
-    """Expire the orders whose reservations have expired, ``limit`` at a time, up to
-    ``max_pages`` pages per pass; returns how many orders were looked at. An order whose
-    payment's outcome is unknown is kept, and the next page goes past it: during a provider
-    outage, kept orders never hold back the expiry of the ones behind them, and a provider
-    that did not answer is not asked again in the same pass."""
+    """Expire the orders whose reservations have expired; returns how many were looked at.
+
+    Orders without an open payment go first, ``limit`` at a time, up to ``max_pages`` pages:
+    nobody needs asking. Then up to ``limit`` orders whose payment is open, picked at random
+    (the ones kept last time take turns with the others), each reconciled with the provider
+    first; one whose outcome stays unknown is kept. A provider that did not answer is not
+    asked again in the same pass (each try costs a time-out). During a provider outage, kept
+    orders therefore never hold back the others' stock."""
     now = now or utcnow()
-    kept: list[str] = []
     seen = 0
     for _ in range(max_pages):
         with uow_factory() as uow:
-            order_ids = uow.inventory.orders_with_expired_reservations(now, limit, kept)
+            order_ids = uow.inventory.orders_with_expired_reservations(now, limit)
         for order_id in order_ids:
-            try:
-                if not expire_order(uow_factory, provider, order_id, now):
-                    kept.append(order_id)  # its charge may still be in flight
-            except PaymentOutcomeUnknown:  # can't know if it was paid: keep it, go on
-                log.warning("order %s not expired: its payment's outcome is unknown", order_id)
-                kept.append(order_id)
-                provider = None  # silent: not asked again this pass (each try costs a time-out)
+            expire_order(uow_factory, provider, order_id, now)
         seen += len(order_ids)
         if len(order_ids) < limit:
             break
-    return seen
+    with uow_factory() as uow:
+        order_ids = uow.inventory.orders_with_expired_reservations(now, limit, open_payment=True)
+    for order_id in order_ids:
+        try:
+            expire_order(uow_factory, provider, order_id, now)
+        except PaymentOutcomeUnknown:  # can't know if it was paid: keep it, go on
+            log.warning("order %s not expired: its payment's outcome is unknown", order_id)
+            provider = None  # silent: not asked again this pass
+    return seen + len(order_ids)
 
 
 def expire_order(

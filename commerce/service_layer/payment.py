@@ -69,7 +69,7 @@ def _start(
         if existing is not None and not order.can("pay"):
             # A retry after the order was cancelled: never charge it. Whether an earlier
             # attempt's money arrived is the worker's to find out (reconcile_cancelled).
-            return order, order.status
+            return order, str(existing.status)
         if existing is None:
             held = order.status == "on_hold"
             if not held and not order.can("pay"):
@@ -211,8 +211,10 @@ def settle_refund(
         return REFUND_PENDING
     with uow_factory() as uow:
         if result.status != "refunded":
+            # refund_failed says it was refused; a late payment's reason stays for the retry.
+            code = PAID_AFTER_CANCEL if row.failure_code == PAID_AFTER_CANCEL else "refund_refused"
             uow.payments.transition(order_id, [REFUND_PENDING], status=REFUND_FAILED,
-                                    failure_code="refund_refused")  # fmt: skip
+                                    failure_code=code)  # fmt: skip
             log.error("the provider refused to refund order %s", order_id)
             uow.commit()
             return REFUND_FAILED
@@ -332,7 +334,8 @@ def retry_refund(uow_factory: UowFactory, provider: PaymentProvider, order_id: s
         current = str(row.status) if row else "none"
         if current not in (REFUND_PENDING, REFUND_FAILED):
             raise IllegalTransition("payment", current, "retry the refund of")
+        kept = PAID_AFTER_CANCEL if row and row.failure_code == PAID_AFTER_CANCEL else None
         uow.payments.transition(order_id, [REFUND_FAILED], status=REFUND_PENDING,
-                                failure_code=None)  # fmt: skip
+                                failure_code=kept)  # fmt: skip
         uow.commit()
     return settle_refund(uow_factory, provider, order_id)

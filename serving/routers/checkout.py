@@ -69,10 +69,12 @@ def checkout_and_pay(
         except CommerceError as e:
             status_code = STATUS_BY_CODE.get(e.code, 400)
             return StoredResponse(status_code, error_body(e.code, e.message, e.details))
-        if status not in STATUS_BY_PAYMENT:  # cancelled while paying: never charged, or refunded
+        if order.status == "cancelled" or status not in STATUS_BY_PAYMENT:
+            # Cancelled while it was being paid: never charged, or its money is owed back.
             details = {"order_id": order.id, "order_status": order.status, "payment_status": status}
             message = (
-                "the order was cancelled before its payment completed; any money taken is refunded"
+                "the order was cancelled before its payment completed; payment_status says "
+                "where any money taken stands"
             )
             return StoredResponse(409, error_body("order_cancelled", message, details))
         public = OrderPublic.of(order, status).model_dump(mode="json")

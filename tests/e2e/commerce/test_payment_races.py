@@ -159,7 +159,7 @@ def test_a_payment_retried_after_the_order_was_cancelled_charges_nothing(
         payment.pay_order(uow, Around(sandbox, die), order_id, "card", token)  # type: ignore[arg-type]
     orders.cancel(uow, sandbox, order_id, None)
     _, status = payment.pay_order(uow, sandbox, order_id, "card", token)
-    assert status == "cancelled"
+    assert status == "pending"  # the payment's own status: open, for the worker to settle
     assert _ledger(sandbox, order_id) == (0, 0)
     assert _state(uow, order_id)[:2] == ("cancelled", "pending")  # the worker asks later
     later = utcnow() + payment.RECONCILE_AFTER
@@ -265,3 +265,47 @@ def test_a_silent_provider_is_asked_once_per_pass_not_once_per_refund(
     assert payment.retry_refunds(uow, silent, now=later, limit=10_000) == 1
     later = utcnow() + payment.REFUND_RETRY_AFTER  # the one asked restarted its clock
     assert payment.retry_refunds(uow, sandbox, now=later, limit=10_000) >= 2
+
+
+def test_a_late_payments_refund_keeps_its_reason_through_a_refusal_and_a_retry(
+    uow: UowFactory, pending_order: str, sandbox: SandboxPaymentProvider, card: Any,
+    session_factory: sessionmaker[Session],
+) -> None:  # fmt: skip
+    """The refusal overwrote the reason, and the retry's OrderRefunded said "cancelled"."""
+    from sqlalchemy import select
+
+    from commerce.adapters.orm import outbox
+    from commerce.domain.payments import RefundResult
+
+    order_id = pending_order
+
+    class RefusesRefunds(Around):
+        def refund(self, **_: Any) -> RefundResult:
+            return RefundResult(status="failed", provider_ref=None)
+
+    provider = RefusesRefunds(sandbox, lambda: orders.cancel(uow, sandbox, order_id, None))
+    _, status = payment.pay_order(uow, provider, order_id, "card", card("4242424242424242"))  # type: ignore[arg-type]
+    assert status == "refund_failed"
+    assert _state(uow, order_id) == ("cancelled", "refund_failed", "paid_after_cancel")
+    assert payment.retry_refund(uow, sandbox, order_id) == "refunded"
+    with session_factory() as s:
+        events = [e for e in s.execute(select(outbox.c.event)).scalars()
+                  if e["payload"].get("order_id") == order_id]  # fmt: skip
+    assert [e["payload"]["reason"] for e in events if e["type"] == "OrderRefunded"] == [
+        "paid_after_cancel"
+    ]
+
+
+def test_cancelling_an_order_drops_the_source_of_its_held_payment(
+    uow: UowFactory, pending_order: str, sandbox: SandboxPaymentProvider
+) -> None:
+    with uow() as u:
+        u.payments.add({"id": pending_order, "order_id": pending_order, "provider": "sandbox",
+                        "method": "card", "idempotency_key": f"pay-{pending_order}",
+                        "status": "held", "amount": Decimal("9.00"), "currency": "GBP",
+                        "token": "tok_x"})  # fmt: skip
+        u.commit()
+    orders.cancel(uow, sandbox, pending_order, None)
+    with uow() as u:
+        row = u.payments.for_order(pending_order)
+    assert row is not None and (row.status, row.token) == ("cancelled", None)
