@@ -265,6 +265,9 @@ def promote(
             d = force_promote(_client(), name, version, metric)
         else:
             d = promote_if_better(_client(), name, version, metric, margin)
+    if force and not d.promoted:  # forcing the champion to be champion is no failure
+        typer.echo(f"{name}: v{version} is already the champion")
+        return
     typer.echo(f"{'PROMOTED' if d.promoted else 'rejected'}: {d.reason}")
     if not d.promoted:
         raise typer.Exit(1)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
+
+_FLOAT_OF_AN_INTEGER = re.compile(r"(-?[0-9]+)\.0+")
 
 
 class IdsByText:
@@ -32,9 +35,8 @@ class IdsByText:
 
 
 def _integral_text(text: str) -> str | None:
-    """``"12042.0"`` -> ``"12042"``; None for any other text."""
-    try:
-        number = float(text)
-    except ValueError:
-        return None
-    return str(int(number)) if number.is_integer() else None
+    """``"12042.0"`` -> ``"12042"`` (digits, then a point and zeros only); None for any other
+    text. Parsed as text, not as a float: ``"9007199254740993.0"`` must not become another
+    id by rounding, nor ``"1_2042"`` or ``"1.2042e4"`` id 12042."""
+    match = _FLOAT_OF_AN_INTEGER.fullmatch(text)
+    return None if match is None else str(int(match.group(1)))

@@ -254,12 +254,12 @@ def _rescore_champion(
     current = champion_version(client, name)
     if current is None or current == challenger:
         return None, None
-    tags = client.get_run(client.get_model_version(name, current).run_id).data.tags
-    if tags.get("eval_split") != split_id(train, test):
-        overlap = _overlap(tags.get(TRAIN_END_TAG), timestamps_seconds(test))
-        if overlap:
-            return None, overlap
     try:
+        tags = client.get_run(client.get_model_version(name, current).run_id).data.tags
+        if tags.get("eval_split") != split_id(train, test):
+            overlap = _overlap(tags.get(TRAIN_END_TAG), timestamps_seconds(test))
+            if overlap:
+                return None, overlap
         pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{current}")
         model = pyfunc.unwrap_python_model().model
         return float(evaluate(model, train, test)[0][metric]), None

@@ -353,7 +353,9 @@ def _after_candidates(out: np.ndarray, backstop: np.ndarray, seen: sp.csr_matrix
         return
     lowest = np.where(np.isfinite(out), out, np.inf).min(axis=1)
     lowest[~np.isfinite(lowest)] = 0.0  # a user with no candidate at all
-    order = np.argsort(np.argsort(-backstop, axis=1, kind="stable"), axis=1)
+    by_score = np.argsort(-backstop, axis=1, kind="stable")
+    order = np.empty_like(by_score)  # each item's place in the backstop's order
+    np.put_along_axis(order, by_score, np.arange(backstop.shape[1])[None, :], axis=1)
     out[rest] = (lowest[:, None] - 1.0 - order)[rest]
 
 

@@ -71,6 +71,9 @@ def test_the_worker_reads_the_payment_provider_from_dot_env(
     (tmp_path / ".env").write_text(
         f"EMPORIUM_EVENTS__URL=log://{tmp_path / 'events'}\n"
         "EMPORIUM_PAYMENTS__URL=https://127.0.0.1:1\n"
+        # Unreachable: a worker that ignored .env's provider fails on it at once (exit 1),
+        # instead of running forever.
+        "EMPORIUM_DATABASE__URL=postgresql+psycopg://nobody@127.0.0.1:1/x\n"
         f"EMPORIUM_PAYMENTS__CA_FILE={tmp_path / 'missing.pem'}\n"
     )
     monkeypatch.chdir(tmp_path)

@@ -97,3 +97,21 @@ def test_ids_read_as_floats_are_the_same_user_and_item(service: RecommendationSe
     ]
     folded, _ = service.for_user("nobody", items=["11.0"], n=3)
     assert "11" not in {s.item_id for s in folded}
+
+
+def test_only_the_float_form_of_an_integer_id_is_that_id() -> None:
+    """Matched through float(), "9007199254740993" was customer 9007199254740992 (rounding)
+    and "1_2042" or "1.2042e4" were 12042."""
+    from models.id_text import IdsByText
+
+    ids = IdsByText([12042, 9007199254740992, 0])
+    assert [ids.get(t) for t in ("12042", "12042.0", "12042.00", "0.0")] == [12042, 12042, 12042, 0]
+    for text in (
+        "9007199254740993",
+        "9007199254740993.0",
+        "1_2042",
+        "1.2042e4",
+        " 12042 ",
+        "12042.5",
+    ):
+        assert ids.get(text) is None, text
