@@ -28,7 +28,8 @@ def _expiry_loop(
     every_s: float,
 ) -> None:
     from commerce.service_layer.expiry import expire_due
-    from commerce.service_layer.payment import reconcile_cancelled, retry_refunds
+    from commerce.service_layer.payment import reconcile_cancelled
+    from commerce.service_layer.refunds import retry_refunds
 
     jobs: list[tuple[str, Callable[[], object]]] = [
         ("reservation expiry", lambda: expire_due(uow_factory, provider))

@@ -9,7 +9,7 @@ from commerce.domain.errors import OrderNotFound
 from commerce.domain.orders import PACKED, PAID, STOCK_RESERVED_STATES, Order
 from commerce.domain.payments import PaymentProvider
 from commerce.domain.products import Product
-from commerce.service_layer import inventory, payment
+from commerce.service_layer import inventory, refunds
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
@@ -78,12 +78,12 @@ def cancel(
             inventory.restock(uow, order_id, _lines(uow, order))
         # Never charged; its payment source is no longer needed.
         uow.payments.transition(order_id, ["held"], status="cancelled", token=None)
-        owed = provider is not None and payment.begin_refund(uow, order_id)
+        owed = provider is not None and refunds.begin_refund(uow, order_id)
         uow.emit(events.OrderCancelled(user_id=order.user_id, order_id=order_id,
                                        previous=previous, reason=reason))  # fmt: skip
         uow.commit()
     if owed and provider is not None:
-        payment.settle_refund(uow_factory, provider, order_id, "cancelled")
+        refunds.settle_refund(uow_factory, provider, order_id, "cancelled")
     return order
 
 
@@ -104,8 +104,8 @@ def refund(uow_factory: UowFactory, provider: PaymentProvider | None, order_id: 
         order = load(uow, order_id, None, for_update=True)
         previous = order.apply("refund")
         _changed(uow, order, previous)
-        owed = provider is not None and payment.begin_refund(uow, order_id)
+        owed = provider is not None and refunds.begin_refund(uow, order_id)
         uow.commit()
     if owed and provider is not None:
-        payment.settle_refund(uow_factory, provider, order_id, "returned")
+        refunds.settle_refund(uow_factory, provider, order_id, "returned")
     return order

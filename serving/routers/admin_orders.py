@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from commerce.domain.orders import STATUSES
-from commerce.service_layer import orders, payment
+from commerce.service_layer import orders, payment, refunds
 from serving.errors import ApiError
 from serving.routers.deps import AdminClaims, new_uow, payment_provider
 from serving.routers.orders import order_out, orders_out
@@ -86,7 +86,7 @@ def refund(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
 def retry_refund(order_id: str, request: Request, _: AdminClaims) -> OrderPublic:
     """Ask the provider again for a refund it refused or left unanswered (409 when the
     order's payment is not owed back)."""
-    payment.retry_refund(lambda: new_uow(request), payment_provider(request), order_id)
+    refunds.retry_refund(lambda: new_uow(request), payment_provider(request), order_id)
     with new_uow(request) as uow:
         order = orders.load(uow, order_id, None)
     return order_out(request, order)

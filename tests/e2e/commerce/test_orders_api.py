@@ -13,12 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
 from commerce.domain.events import utcnow
-from commerce.service_layer.payment import (
-    RECONCILE_AFTER,
-    REFUND_RETRY_AFTER,
-    reconcile_cancelled,
-    retry_refunds,
-)
+from commerce.service_layer.payment import RECONCILE_AFTER, reconcile_cancelled
+from commerce.service_layer.refunds import REFUND_RETRY_AFTER, retry_refunds
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 Code = Callable[[Any], str]

@@ -24,7 +24,7 @@ from commerce.domain.payments import PaymentOutcomeUnknown
 from commerce.domain.pricing import PricingRules
 from commerce.domain.products import Product
 from commerce.domain.users import User
-from commerce.service_layer import inventory, orders, payment
+from commerce.service_layer import inventory, orders, payment, refunds
 from commerce.service_layer.checkout import CheckoutRequest, place_order
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -112,8 +112,8 @@ def test_money_arriving_for_a_cancelled_order_is_owed_back_even_if_we_crash_at_o
     assert _state(uow, order_id) == ("cancelled", "refund_pending", "paid_after_cancel")
     assert _ledger(sandbox, order_id) == (1, 0)
 
-    later = utcnow() + payment.REFUND_RETRY_AFTER
-    assert payment.retry_refunds(uow, sandbox, now=later, limit=10_000) >= 1
+    later = utcnow() + refunds.REFUND_RETRY_AFTER
+    assert refunds.retry_refunds(uow, sandbox, now=later, limit=10_000) >= 1
     assert _state(uow, order_id)[:2] == ("cancelled", "refunded")
     assert _ledger(sandbox, order_id) == (1, 1)
 
@@ -261,10 +261,10 @@ def test_a_silent_provider_is_asked_once_per_pass_not_once_per_refund(
         )
         orders.cancel(uow, silent, order_id, None)
         assert _state(uow, order_id)[1] == "refund_pending"
-    later = utcnow() + payment.REFUND_RETRY_AFTER
-    assert payment.retry_refunds(uow, silent, now=later, limit=10_000) == 1
-    later = utcnow() + payment.REFUND_RETRY_AFTER  # the one asked restarted its clock
-    assert payment.retry_refunds(uow, sandbox, now=later, limit=10_000) >= 2
+    later = utcnow() + refunds.REFUND_RETRY_AFTER
+    assert refunds.retry_refunds(uow, silent, now=later, limit=10_000) == 1
+    later = utcnow() + refunds.REFUND_RETRY_AFTER  # the one asked restarted its clock
+    assert refunds.retry_refunds(uow, sandbox, now=later, limit=10_000) >= 2
 
 
 def test_a_late_payments_refund_keeps_its_reason_through_a_refusal_and_a_retry(
@@ -287,7 +287,7 @@ def test_a_late_payments_refund_keeps_its_reason_through_a_refusal_and_a_retry(
     _, status = payment.pay_order(uow, provider, order_id, "card", card("4242424242424242"))  # type: ignore[arg-type]
     assert status == "refund_failed"
     assert _state(uow, order_id) == ("cancelled", "refund_failed", "paid_after_cancel")
-    assert payment.retry_refund(uow, sandbox, order_id) == "refunded"
+    assert refunds.retry_refund(uow, sandbox, order_id) == "refunded"
     with session_factory() as s:
         events = [e for e in s.execute(select(outbox.c.event)).scalars()
                   if e["payload"].get("order_id") == order_id]  # fmt: skip
