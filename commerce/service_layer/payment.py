@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from commerce.domain import events
-from commerce.domain.errors import OrderNotFound
 from commerce.domain.events import utcnow
 from commerce.domain.orders import Order
 from commerce.domain.payments import (
@@ -18,7 +17,7 @@ from commerce.domain.payments import (
     PaymentOutcomeUnknown,
     PaymentProvider,
 )
-from commerce.service_layer import inventory
+from commerce.service_layer import inventory, orders
 from commerce.service_layer.cart import IncomingLine, fold_lines
 from commerce.service_layer.checkout import order_lines_payload
 from commerce.service_layer.refunds import PAID_AFTER_CANCEL, REFUND_PENDING, settle_refund
@@ -46,7 +45,7 @@ def pay_order(
     if start is not None:
         return start
     with uow_factory() as uow:
-        order = _order(uow, order_id)
+        order = orders.load(uow, order_id, None)
     try:
         result = provider.charge(amount=order.total, currency=order.currency, method=method,
                                  source=source, idempotency_key=payment_key(order_id))  # fmt: skip
@@ -60,7 +59,7 @@ def _start(
 ) -> tuple[Order, str] | None:
     """Create the payment row; or, if one exists, return its settled state."""
     with uow:
-        order = _order(uow, order_id)
+        order = orders.load(uow, order_id, None)
         existing = uow.payments.for_order(order_id)
         if existing is not None and existing.status not in OPEN:
             return order, str(existing.status)
@@ -88,7 +87,7 @@ def _start(
 def _mark_unknown(uow: SqlAlchemyUnitOfWork, order_id: str) -> tuple[Order, str]:
     with uow:
         uow.payments.transition(order_id, OPEN, status="unknown")
-        order = _order(uow, order_id)
+        order = orders.load(uow, order_id, None)
         uow.commit()
     return order, "unknown"
 
@@ -100,7 +99,7 @@ def record_outcome(
         # Locked: a cancel committed while the charge was in flight must be seen here (the
         # money is then refunded), and one waiting behind us sees the order paid. Unlocked,
         # the cancel's version bump rolled back the record of a captured charge.
-        order = _order(uow, order_id, for_update=True)
+        order = orders.load(uow, order_id, None, for_update=True)
         card = {"brand": result.brand, "last4": result.last4, "exp_month": result.exp_month,
                 "exp_year": result.exp_year, "provider_ref": result.provider_ref}  # fmt: skip
         if result.status == CAPTURED:
@@ -118,14 +117,11 @@ def _captured(uow: SqlAlchemyUnitOfWork, order: Order, card: dict[str, Any]) -> 
         # Money for an order that can no longer be paid (cancelled or expired while the charge
         # was in flight, or marked failed by a reconcile that asked too early): owed back, in
         # this same transaction, so a crash before the refund call leaves it to the worker.
-        if uow.payments.transition(order.id, [*OPEN, "failed"], status=REFUND_PENDING,
-                                   **card | {"failure_code": PAID_AFTER_CANCEL}):  # fmt: skip
-            return "refund_needed"
-        row = uow.payments.for_order(order.id)
-        return str(row.status) if row else "unknown"
+        owed = uow.payments.transition(order.id, [*OPEN, "failed"], status=REFUND_PENDING,
+                                       **card | {"failure_code": PAID_AFTER_CANCEL})  # fmt: skip
+        return "refund_needed" if owed else _status(uow, order.id)
     if not uow.payments.transition(order.id, OPEN, status="captured", **card):
-        row = uow.payments.for_order(order.id)
-        return str(row.status) if row else "unknown"
+        return _status(uow, order.id)
     previous = order.apply("pay")
     uow.orders.save(order)
     inventory.commit_sale(uow, order.id)
@@ -142,8 +138,7 @@ def _captured(uow: SqlAlchemyUnitOfWork, order: Order, card: dict[str, Any]) -> 
 
 def _failed(uow: SqlAlchemyUnitOfWork, order: Order, card: dict[str, Any], code: str) -> str:
     if not uow.payments.transition(order.id, OPEN, status="failed", failure_code=code, **card):
-        row = uow.payments.for_order(order.id)
-        return str(row.status) if row else "unknown"
+        return _status(uow, order.id)
     if order.can("fail_payment"):
         previous = order.apply("fail_payment")
         uow.orders.save(order)
@@ -153,6 +148,11 @@ def _failed(uow: SqlAlchemyUnitOfWork, order: Order, card: dict[str, Any], code:
                                            previous=previous, status=order.status))  # fmt: skip
     uow.emit(events.PaymentFailed(user_id=order.user_id, order_id=order.id, code=code))
     return "failed"
+
+
+def _status(uow: SqlAlchemyUnitOfWork, order_id: str) -> str:
+    """The payment's status as it stands (another outcome got there first)."""
+    return uow.payments.statuses([order_id]).get(order_id, "unknown")
 
 
 def _restore_cart(uow: SqlAlchemyUnitOfWork, order: Order) -> None:
@@ -170,7 +170,7 @@ def _refund_orphan(
     """Money arrived for an order that can no longer be paid (already ``refund_pending``, in
     the transaction that recorded it): give it back."""
     with uow_factory() as uow:
-        order = _order(uow, order_id)
+        order = orders.load(uow, order_id, None)
     return order, settle_refund(uow_factory, provider, order_id, PAID_AFTER_CANCEL)
 
 
@@ -199,20 +199,13 @@ def _quiet_since(row: Any, now: datetime | None) -> bool:
     return bool(changed <= (now or utcnow()) - RECONCILE_AFTER)
 
 
-def _order(uow: SqlAlchemyUnitOfWork, order_id: str, for_update: bool = False) -> Order:
-    order = uow.orders.get(order_id, for_update=for_update)
-    if order is None:
-        raise OrderNotFound("no such order", {"order_id": order_id})
-    return order
-
-
 def approve_held(
     uow_factory: UowFactory, provider: PaymentProvider, order_id: str
 ) -> tuple[Order, str]:
     """A reviewer cleared a held order: it returns to pending payment and is charged with
     the payment source given at checkout."""
     with uow_factory() as uow:
-        order = _order(uow, order_id, for_update=True)
+        order = orders.load(uow, order_id, None, for_update=True)
         previous = order.apply("approve")
         uow.orders.save(order)
         uow.payments.transition(order_id, ["held"], status="pending")
