@@ -308,7 +308,9 @@ class CandidateRanker(Recommender):
         if len(pairs):
             with threadpool_limits(self.n_threads, user_api="openmp"):
                 out[pairs["_u"], pairs["_i"]] = self._fused(self._predict(x), x, pairs)
-        _after_candidates(out, scores[self.anchor or next(iter(self.sources))], history)
+        backstop = scores[self.anchor or next(iter(self.sources))]
+        self._mask(backstop, history, np.empty(0, dtype=np.int64))  # seen items stay -inf
+        _after_candidates(out, backstop)
         return out
 
     def _fused(self, scores: np.ndarray, x: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
@@ -343,12 +345,11 @@ class CandidateRanker(Recommender):
         return out
 
 
-def _after_candidates(out: np.ndarray, backstop: np.ndarray, seen: sp.csr_matrix) -> None:
-    """Give every unseen item that is not a candidate (``-inf`` in ``out``) a score below all
-    of the user's candidates, ordered by ``backstop`` (one step apart: exact in float32)."""
+def _after_candidates(out: np.ndarray, backstop: np.ndarray) -> None:
+    """Give every item that is not a candidate (``-inf`` in ``out``) but has a finite
+    ``backstop`` score (seen items are ``-inf`` there) a score below all of the user's
+    candidates, ordered by ``backstop`` (one step apart: exact in float32)."""
     rest = ~np.isfinite(out) & np.isfinite(backstop)
-    rows = np.repeat(np.arange(seen.shape[0]), np.diff(seen.indptr))
-    rest[rows, seen.indices] = False
     if not rest.any():
         return
     lowest = np.where(np.isfinite(out), out, np.inf).min(axis=1)
