@@ -16,16 +16,13 @@ from typing import Any
 import certifi
 import httpx
 import pytest
+from commerce_support import placed_order
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
 from commerce.domain.events import utcnow
 from commerce.domain.payments import PaymentOutcomeUnknown
-from commerce.domain.pricing import PricingRules
-from commerce.domain.products import Product
-from commerce.domain.users import User
-from commerce.service_layer import inventory, orders, payment, refunds
-from commerce.service_layer.checkout import CheckoutRequest, place_order
+from commerce.service_layer import orders, payment, refunds
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
@@ -57,18 +54,7 @@ def uow(session_factory: sessionmaker[Session]) -> UowFactory:
 
 def _place(uow: UowFactory) -> str:
     """An order for 3 x 3.00 GBP, placed and awaiting payment."""
-    sku, user = f"RACE-{uuid.uuid4().hex[:8]}", User(f"race-{uuid.uuid4().hex}", None, None)
-    with uow() as u:
-        product = u.products.add(Product(sku=sku, name="n", price=Decimal("3"), currency="GBP"))
-        u.users.upsert_many([user])
-        u.commit()
-    inventory.receive_stock(uow(), sku, 4)
-    with uow() as u:
-        assert product.id is not None
-        u.carts.set_quantity(u.carts.for_user(user.id), product.id, 3)
-        u.commit()
-    request = CheckoutRequest(user.id, uuid.uuid4().hex, "GB", ADDRESS)
-    return place_order(uow(), request, PricingRules(), ttl=timedelta(minutes=15)).id
+    return placed_order(uow, "RACE", timedelta(minutes=15))[1]
 
 
 @pytest.fixture

@@ -2,42 +2,24 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import certifi
+from commerce_support import placed_order
 
 from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
-from commerce.domain.pricing import PricingRules
 from commerce.domain.products import Product
-from commerce.domain.users import User
-from commerce.service_layer import inventory
-from commerce.service_layer.checkout import CheckoutRequest, place_order
 from commerce.service_layer.expiry import expire_due
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
-ADDRESS = {"name": "N", "line1": "1", "city": "C", "postcode": "P"}
 
 
 def _order(uow_factory: UowFactory, ttl: timedelta) -> tuple[Product, str]:
-    sku = f"EXP-{uuid.uuid4().hex[:8]}"
-    user = User(f"exp-{uuid.uuid4().hex}", None, None)
-    with uow_factory() as uow:
-        product = uow.products.add(Product(sku=sku, name="n", price=Decimal("3"), currency="GBP"))
-        uow.users.upsert_many([user])
-        uow.commit()
-    inventory.receive_stock(uow_factory(), sku, 4)
-    with uow_factory() as uow:
-        assert product.id is not None
-        uow.carts.set_quantity(uow.carts.for_user(user.id), product.id, 3)
-        uow.commit()
-    order = place_order(uow_factory(), CheckoutRequest(user.id, "k", "GB", ADDRESS),
-                        PricingRules(), ttl=ttl)  # fmt: skip
-    return product, order.id
+    return placed_order(uow_factory, "EXP", ttl)
 
 
 def test_expired_reservation_is_released_and_order_cancelled(uow_factory: UowFactory) -> None:
