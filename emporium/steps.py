@@ -263,9 +263,11 @@ def train(
     except (ModelError, MlflowException) as e:  # a fit that failed, a registry that refused
         raise StepError(f"training {model} failed: {e}") from e
     decision = outcome.decision
-    return {"model": model, "version": outcome.version, "promoted": decision.promoted,
-            "reason": decision.reason, metric: outcome.metrics.get(metric),
-            "settings_from": (params or {}).get("settings_from")}  # fmt: skip
+    result = {"model": model, "version": outcome.version, "promoted": decision.promoted,
+              "reason": decision.reason, metric: outcome.metrics.get(metric)}  # fmt: skip
+    if model == RANKER:  # the version whose tuned settings were refitted, or None: tuned now
+        result["settings_from"] = (params or {}).get("settings_from")
+    return result
 
 
 def _configure_mlflow(settings: Settings) -> None:

@@ -72,6 +72,19 @@ def test_a_fit_that_fails_in_training_is_a_step_error(settings: Settings) -> Non
         steps.train(settings, model="bpr", params={"learning_rate": 1e30, "iterations": 5})
 
 
+def test_a_model_other_than_the_ranker_reports_no_ranker_settings(settings: Settings) -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [  # as above, with more users: each test user has a new item to find
+        {"user_id": f"u{u}", "product_id": f"i{(u + d) % 8}", "weight": 1.0,
+         "last_ts": start + pd.Timedelta(days=d)}
+        for u in range(12) for d in range(8)
+    ]  # fmt: skip
+    _gold_interactions(settings, pd.DataFrame(rows))
+    outcome = steps.train(settings, model="popularity")
+    assert outcome["model"] == "popularity" and outcome["version"] == "1"
+    assert "settings_from" not in outcome  # it printed "settings_from: None" for every model
+
+
 def test_the_ranker_step_is_tuned_on_validation_and_reads_the_catalog(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
