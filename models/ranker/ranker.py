@@ -13,12 +13,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.ensemble import HistGradientBoostingClassifier
 from threadpoolctl import threadpool_limits
 
 from models.columns import ITEM_COL, USER_COL
 from models.errors import FitFailed
 from models.evaluation.splitters import stratified_split
+from models.ranker.booster import (
+    BOOSTERS,
+    after_candidates,
+    booster_scores,
+    fused_with_anchor,
+    train_booster,
+)
 from models.ranker.features import (
     ItemStats,
     attribute_columns,
@@ -110,8 +116,8 @@ class CandidateRanker(Recommender):
         self.item_features, self.user_features = item_features, user_features
         self.booster_params = booster_params or {}
         self.seed, self.n_threads = seed, n_threads
-        if booster not in ("hgb", "lgbm-lambdarank"):
-            raise ValueError("booster must be 'hgb' or 'lgbm-lambdarank'")
+        if booster not in BOOSTERS:
+            raise ValueError(f"booster must be one of {BOOSTERS}")
         self.booster, self.inner_repeats = booster, inner_repeats
         for table, key in ((item_features, ITEM_COL), (user_features, USER_COL)):
             if table is not None and table[key].duplicated().any():
@@ -168,7 +174,10 @@ class CandidateRanker(Recommender):
         # and scikit-learn's binning cannot take an all-NaN column: it becomes a constant.
         self.blank_features_ = np.isnan(x).all(axis=0)
         with threadpool_limits(self.n_threads, user_api="openmp"):
-            self.booster_ = self._train_booster(self._filled(x), y, np.concatenate(groups))
+            self.booster_ = train_booster(
+                self.booster, self._filled(x), y, np.concatenate(groups),
+                self.booster_params, self.seed, self.n_threads,
+            )  # fmt: skip
         self._fit_sources(interactions)
 
     def training_table(
@@ -190,28 +199,6 @@ class CandidateRanker(Recommender):
         y = pairs.merge(truth, on=[USER_COL, ITEM_COL], how="left")["_y"].fillna(0).to_numpy()
         return x, y.astype(int), pairs
 
-    def _train_booster(self, x: np.ndarray, y: np.ndarray, user_rows: np.ndarray) -> Any:
-        if self.booster == "lgbm-lambdarank":
-            import lightgbm
-
-            # Rows come grouped by user (candidates are enumerated user by user).
-            groups = np.unique(user_rows, return_counts=True)[1]
-            params = {
-                "objective": "lambdarank",
-                "n_estimators": 300,
-                "learning_rate": 0.05,
-                "num_leaves": 31,
-                "min_child_samples": 50,
-                "n_jobs": self.n_threads,
-                "random_state": self.seed,
-                "verbose": -1,
-                "lambdarank_truncation_level": 20,
-            }
-            model = lightgbm.LGBMRanker(**params | self.booster_params)
-            return model.fit(x, y, group=groups)
-        params = {"max_iter": 300, "learning_rate": 0.05, "random_state": self.seed}
-        return HistGradientBoostingClassifier(**params | self.booster_params).fit(x, y)
-
     def _filled(self, x: np.ndarray) -> np.ndarray:
         blank = getattr(self, "blank_features_", None)  # absent in models pickled before it
         if blank is None or not blank.any():
@@ -221,10 +208,7 @@ class CandidateRanker(Recommender):
         return x
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
-        x = self._filled(x)
-        if self.booster == "lgbm-lambdarank":
-            return self.booster_.predict(x)
-        return self.booster_.predict_proba(x)[:, 1]
+        return booster_scores(self.booster, self.booster_, self._filled(x))
 
     def _fit_sources(self, interactions: pd.DataFrame) -> None:
         self.models_ = {n: cls(**kw).fit(interactions) for n, (cls, kw) in self.sources.items()}
@@ -310,20 +294,15 @@ class CandidateRanker(Recommender):
                 out[pairs["_u"], pairs["_i"]] = self._fused(self._predict(x), x, pairs)
         backstop = scores[self.anchor or next(iter(self.sources))]
         self._mask(backstop, history, np.empty(0, dtype=np.int64))  # seen items stay -inf
-        _after_candidates(out, backstop)
+        after_candidates(out, backstop)
         return out
 
     def _fused(self, scores: np.ndarray, x: np.ndarray, pairs: pd.DataFrame) -> np.ndarray:
         """The booster's scores, or their log-rank fusion with the anchor source's ranks."""
         if not self.anchor_weight:
             return scores
-        booster_rank = (
-            pd.Series(scores).groupby(pairs["_u"].to_numpy()).rank(ascending=False, method="first")
-        )
         anchor_rank = x[:, self.feature_names_.index(f"{self.anchor}_rank")]
-        w = self.anchor_weight
-        fused = (1 - w) * np.log(booster_rank.to_numpy()) + w * np.log(anchor_rank)
-        return (0.0 - fused).astype(np.float32)  # 0 - x: the best item scores 0.0, not -0.0
+        return fused_with_anchor(scores, anchor_rank, pairs["_u"].to_numpy(), self.anchor_weight)
 
     def _known_user_days(self, user_index: np.ndarray) -> sp.csr_matrix | None:
         """Serving-time active days: known users' training days; none for new users."""
@@ -343,21 +322,6 @@ class CandidateRanker(Recommender):
         out = pd.DataFrame(rows, index=users, columns=self._user_stats.columns)
         out["hist_len"] = np.diff(history.indptr)
         return out
-
-
-def _after_candidates(out: np.ndarray, backstop: np.ndarray) -> None:
-    """Give every item that is not a candidate (``-inf`` in ``out``) but has a finite
-    ``backstop`` score (seen items are ``-inf`` there) a score below all of the user's
-    candidates, ordered by ``backstop`` (one step apart: exact in float32)."""
-    rest = ~np.isfinite(out) & np.isfinite(backstop)
-    if not rest.any():
-        return
-    lowest = np.where(np.isfinite(out), out, np.inf).min(axis=1)
-    lowest[~np.isfinite(lowest)] = 0.0  # a user with no candidate at all
-    by_score = np.argsort(-backstop, axis=1, kind="stable")
-    order = np.empty_like(by_score)  # each item's place in the backstop's order
-    np.put_along_axis(order, by_score, np.arange(backstop.shape[1])[None, :], axis=1)
-    out[rest] = (lowest[:, None] - 1.0 - order)[rest]
 
 
 def _has_price(item_features: pd.DataFrame | None) -> bool:
