@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from test_train_and_reindex_dags import _gold_interactions
 
@@ -26,6 +27,7 @@ from commerce.adapters.search import search_engine_from_url
 from commerce.domain.products import Product
 from commerce.domain.search import SearchRequest
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from emporium import steps
 from emporium.settings import Settings
 
 AIRFLOW = Path(sys.executable).parent / "airflow"
@@ -90,6 +92,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
         "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
         "EMPORIUM_STATE_DIR": str(home / "var"),  # what the tasks see: embedded engines
+        "EMPORIUM_SPARK__MASTER": "local[2]",
         "OPENBLAS_NUM_THREADS": "1",
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "PATH": f"{AIRFLOW.parent}{os.pathsep}{os.environ.get('PATH', '')}",
@@ -177,3 +180,17 @@ def test_the_scheduler_runs_the_train_dag(
                           registry_uri=settings.mlflow_tracking_uri)  # fmt: skip
     champion = client.get_model_version_by_alias("emporium-recommender", "champion")
     assert str(champion.version) == "1"
+
+
+@pytest.mark.spark
+def test_the_scheduler_runs_the_features_dag(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = _settings(deployment, monkeypatch)
+    assert sum(steps.replay(settings, "online-retail", limit=3000).values()) == 3000
+
+    # Two tasks in two processes: ingest's bronze files must be there for batch.
+    assert _scheduled_run(deployment, "emporium_features") == "success"
+
+    interactions = pd.read_parquet(settings.lake_path / "gold" / "interactions")
+    assert (interactions["n_purchase"] > 0).any()
