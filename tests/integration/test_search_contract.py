@@ -203,6 +203,24 @@ def test_suggest_completes_name_words(engine: SearchEngine) -> None:
     assert engine.suggest("") == [] and engine.suggest("?!") == []
 
 
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [
+        ("gamin", "Blaze Gaming Laptop 17"),  # the stem is "game": "gamin" is no prefix of it
+        ("mechani", "Blaze Mechanical Keyboard"),  # stem "mechan"
+        ("cancelli", "Sonar NC700 Noise Cancelling Headphones"),  # stem "cancel"
+        ("televisi", "Vista 55 inch 4K Television"),  # stem "televis"
+    ],
+)
+def test_words_typed_halfway_are_completed_at_every_letter(
+    engine: SearchEngine, typed: str, name: str
+) -> None:
+    # A shopper typing "gaming" letter by letter must not lose the suggestion at "gamin"
+    # because the stemmed word is shorter than what was typed.
+    assert name in engine.suggest(typed, size=10)
+    assert name in [hit.name for hit in engine.search(SearchRequest(text=typed, size=20)).hits]
+
+
 def test_price_stock_and_catalog_changes_apply_incrementally(fresh: SearchEngine) -> None:
     assert fresh.update_fields("lap-game17", {"price": 59999.5})
     assert "lap-game17" in _search(fresh, text="laptop", min_price=30000, max_price=60000)

@@ -323,9 +323,9 @@ class EmbeddedSearchEngine:
     def _suggest(conn: sqlite3.Connection, index: str, match: str, size: int) -> list[str]:
         t = _tables(index)
         rows = conn.execute(
-            f"SELECT d.name FROM {t['fts']} f JOIN {t['docs']} d ON d.rowid = f.rowid "
-            f"WHERE {t['fts']} MATCH ? ORDER BY (CASE WHEN d.stock > 0 THEN 1.5 ELSE 1.0 END) "
-            f"* log10(2 + 0.1 * d.popularity) * -bm25({t['fts']}) DESC, d.id LIMIT ?",
+            f"SELECT d.name FROM {t['plain']} f JOIN {t['docs']} d ON d.rowid = f.rowid "
+            f"WHERE {t['plain']} MATCH ? ORDER BY (CASE WHEN d.stock > 0 THEN 1.5 ELSE 1.0 END) "
+            f"* log10(2 + 0.1 * d.popularity) * -bm25({t['plain']}) DESC, d.id LIMIT ?",
             (match, size * 3),
         ).fetchall()
         return list(dict.fromkeys(name for (name,) in rows))[:size]

@@ -97,20 +97,27 @@ def _shipped(query: CompiledQuery, words: list[str], fuzzy: FuzzyLookup, w: Weig
     alternatives = [quote(x) for x in words] + [_phrase(t) for t in expand_synonyms(words)]
     variants = sorted({v for word in words for v in fuzzy(word)})
     quoted = list(map(quote, words))
-    clauses: list[tuple[str, float, str]] = [
-        ("fts", 1.0, " OR ".join(alternatives)),
-        ("fts", w.fuzzy, " OR ".join(alternatives + [quote(v) for v in variants])),
-        ("fts", w.partial, "{name} : (" + " AND ".join(x + "*" for x in quoted) + ")"),
-        ("fts", w.coverage, " AND ".join(_with_synonyms(x) for x in words)),
-        ("plain", w.exact, "{name} : (" + " OR ".join(quoted) + ")"),
-        ("plain", w.exact_all, "{name} : (" + " AND ".join(quoted) + ")"),
-        ("plain", w.exact_phrase, "{name} : " + quote(" ".join(words))),
+    # Partial words match the unstemmed name, as Elasticsearch's edge n-grams of the plain
+    # words do: "gamin" is no prefix of the stem "game" of "gaming".
+    clauses: list[tuple[str, float, str, str]] = [
+        ("fts", 1.0, cols, " OR ".join(alternatives)),
+        ("fts", w.fuzzy, cols, " OR ".join(alternatives + [quote(v) for v in variants])),
+        ("plain", w.partial, str(w.name), _prefixes(words)),
+        ("fts", w.coverage, cols, " AND ".join(_with_synonyms(x) for x in words)),
+        ("plain", w.exact, "1.0", "{name} : (" + " OR ".join(quoted) + ")"),
+        ("plain", w.exact_all, "1.0", "{name} : (" + " AND ".join(quoted) + ")"),
+        ("plain", w.exact_phrase, "1.0", "{name} : " + quote(" ".join(words))),
     ]
     # A zero boost drops a clause, except the three that decide what matches at all.
-    for i, (table, boost, match) in enumerate(clauses):
+    for i, (table, boost, column_weights, match) in enumerate(clauses):
         if boost or i < 3:
-            _clause(query, table, boost, cols if table == "fts" else "1.0", match)
+            _clause(query, table, boost, column_weights, match)
     query.score = "sc.s"
+
+
+def _prefixes(words: list[str]) -> str:
+    """Names holding a word that starts with each of ``words`` (for the unstemmed table)."""
+    return "{name} : (" + " AND ".join(quote(x) + "*" for x in words) + ")"
 
 
 def _phrase(words: tuple[str, ...]) -> str:
@@ -148,8 +155,7 @@ def _filters(query: CompiledQuery, request: SearchRequest) -> None:
 
 
 def suggest_query(prefix: str) -> str | None:
-    """FTS5 match for names whose words start with the typed words, or None if nothing typed."""
+    """FTS5 match, on the unstemmed name, for names whose words start with the typed words,
+    or None if nothing was typed."""
     words = tokens(prefix)
-    if not words:
-        return None
-    return "{name} : (" + " AND ".join(quote(x) + "*" for x in words) + ")"
+    return _prefixes(words) if words else None
