@@ -148,8 +148,10 @@ class EmbeddedSearchEngine:
         return None if row is None else str(row[0])
 
     def swap_alias(self, index: str) -> str | None:
-        old = self.current_index()
+        # The old target is read in the write transaction: read before it, a reindex swapping
+        # at the same time would be missed, and its whole index never dropped.
         with self._write() as conn:
+            old = self._alias_target(conn)
             conn.execute(
                 "INSERT INTO search_aliases VALUES (?, ?) "
                 "ON CONFLICT(alias) DO UPDATE SET idx = excluded.idx",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -117,3 +119,31 @@ def test_incremental_job_consumes_the_commerce_topic_once(
     assert run_incremental(bus, engine) == {}  # committed: nothing is applied twice
     assert engine.search(SearchRequest(text="wireless mouse", max_price=400)).ids[0] == "mouse-wl"
     bus.close()
+
+
+def test_concurrent_reindexes_leave_one_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two reindexes at once (the nightly DAG and an operator's `emporium reindex`): each must
+    # drop the version the other put behind the alias, or a whole copy of the index is left.
+    from commerce.adapters.search.embedded import EmbeddedSearchEngine
+
+    read_alias = EmbeddedSearchEngine.current_index
+
+    def slow_read(self: EmbeddedSearchEngine) -> str | None:
+        found = read_alias(self)
+        time.sleep(0.05)  # widens the gap between reading the alias and moving it
+        return found
+
+    monkeypatch.setattr(EmbeddedSearchEngine, "current_index", slow_read)
+    url = f"embedded://{tmp_path / 'search.db'}"
+    engines = [search_engine_from_url(url) for _ in range(2)]
+    full_reindex(engines[0], catalog())
+    threads = [threading.Thread(target=full_reindex, args=(e, catalog())) for e in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert engines[0].versions() == [read_alias(engines[0])]
+    for engine in engines:
+        engine.close()
