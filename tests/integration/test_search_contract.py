@@ -263,6 +263,22 @@ def test_letters_without_a_decomposition_fold_like_asciifolding(fresh: SearchEng
     assert "tab-8" in _search(fresh, text="straße")
 
 
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("Электрический чайник Acme", "чайник"),  # Cyrillic, typed in lower case
+        ("Ελληνικός καφές Acme", "ΚΑΦΈΣ"),  # Greek, typed in capitals
+        ("Acme Crème brûlée Set", "creme brulee"),
+    ],
+)
+def test_names_in_every_script_are_found(fresh: SearchEngine, name: str, typed: str) -> None:
+    # A shop selling in Russian or Greek: Lucene's standard tokenizer and FTS5's unicode61
+    # both index these words, so the query's words must reach them too.
+    fresh.bulk_index([dataclasses.replace(PRODUCTS["tab-8"], name=name)])
+    assert "tab-8" in _search(fresh, text=typed)
+    assert name in fresh.suggest(typed[:4])
+
+
 def test_a_reindex_drops_versions_a_killed_reindex_abandoned(fresh: SearchEngine) -> None:
     now = datetime.now(UTC)
     abandoned = new_index_name(fresh.alias, now - timedelta(hours=2))

@@ -6,7 +6,8 @@ embedded index mirrors the same choices here in Python so both engines match the
 
 from __future__ import annotations
 
-import re
+import functools
+import itertools
 import unicodedata
 
 from commerce.domain.search import MAX_QUERY_TERMS
@@ -30,8 +31,6 @@ SYNONYMS: tuple[str, ...] = (
     "sneakers, trainers",
 )
 
-_TOKEN = re.compile(r"[0-9a-z]+")
-
 
 # Letters Unicode does not decompose but Lucene's ASCIIFoldingFilter folds all the same.
 _LETTERS = str.maketrans(
@@ -48,20 +47,33 @@ def fold_letters(text: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase and strip accents (``Café`` → ``cafe``, ``Straße`` → ``strasse``), like
-    ``lowercase`` + ``asciifolding``."""
-    decomposed = fold_letters(unicodedata.normalize("NFKD", text))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    ``lowercase`` + ``asciifolding``: a letter with no ASCII form (``й``, ``έ``) is kept."""
+    return "".join(map(_fold_char, text)).lower()
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(ch: str) -> str:
+    decomposed = fold_letters(unicodedata.normalize("NFKD", ch))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return plain if plain.isascii() else ch
+
+
+def _in_word(ch: str) -> bool:
+    # Letters, digits and marks of any script: what Lucene's standard tokenizer and FTS5's
+    # unicode61 keep in words; everything else (punctuation, operators, spaces) separates.
+    return unicodedata.category(ch)[0] in "LNM"
 
 
 def matches_nothing(text: str) -> bool:
-    """True for text that is not blank yet has no searchable word (``日本語``, ``***``): it
+    """True for text that is not blank yet has no searchable word (``***``, ``?!``): it
     finds nothing, as in Elasticsearch, rather than browsing the whole catalog."""
     return bool(text.strip()) and not tokens(text)
 
 
 def tokens(text: str, limit: int = MAX_QUERY_TERMS) -> list[str]:
     """The words of ``text`` after folding; punctuation and Lucene operators are separators."""
-    return _TOKEN.findall(fold(text))[:limit]
+    words = ("".join(run) for inside, run in itertools.groupby(fold(text), _in_word) if inside)
+    return list(itertools.islice(words, limit))
 
 
 def synonym_groups() -> list[list[tuple[str, ...]]]:

@@ -53,7 +53,8 @@ class CompiledQuery:
 
 
 def quote(word: str) -> str:
-    # Tokens are [0-9a-z]+ only, so quoting cannot be escaped; FTS5 operators stay inert.
+    # Tokens hold letters, digits and marks only (never '"'), so quoting cannot be escaped;
+    # FTS5 operators stay inert.
     return f'"{word}"'
 
 

@@ -52,6 +52,13 @@ def test_lucene_operators_never_reach_the_query() -> None:
     assert should[0]["multi_match"]["query"] == "a b and c or d 2"
 
 
+def test_words_of_every_script_reach_the_node() -> None:
+    # Folded as asciifolding folds (Latin accents only): the node indexed "καφές" as is.
+    text = dsl.search_body(SearchRequest(text="Чайник ΚΑΦΈΣ Crème"))["query"]
+    should = text["function_score"]["query"]["bool"]["must"][0]["bool"]["should"]
+    assert should[0]["multi_match"]["query"] == "чайник καφές creme"
+
+
 def test_sort_paging_facets() -> None:
     body = dsl.search_body(SearchRequest(sort=SortOrder.PRICE_DESC, page=3, size=20))
     assert body["sort"] == [{"price": "desc"}, {"id": "asc"}]

@@ -59,9 +59,13 @@ def test_tokens_fold_accents_and_drop_operators() -> None:
 
 
 def test_only_non_blank_text_without_words_matches_nothing() -> None:
-    assert matches_nothing("日本語") and matches_nothing("***")
+    assert matches_nothing("***") and matches_nothing("?! -- ()")
     assert not matches_nothing("") and not matches_nothing("   ")
-    assert not matches_nothing("Straße")
+    assert not matches_nothing("Straße") and not matches_nothing("日本語")
+
+
+def test_tokens_keep_words_of_every_script() -> None:
+    assert tokens("Чайник, ΚΑΦΈΣ; 日本語 e\u0301clair") == ["чайник", "καφές", "日本語", "eclair"]
 
 
 def test_synonyms_expand_single_and_multi_word_terms() -> None:
