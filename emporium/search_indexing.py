@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.search import search_engine_from_url
-from commerce.domain.products import Product
+from commerce.domain.products import ACTIVE, Product
 from commerce.domain.search import ProductDoc
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium.settings import Settings
 from emporium.wiring import database_sessions
-from pipelines.indexing import ReindexReport, full_reindex, product_doc
+from pipelines.events import EventBus
+from pipelines.events.factory import event_bus_from_url
+from pipelines.indexing import (
+    ProductLookup,
+    ReindexReport,
+    full_reindex,
+    product_doc,
+    run_incremental,
+)
 
 _PAGE = 500
 T = TypeVar("T")
@@ -61,3 +70,52 @@ def reindex_catalog(settings: Settings) -> ReindexReport:
             return full_reindex(engine, catalog_documents(sessions))
     finally:
         engine.close()
+
+
+def catalog_lookup(sessions: sessionmaker[Session]) -> ProductLookup:
+    """Re-reads one product for the incremental indexer: its search document with its
+    available stock, or None when the catalog does not list it (archived or unknown)."""
+
+    def lookup(sku: str) -> ProductDoc | None:
+        with SqlAlchemyUnitOfWork(sessions) as uow:
+            product = uow.products.get(sku)
+            if product is None or product.status != ACTIVE or product.id is None:
+                return None
+            level = uow.inventory.levels([product.id]).get(product.id)
+        return product_doc(product, stock=level.available if level is not None else 0)
+
+    return lookup
+
+
+class SearchIndexer:
+    """The worker's search job: applies to the index the commerce events it has not applied.
+
+    Catalog changes reach search seconds after they are relayed, not at the next full
+    reindex. A failed pass commits nothing and drops its consumer: the bus keeps a
+    consumer's position in memory, so the next pass reads the same events again.
+    """
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.engine = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
+        self.lookup = catalog_lookup(sessions)
+        self._bus: EventBus | None = None
+
+    def run_once(self) -> Counter[str]:
+        """Apply every pending commerce event, batch by batch; returns the actions taken."""
+        if self._bus is None:
+            self._bus = event_bus_from_url(self.settings.events_url)
+        done: Counter[str] = Counter()
+        try:
+            while batch := run_incremental(self._bus, self.engine, self.lookup):
+                done += batch
+        except BaseException:
+            self._bus.close()
+            self._bus = None
+            raise
+        return done
+
+    def close(self) -> None:
+        if self._bus is not None:
+            self._bus.close()
+        self.engine.close()

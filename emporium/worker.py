@@ -1,6 +1,6 @@
-"""``emporium worker``: relays the commerce outbox to the event bus, expires stock
-reservations and retries refunds the payment provider left unanswered. Run one or more; the
-jobs are safe to run concurrently."""
+"""``emporium worker``: relays the commerce outbox to the event bus, applies the commerce
+events to the search index, expires stock reservations and retries refunds the payment
+provider left unanswered. Run one or more; the jobs are safe to run concurrently."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from emporium.settings import get_settings
 if TYPE_CHECKING:
     from commerce.domain.payments import PaymentProvider
     from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+    from emporium.search_indexing import SearchIndexer
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ def _expiry_loop(
     provider: PaymentProvider | None,
     stop: threading.Event,
     every_s: float,
+    indexer: SearchIndexer | None = None,
 ) -> None:
     from commerce.service_layer.expiry import expire_due
     from commerce.service_layer.payment import reconcile_cancelled
@@ -34,6 +36,8 @@ def _expiry_loop(
     jobs: list[tuple[str, Callable[[], object]]] = [
         ("reservation expiry", lambda: expire_due(uow_factory, provider))
     ]
+    if indexer is not None:  # catalog, price and stock changes reach search
+        jobs.append(("search indexing", indexer.run_once))
     if provider is not None:
         jobs += [
             ("refund retry", lambda: retry_refunds(uow_factory, provider)),
@@ -51,14 +55,15 @@ def _expiry_loop(
 def worker_command(
     expiry_interval: float = typer.Option(5.0, min=0.1, help="Seconds between expiry passes."),
 ) -> None:
-    """Relay the outbox to the event bus, expire reservations and retry refunds until
-    interrupted. The payment provider is the API's (EMPORIUM_PAYMENTS__URL and __CA_FILE, from
-    the environment or .env): without one, open payments are never reconciled."""
+    """Relay the outbox to the event bus, keep search current, expire reservations and retry
+    refunds until interrupted. The payment provider is the API's (EMPORIUM_PAYMENTS__URL and
+    __CA_FILE, from the environment or .env): without one, open payments are never reconciled."""
     # The worker's engines load here, not when the CLI starts.
     from commerce.adapters.db import make_engine, make_session_factory
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
     from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
     from emporium.cli_db import migrate
+    from emporium.search_indexing import SearchIndexer
     from emporium.wiring import EngineUnavailable, build_payments, redact
     from pipelines.events import Event
     from pipelines.events.errors import EventBusError
@@ -85,9 +90,10 @@ def worker_command(
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    indexer = SearchIndexer(settings, sessions)
     expiry = threading.Thread(
         target=_expiry_loop,
-        args=(lambda: SqlAlchemyUnitOfWork(sessions), provider, stop, expiry_interval),
+        args=(lambda: SqlAlchemyUnitOfWork(sessions), provider, stop, expiry_interval, indexer),
         daemon=True,
     )
     expiry.start()
@@ -95,6 +101,7 @@ def worker_command(
     source = SqlAlchemyOutboxSource(sessions, parse=Event.model_validate)
     total = run_relay(source, bus, stop)
     expiry.join(timeout=expiry_interval + 5)
+    indexer.close()
     bus.close()
     engine.dispose()
     typer.echo(f"worker stopped; relayed {total} events")

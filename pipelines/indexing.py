@@ -114,15 +114,19 @@ def apply_event(engine: SearchEngine, event: Event, lookup: ProductLookup | None
 def _upsert(
     engine: SearchEngine, pid: str, payload: dict[str, Any], lookup: ProductLookup | None
 ) -> str:
-    doc = lookup(pid) if lookup is not None else None
-    if doc is None and "name" in payload:  # no catalog to ask: index what the event says
+    if lookup is not None:
+        doc = lookup(pid)
+        if doc is None:  # the catalog of record no longer lists it (archived since, or gone)
+            engine.delete([pid])
+            return "unlisted"
+    elif "name" in payload:  # no catalog to ask: index what the event says
         doc = ProductDoc(
             product_id=pid,
             name=str(payload["name"]),
             category=str(payload.get("category_path", "")).strip("/").split("/")[0],
             price=float(payload.get("price", 0)),
         )
-    if doc is None:
+    else:
         return "missing"
     engine.bulk_index([doc])
     return "upserted"

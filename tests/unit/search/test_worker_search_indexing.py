@@ -1,0 +1,93 @@
+"""The worker keeps search current: catalog changes reach the index without a full reindex."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from commerce.adapters.outbox import SqlAlchemyOutboxSource
+from commerce.adapters.search import search_engine_from_url
+from commerce.domain.search import SearchRequest
+from commerce.service_layer import catalog
+from emporium.cli_db import migrate
+from emporium.search_indexing import SearchIndexer, reindex_catalog
+from emporium.settings import Settings
+from emporium.wiring import database_sessions, unit_of_work_factory
+from pipelines.events import Event
+from pipelines.events.factory import event_bus_from_url
+from pipelines.events.relay import relay_once
+
+
+def _product(sku: str, name: str, price: str) -> dict[str, object]:
+    return {"sku": sku, "name": name, "description": "", "price": Decimal(price), "currency": "GBP"}
+
+
+def _relay(settings: Settings) -> None:
+    """What the worker's relay does with the outbox."""
+    bus = event_bus_from_url(settings.events_url)
+    with database_sessions(settings.database_url) as sessions:
+        relay_once(SqlAlchemyOutboxSource(sessions, parse=Event.model_validate), bus)
+    bus.close()
+
+
+def _found(settings: Settings, text: str) -> dict[str, float]:
+    engine = search_engine_from_url(settings.search_url)
+    try:
+        return {hit.product_id: hit.price for hit in engine.search(SearchRequest(text)).hits}
+    finally:
+        engine.close()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    for name in ("EMPORIUM_DATABASE__URL", "EMPORIUM_EVENTS__URL", "EMPORIUM_SEARCH__URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
+    built = Settings()
+    migrate(built)
+    with unit_of_work_factory(built.database_url) as uow:
+        catalog.create_product(uow(), _product("MUG-1", "Blue Enamel Mug", "5.00"))
+    reindex_catalog(built)
+    return built
+
+
+def test_catalog_changes_reach_search_through_the_worker(settings: Settings) -> None:
+    with unit_of_work_factory(settings.database_url) as uow:
+        catalog.create_product(uow(), _product("CUP-2", "Red Enamel Cup", "4.00"))
+        catalog.update_product(uow(), "CUP-2", {"price": Decimal("3.50"), "name": "Red Tin Cup"})
+        catalog.archive_product(uow(), "MUG-1")
+    _relay(settings)
+    with database_sessions(settings.database_url) as sessions:
+        indexer = SearchIndexer(settings, sessions)
+        try:
+            assert indexer.run_once()["deleted"] == 1
+            assert indexer.run_once() == {}  # everything applied once, and committed
+        finally:
+            indexer.close()
+    assert _found(settings, "enamel") == {}
+    assert _found(settings, "tin cup") == {"CUP-2": 3.5}
+
+
+def test_a_failed_pass_is_applied_again_by_the_next(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with unit_of_work_factory(settings.database_url) as uow:
+        catalog.archive_product(uow(), "MUG-1")
+    _relay(settings)
+    with database_sessions(settings.database_url) as sessions:
+        indexer = SearchIndexer(settings, sessions)
+        try:
+            with monkeypatch.context() as broken:
+                broken.setattr(indexer.engine, "delete", _unavailable)
+                with pytest.raises(RuntimeError):
+                    indexer.run_once()
+            assert indexer.run_once()["deleted"] == 1
+        finally:
+            indexer.close()
+    assert _found(settings, "enamel") == {}
+
+
+def _unavailable(*_: object) -> int:
+    raise RuntimeError("search engine down")
