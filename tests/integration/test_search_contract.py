@@ -279,6 +279,26 @@ def test_names_in_every_script_are_found(fresh: SearchEngine, name: str, typed: 
     assert name in fresh.suggest(typed[:4])
 
 
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("Acme Don't Panic Mug", "don't"),  # OpenSearch indexed "don't", was asked "don", "t"
+        ("Acme Don't Panic Mug", "don’t panic"),  # a typographic apostrophe
+        ("Acme 12.5cm Ceramic Bowl", "12.5cm"),
+        ("Acme 12.5cm Ceramic Bowl", "12.5"),
+        ("Acme Lamp e.g. for desks", "e.g."),
+        ("Acme snake_case Mug", "snake_case"),
+    ],
+)
+def test_words_joined_by_apostrophes_and_points_are_found(
+    fresh: SearchEngine, name: str, typed: str
+) -> None:
+    # Lucene's standard tokenizer keeps "don't" and "12.5cm" whole; the query's words are split
+    # there, as the embedded index splits both: each engine must find its own product names.
+    fresh.bulk_index([dataclasses.replace(PRODUCTS["tab-8"], name=name)])
+    assert _search(fresh, text=typed)[0] == "tab-8"
+
+
 def test_a_reindex_drops_versions_a_killed_reindex_abandoned(fresh: SearchEngine) -> None:
     now = datetime.now(UTC)
     abandoned = new_index_name(fresh.alias, now - timedelta(hours=2))

@@ -56,10 +56,24 @@ def index_body() -> Json:
     }
 
 
+# Characters the standard tokenizer keeps inside a word (Unicode's word-break rules: "don't",
+# "12.5cm", "e.g", "snake_case") but ``analysis.tokens`` splits on, as the embedded index does:
+# the query's words are ``tokens``', so without this "don't" could not find "Don't Panic".
+WORD_JOINERS = ("'", "\u2019", "\u2018", "\u201b", "\uff07", ".", "\uff0e", ",", ":", ";",
+                "_", "\u00b7", "\u2027")  # fmt: skip
+
+
 def _analysis() -> Json:
     folded = ["lowercase", "asciifolding"]
     stemmed = [*folded, "english_possessive", "english_stemmer"]
+    split = {"char_filter": ["split_joined_words"]}
     return {
+        "char_filter": {
+            "split_joined_words": {
+                "type": "mapping",
+                "mappings": [f"{ch} => \\u0020" for ch in WORD_JOINERS],
+            }
+        },
         "filter": {
             "english_possessive": {"type": "stemmer", "language": "possessive_english"},
             "english_stemmer": {"type": "stemmer", "language": "english"},
@@ -67,10 +81,11 @@ def _analysis() -> Json:
             "autocomplete_ngram": {"type": "edge_ngram", "min_gram": 1, "max_gram": 20},
         },
         "analyzer": {
-            "shop_text": {"type": "custom", "tokenizer": "standard", "filter": stemmed},
+            "shop_text": {"type": "custom", "tokenizer": "standard", "filter": stemmed, **split},
             "shop_text_search": {
                 "type": "custom",
                 "tokenizer": "standard",
+                **split,
                 "filter": [
                     *folded,
                     "shop_synonyms",
@@ -78,10 +93,11 @@ def _analysis() -> Json:
                     "english_stemmer",
                 ],
             },
-            "shop_plain": {"type": "custom", "tokenizer": "standard", "filter": folded},
+            "shop_plain": {"type": "custom", "tokenizer": "standard", "filter": folded, **split},
             "shop_autocomplete": {
                 "type": "custom",
                 "tokenizer": "standard",
+                **split,
                 "filter": [*folded, "autocomplete_ngram"],
             },
         },
