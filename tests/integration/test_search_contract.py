@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from search_catalog import catalog
@@ -338,6 +339,40 @@ def test_alias_swap_loses_no_query(fresh: SearchEngine) -> None:
         thread.join()
     assert failures == []
     assert totals and min(totals) == max(totals) > 0
+
+
+@pytest.mark.parametrize("kind", ENGINES)
+def test_reindexes_at_the_same_time_leave_one_index_behind_the_alias(
+    kind: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    # The nightly DAG and an operator's `emporium reindex` at once: on OpenSearch each swap
+    # once left the alias on its own index too, so every product was found twice.
+    alias = f"test-race-{uuid.uuid4().hex[:10]}"
+    url = f"embedded://{tmp_path / 'search.db'}" if kind == "embedded" else None
+    url = url or request.getfixturevalue("opensearch_url")
+    engines = [search_engine_from_url(url, alias=alias) for _ in range(3)]
+    full_reindex(engines[0], catalog())
+    failures: list[BaseException] = []
+
+    def reindex(engine: SearchEngine) -> None:
+        try:
+            full_reindex(engine, catalog())
+        except BaseException as e:  # any failure is the test's finding
+            failures.append(e)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=reindex, args=(e,)) for e in engines]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        engines[0].refresh()
+        assert failures == []
+        assert engines[0].search(SearchRequest(text="", size=1)).total == len(PRODUCTS)
+    for index in engines[0].versions():
+        engines[0].drop_index(index)
+    for engine in engines:
+        engine.close()
 
 
 @pytest.mark.search

@@ -7,6 +7,7 @@ clients (``opensearch.py``, ``elasticsearch.py``) differ in library, not in beha
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from typing import Any, Protocol
 
 from commerce.adapters.search import dsl
@@ -62,15 +63,34 @@ class LuceneSearchEngine:
 
     def swap_alias(self, index: str) -> str | None:
         old = self.client.alias_targets(self.alias)
+        # One atomic request, so queries see the old index or the new. The alias leaves every
+        # index that has it, not only the ones read above: another reindex may have moved it.
         actions: list[Json] = [
-            {"remove": {"index": o, "alias": self.alias}} for o in old if o != index
+            {"remove": {"index": "*", "alias": self.alias}},
+            {"add": {"index": index, "alias": self.alias}},
         ]
-        actions.append({"add": {"index": index, "alias": self.alias}})
-        self.client.update_aliases(actions)  # one atomic request: queries see old or new
+        self.client.update_aliases(actions)
+        self._one_target()
         for o in old:
             if o != index:
-                self.client.delete_index(o)
+                with suppress(IndexNotFound):  # the other reindex dropped it first
+                    self.client.delete_index(o)
         return sorted(old)[-1] if old else None
+
+    def _one_target(self) -> None:
+        """Two swaps at once each expand ``*`` before the other's ``add`` lands, which left
+        the alias on both indices (every hit twice): keep the newest version (names sort by
+        creation time), as every swapper decides alike."""
+        for _ in range(5):
+            targets = self.client.alias_targets(self.alias)
+            if len(targets) <= 1:
+                return
+            newest = max(targets)
+            extra = [{"remove": {"index": t, "alias": self.alias}} for t in targets if t != newest]
+            try:
+                self.client.update_aliases(extra)
+            except IndexNotFound:  # dropped meanwhile by the swapper that owned it: look again
+                continue
 
     def _target(self, index: str | None) -> str:
         if index is not None:
