@@ -28,7 +28,8 @@ ABANDONED_AFTER = timedelta(hours=1)
 # Re-reads one product from the catalog of record (None when it no longer exists).
 ProductLookup = Callable[[str], ProductDoc | None]
 CONSUMER_GROUP = "search-indexer"
-_STOCK_EVENTS = {"StockReceived", "StockAdjusted", "StockReserved", "StockChanged", "StockLow"}
+_STOCK_EVENTS = {"StockReceived", "StockAdjusted", "StockReserved", "StockChanged", "StockLow",
+                 "StockReleased", "StockReturned"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -100,12 +101,11 @@ def apply_event(engine: SearchEngine, event: Event, lookup: ProductLookup | None
     if kind == "PriceChanged" or (kind == "ProductUpdated" and set(_changes(payload)) == {"price"}):
         price = payload.get("price", _changes(payload).get("price", 0))
         return "price" if engine.update_fields(pid, {"price": float(price)}) else "missing"
-    if kind in _STOCK_EVENTS and "available" in payload:
-        return (
-            "stock"
-            if engine.update_fields(pid, {"stock": int(payload["available"])})
-            else "missing"
-        )
+    if kind in _STOCK_EVENTS:
+        available = _available(pid, payload, lookup)
+        if available is None:
+            return "ignored"
+        return "stock" if engine.update_fields(pid, {"stock": available}) else "missing"
     if kind in ("ProductCreated", "ProductUpdated"):
         return _upsert(engine, pid, payload, lookup)
     return "ignored"
@@ -130,6 +130,15 @@ def _upsert(
         return "missing"
     engine.bulk_index([doc])
     return "upserted"
+
+
+def _available(pid: str, payload: dict[str, Any], lookup: ProductLookup | None) -> int | None:
+    """The stock an event leaves available: in its payload, or (a released reservation, a
+    return) read from the catalog of record; None when neither says."""
+    if "available" in payload:
+        return int(payload["available"])
+    doc = lookup(pid) if lookup is not None else None
+    return None if doc is None else doc.stock
 
 
 def _changes(payload: dict[str, Any]) -> dict[str, Any]:

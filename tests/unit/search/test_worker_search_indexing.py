@@ -89,5 +89,48 @@ def test_a_failed_pass_is_applied_again_by_the_next(
     assert _found(settings, "enamel") == {}
 
 
+def test_a_released_reservation_puts_the_product_back_in_search(settings: Settings) -> None:
+    # StockReleased carries no "available" count: it was ignored, so a product whose last unit
+    # an abandoned checkout held was shown out of stock (and ranked lower) until a reindex.
+    from datetime import UTC, datetime, timedelta
+
+    from commerce.service_layer import inventory
+
+    with unit_of_work_factory(settings.database_url) as uow:
+        inventory.receive_stock(uow(), "MUG-1", 1)
+        reindex_catalog(settings)
+        with uow() as work:
+            mug = work.products.get("MUG-1")
+            assert mug is not None
+            expires = datetime.now(UTC) + timedelta(minutes=15)
+            inventory.reserve(work, "order-1", [(mug, 1)], expires)
+            work.commit()
+        _relay_and_index(settings)
+        assert _in_stock(settings, "enamel") == {"MUG-1": False}  # its one unit is held
+        with uow() as work:
+            assert inventory.release(work, "order-1", "expired") == 1
+            work.commit()
+    _relay_and_index(settings)
+    assert _in_stock(settings, "enamel") == {"MUG-1": True}
+
+
+def _in_stock(settings: Settings, text: str) -> dict[str, bool]:
+    engine = search_engine_from_url(settings.search_url)
+    try:
+        return {hit.product_id: hit.in_stock for hit in engine.search(SearchRequest(text)).hits}
+    finally:
+        engine.close()
+
+
+def _relay_and_index(settings: Settings) -> None:
+    _relay(settings)
+    with database_sessions(settings.database_url) as sessions:
+        indexer = SearchIndexer(settings, sessions)
+        try:
+            indexer.run_once()
+        finally:
+            indexer.close()
+
+
 def _unavailable(*_: object) -> int:
     raise RuntimeError("search engine down")
