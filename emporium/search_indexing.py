@@ -8,7 +8,9 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from commerce.adapters.search import search_engine_from_url
+from commerce.adapters.cache import cache_from_url
+from commerce.adapters.search import SearchEngine, search_engine_from_url
+from commerce.adapters.search.cached import CachedSearchEngine
 from commerce.domain.products import ACTIVE, Product
 from commerce.domain.search import ProductDoc
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -62,9 +64,20 @@ def catalog_documents(sessions: sessionmaker[Session]) -> Iterator[ProductDoc]:
         yield from docs
 
 
+def indexing_engine(settings: Settings) -> SearchEngine:
+    """The search engine for writers of the index (a reindex, the worker). Behind a shared
+    result cache (Redis) its writes bump the cache's generation, so the API processes stop
+    answering from pages cached before them; an in-process cache is the API's own, beyond
+    reach, and its pages expire within their 60 s."""
+    engine = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
+    if settings.cache_url.startswith("memory://"):
+        return engine
+    return CachedSearchEngine(engine, cache_from_url(settings.cache_url))
+
+
 def reindex_catalog(settings: Settings) -> ReindexReport:
     """Full reindex of the catalog into ``settings.search_url`` (zero-downtime alias swap)."""
-    engine = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
+    engine = indexing_engine(settings)
     try:
         with database_sessions(settings.database_url) as sessions:
             return full_reindex(engine, catalog_documents(sessions))
@@ -97,7 +110,7 @@ class SearchIndexer:
 
     def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
         self.settings = settings
-        self.engine = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
+        self.engine = indexing_engine(settings)
         self.lookup = catalog_lookup(sessions)
         self._bus: EventBus | None = None
 
