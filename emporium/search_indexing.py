@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from commerce.adapters.cache import cache_from_url
 from commerce.adapters.search import SearchEngine, search_engine_from_url
 from commerce.adapters.search.cached import CachedSearchEngine
+from commerce.domain.events import utcnow
 from commerce.domain.products import ACTIVE, Product
 from commerce.domain.search import ProductDoc
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -27,6 +29,8 @@ from pipelines.indexing import (
 )
 
 _PAGE = 500
+# How far the clocks of the processes writing the catalog may be behind this one's.
+CLOCK_SKEW = timedelta(minutes=1)
 T = TypeVar("T")
 
 
@@ -76,13 +80,32 @@ def indexing_engine(settings: Settings) -> SearchEngine:
 
 
 def reindex_catalog(settings: Settings) -> ReindexReport:
-    """Full reindex of the catalog into ``settings.search_url`` (zero-downtime alias swap)."""
+    """Full reindex of the catalog into ``settings.search_url`` (zero-downtime alias swap).
+
+    A product changed while the catalog was being read (its page already read, its event
+    applied to the old index) would keep its old document in the new index until it changed
+    again: after the swap, every product written since the reindex began is read again.
+    """
     engine = indexing_engine(settings)
+    began = utcnow() - CLOCK_SKEW
     try:
         with database_sessions(settings.database_url) as sessions:
-            return full_reindex(engine, catalog_documents(sessions))
+            report = full_reindex(engine, catalog_documents(sessions))
+            _catch_up(engine, sessions, began)
+            return report
     finally:
         engine.close()
+
+
+def _catch_up(engine: SearchEngine, sessions: sessionmaker[Session], since: datetime) -> None:
+    with SqlAlchemyUnitOfWork(sessions) as uow:
+        changed = uow.products.changed_since(since)
+    lookup = catalog_lookup(sessions)
+    docs = {sku: lookup(sku) for sku in changed}
+    engine.bulk_index([doc for doc in docs.values() if doc is not None])
+    gone = [sku for sku, doc in docs.items() if doc is None]
+    if gone:
+        engine.delete(gone)
 
 
 def catalog_lookup(sessions: sessionmaker[Session]) -> ProductLookup:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, func, insert, select, update
@@ -10,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from commerce.adapters.orm import as_utc, dml, products
+from commerce.adapters.orm import as_utc, dml, products, stock_levels
 from commerce.domain.errors import DuplicateSku, VersionConflict
 from commerce.domain.products import Product
 
@@ -66,6 +67,16 @@ class SqlAlchemyProductRepository:
             return {}
         rows = self.session.execute(select(products).where(products.c.sku.in_(wanted)))
         return {row.sku: _to_product(row) for row in rows}
+
+    def changed_since(self, since: datetime) -> list[str]:
+        """SKUs of the products (archived ones too) whose row or stock level was written at or
+        after ``since``."""
+        query = (
+            select(products.c.sku)
+            .outerjoin(stock_levels, stock_levels.c.product_id == products.c.id)
+            .where((products.c.updated_at >= since) | (stock_levels.c.updated_at >= since))
+        )
+        return sorted(set(self.session.execute(query).scalars()))
 
     def list(
         self,

@@ -106,3 +106,29 @@ def test_upsert_many_inserts_then_updates(uow_factory: UowFactory, ref: Callable
         got = uow.products.get_many(skus)
     assert got[skus[0]].price == Decimal("9.99") and got[skus[0]].name == "New"
     assert got[skus[0]].version == 2 and got[skus[1]].version == 1
+
+
+def test_changed_since_finds_product_and_stock_writes_after_a_time(
+    uow_factory: UowFactory, ref: Callable[..., str]
+) -> None:
+    from datetime import timedelta
+
+    from commerce.domain.events import utcnow
+    from commerce.service_layer import inventory
+
+    old, renamed, restocked = ref("OLD"), ref("REN"), ref("STK")
+    with uow_factory() as uow:
+        for sku in (old, renamed, restocked):
+            uow.products.add(_product(sku))
+        uow.commit()
+    since = utcnow() + timedelta(milliseconds=1)
+    with uow_factory() as uow:
+        product = uow.products.get(renamed)
+        assert product is not None
+        product.update({"name": "Renamed mug"})
+        uow.products.save(product)
+        uow.commit()
+    inventory.receive_stock(uow_factory(), restocked, 3)
+    with uow_factory() as uow:
+        changed = set(uow.products.changed_since(since))
+    assert {renamed, restocked} <= changed and old not in changed

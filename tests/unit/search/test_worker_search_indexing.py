@@ -122,6 +122,28 @@ def _in_stock(settings: Settings, text: str) -> dict[str, bool]:
         engine.close()
 
 
+def test_a_product_changed_while_the_catalog_is_read_is_not_left_stale(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its page was already read, and the worker applied its event to the old index: at the
+    # swap the new index served the old price and the archived product until they changed again.
+    import emporium.search_indexing as indexing
+
+    read_catalog = indexing.catalog_documents
+
+    def changed_while_read(sessions):  # type: ignore[no-untyped-def]
+        yield from read_catalog(sessions)
+        with unit_of_work_factory(settings.database_url) as uow:
+            catalog.update_product(uow(), "CUP-2", {"price": Decimal("3.50")})
+            catalog.archive_product(uow(), "MUG-1")
+
+    monkeypatch.setattr(indexing, "catalog_documents", changed_while_read)
+    with unit_of_work_factory(settings.database_url) as uow:
+        catalog.create_product(uow(), _product("CUP-2", "Red Enamel Cup", "4.00"))
+    reindex_catalog(settings)
+    assert _found(settings, "enamel") == {"CUP-2": 3.5}
+
+
 def _relay_and_index(settings: Settings) -> None:
     _relay(settings)
     with database_sessions(settings.database_url) as sessions:
