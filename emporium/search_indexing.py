@@ -137,13 +137,18 @@ class SearchIndexer:
         self.lookup = catalog_lookup(sessions)
         self._bus: EventBus | None = None
 
-    def run_once(self) -> Counter[str]:
-        """Apply every pending commerce event, batch by batch; returns the actions taken."""
+    def run_once(self, max_batches: int = 20) -> Counter[str]:
+        """Apply the pending commerce events, up to ``max_batches`` batches of 1,000 (the
+        worker's other jobs wait for this pass; a backlog, such as a replayed history of
+        orders at first start, is worked off over several passes). Returns the actions."""
         if self._bus is None:
             self._bus = event_bus_from_url(self.settings.events_url)
         done: Counter[str] = Counter()
         try:
-            while batch := run_incremental(self._bus, self.engine, self.lookup):
+            for _ in range(max_batches):
+                batch = run_incremental(self._bus, self.engine, self.lookup)
+                if not batch:
+                    break
                 done += batch
         except BaseException:
             self._bus.close()

@@ -70,6 +70,28 @@ def test_catalog_changes_reach_search_through_the_worker(settings: Settings) -> 
     assert _found(settings, "tin cup") == {"CUP-2": 3.5}
 
 
+def test_a_pass_works_off_a_backlog_a_bounded_number_of_batches_at_a_time(
+    settings: Settings,
+) -> None:
+    # A replayed history of orders sits on the same topic: one pass through all of it held up
+    # the worker's reservation expiry and refund retries behind it.
+    from pipelines.events import COMMERCE
+    from pipelines.events.envelope import Event as Envelope
+
+    bus = event_bus_from_url(settings.events_url)
+    placed = [Envelope(type="OrderPlaced", payload={"order_id": f"o{k}"})
+              for k in range(2500)]  # fmt: skip
+    bus.publish(COMMERCE, placed)
+    bus.close()
+    with database_sessions(settings.database_url) as sessions:
+        indexer = SearchIndexer(settings, sessions)
+        try:
+            assert indexer.run_once(max_batches=2) == {"ignored": 2000}
+            assert indexer.run_once(max_batches=2) == {"ignored": 500}
+        finally:
+            indexer.close()
+
+
 def test_a_failed_pass_is_applied_again_by_the_next(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
