@@ -68,8 +68,12 @@ def gold_tables(
 ) -> dict[str, Callable[[], DataFrame]]:
     """Each gold table as a lazy builder over the silver frames.
 
-    The signals and labels several tables share are cached on first use; ``run_gold`` clears
-    Spark's cache when it is done."""
+    Only events up to ``as_of`` count, in every table: gold built as of a past time must not
+    see later orders (as co-occurrences, popularity or training labels). The signals and
+    labels several tables share are cached on first use; ``run_gold`` clears Spark's cache
+    when it is done."""
+    events = events.where(F.col("ts") <= F.lit(as_of))
+    purchases = purchases.where(F.col("ts") <= F.lit(as_of))
     signals = gold.interaction_signals(events, purchases).cache()
     labels = training.purchase_labels(purchases, settings.negatives_per_positive).cache()
     return {

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from pipeline_frames import T0, ev, frame, order
 from pyspark.sql import DataFrame, SparkSession
 
+from pipelines.jobs.batch import BatchSettings, gold_tables
 from pipelines.transforms.features import item_features
 from pipelines.transforms.gold import (
     InteractionWeights,
@@ -124,3 +126,15 @@ def test_training_set_uses_only_earlier_events(spark: SparkSession) -> None:
     assert (first.user_orders, first.item_orders) == (0, 0)
     negatives = train.where("label = 0").collect()
     assert negatives and all(r.product_id not in ("a",) for r in negatives if r.order_id == "o1")
+
+
+def test_gold_as_of_a_past_time_sees_no_later_order(spark: SparkSession, tmp_path: Path) -> None:
+    rows = [
+        order(0, "u1", "o1", [("a", 1, 1.0), ("b", 1, 1.0)]),
+        order(2 * DAY, "u2", "o2", [("c", 1, 1.0), ("d", 1, 1.0)]),  # after as_of
+    ]
+    events, purchases = _signals(spark, rows)
+    tables = gold_tables(events, purchases, BatchSettings(lake=tmp_path), T0 + timedelta(days=1))
+    for name in ("co_occurrence", "item_popularity", "ranking_training_set", "interactions"):
+        products = {r.product_id for r in tables[name]().collect()}
+        assert products <= {"a", "b"}, name
