@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 # Which event types feed which interaction signal. Purchases come from order lines instead.
@@ -15,6 +15,8 @@ SIGNAL_TYPES: dict[str, tuple[str, ...]] = {
     "wishlist": ("add_to_wishlist",),
     "rating": ("ReviewSubmitted", "ProductRated"),
 }
+#: Withdraws the user's rating of the product (commerce's ``ReviewDeleted``).
+RATING_DELETED = "ReviewDeleted"
 CATALOG_TYPES: tuple[str, ...] = ("ProductCreated", "ProductUpdated")
 SIGNALS: tuple[str, ...] = ("view", "cart", "wishlist", "purchase", "rating")
 
@@ -34,8 +36,32 @@ class InteractionWeights:
         return float(getattr(self, signal))
 
 
+def current_ratings(events: DataFrame) -> DataFrame:
+    """Each user's rating of each product as it stands after ``events``.
+
+    A changed rating replaces the old one and a deleted one counts no more: only the latest
+    rating event of a (user, product) is kept, and none when a ``ReviewDeleted`` came after it.
+    """
+    rated = events.where(
+        F.col("type").isin(*SIGNAL_TYPES["rating"], RATING_DELETED)
+        & F.col("user_id").isNotNull()
+        & F.col("product_id").isNotNull()
+    )
+    w = Window.partitionBy("user_id", "product_id").orderBy(
+        F.col("ts").desc(), F.col("event_id").desc()
+    )
+    latest = rated.withColumn("_n", F.row_number().over(w)).where("_n = 1").drop("_n")
+    return latest.where(F.col("type") != RATING_DELETED)
+
+
 def interaction_signals(events: DataFrame, purchases: DataFrame) -> DataFrame:
-    """(user_id, product_id, ts, signal, value): a row per view, cart, wishlist, rating, line."""
+    """(user_id, product_id, ts, signal, value): a row per view, cart, wishlist, rating, line.
+
+    Ratings are the users' current ones (``current_ratings``) after the last of ``events``,
+    so pass the events up to the feature time.
+    """
+    unrated = events.where(~F.col("type").isin(*SIGNAL_TYPES["rating"], RATING_DELETED))
+    events = unrated.unionByName(current_ratings(events))
     kind = F.lit(None).cast("string")
     for signal, types in SIGNAL_TYPES.items():
         kind = F.when(F.col("type").isin(*types), F.lit(signal)).otherwise(kind)

@@ -138,3 +138,23 @@ def test_gold_as_of_a_past_time_sees_no_later_order(spark: SparkSession, tmp_pat
     for name in ("co_occurrence", "item_popularity", "ranking_training_set", "interactions"):
         products = {r.product_id for r in tables[name]().collect()}
         assert products <= {"a", "b"}, name
+
+
+def test_a_changed_rating_replaces_the_old_and_a_deleted_one_counts_no_more(
+    spark: SparkSession,
+) -> None:
+    rows = [
+        ev("ProductRated", 0, "u1", "p", "commerce", rating=1),
+        ev("ProductRated", 1, "u1", "p", "commerce", rating=5, previous_rating=1),
+        ev("ProductRated", 2, "u2", "p", "commerce", rating=5),
+        ev("ReviewDeleted", 3, "u2", "p", "commerce", rating=5),
+        ev("product_view", 4, "u2", "p"),
+    ]
+    events, purchases = _signals(spark, rows)
+    signals = interaction_signals(events, purchases)
+    weights = InteractionWeights(half_life_days=None)
+    got = {r.user_id: r for r in interactions(signals, weights, T0 + timedelta(days=1)).collect()}
+    assert (got["u1"].weight, got["u1"].n_rating) == (pytest.approx(4.0), 1)
+    assert (got["u2"].weight, got["u2"].n_rating) == (pytest.approx(1.0), 0)
+    item = item_features(events, purchases, signals, T0 + timedelta(days=1)).collect()[0]
+    assert (item.rating, item.n_ratings) == (5.0, 1)
