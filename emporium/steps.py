@@ -160,7 +160,8 @@ def batch(
         )
 
     weights = InteractionWeights(half_life_days=half_life_days or None)
-    job = BatchSettings(lake=settings.lake_path, weights=weights, as_of=as_of)
+    job = BatchSettings(lake=settings.lake_path, weights=weights, as_of=as_of,
+                        clickstream_topic=topic_names(settings)[0])  # fmt: skip
     with exclusive(settings, "batch"), spark_session(settings, "emporium-batch") as spark:
         return run_batch(spark, job)
 

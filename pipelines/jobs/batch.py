@@ -44,6 +44,7 @@ class BatchSettings:
     max_basket: int = 200
     negatives_per_positive: int = 4
     as_of: datetime | None = None  # None: the time of the latest event
+    clickstream_topic: str = "clickstream"  # whose events the bot filter looks at
 
 
 def run_silver(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
@@ -53,6 +54,7 @@ def run_silver(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
         read_bronze(spark, settings.lake),
         settings.session_gap_minutes,
         settings.max_events_per_minute,
+        settings.clickstream_topic,
     )
     _write(events, lake.silver("events"), "date")
     silver = spark.read.parquet(str(lake.silver("events")))

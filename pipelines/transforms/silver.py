@@ -11,6 +11,7 @@ ORDER_PLACED = "OrderPlaced"
 PAYMENT_CAPTURED = "PaymentCaptured"
 ORDER_REFUNDED = "OrderRefunded"
 BOT_AGENT_PATTERN = r"(?i)(bot|crawler|spider|slurp|headless|python-requests|curl/)"
+CLICKSTREAM_TOPIC = "clickstream"
 
 
 def dedupe_events(events: DataFrame) -> DataFrame:
@@ -27,14 +28,18 @@ def actor(events: DataFrame) -> Column:
 
 
 def filter_bots(
-    events: DataFrame, max_events_per_minute: int = 60, agent_pattern: str = BOT_AGENT_PATTERN
+    events: DataFrame,
+    max_events_per_minute: int = 60,
+    agent_pattern: str = BOT_AGENT_PATTERN,
+    clickstream_topic: str = CLICKSTREAM_TOPIC,
 ) -> DataFrame:
     """Drop the clickstream of obvious bots; commerce events (real orders) are always kept.
 
     An actor is a bot when its user agent says so (``payload.user_agent``), or when it sent
-    more than ``max_events_per_minute`` clickstream events within one clock minute.
+    more than ``max_events_per_minute`` events within one clock minute to
+    ``clickstream_topic`` (the topic the shop's settings name, which need not be the default).
     """
-    click = F.col("topic") == "clickstream"
+    click = F.col("topic") == clickstream_topic
     tagged = events.withColumn("_actor", actor(events))
     agent = F.get_json_object("payload", "$.user_agent")
     per_minute = (
@@ -72,10 +77,14 @@ def sessionize(events: DataFrame, gap_minutes: int = 30) -> DataFrame:
 
 
 def silver_events(
-    bronze: DataFrame, gap_minutes: int = 30, max_events_per_minute: int = 60
+    bronze: DataFrame,
+    gap_minutes: int = 30,
+    max_events_per_minute: int = 60,
+    clickstream_topic: str = CLICKSTREAM_TOPIC,
 ) -> DataFrame:
     """The silver event table: de-duplicated, bots filtered, sessionized."""
-    clean = filter_bots(dedupe_events(bronze), max_events_per_minute)
+    deduped = dedupe_events(bronze)
+    clean = filter_bots(deduped, max_events_per_minute, clickstream_topic=clickstream_topic)
     return sessionize(clean, gap_minutes)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,3 +156,19 @@ def _gold_interactions(settings: Settings, frame: pd.DataFrame) -> None:
     path = settings.lake_path / "gold" / "interactions"
     path.mkdir(parents=True)
     frame.to_parquet(path / "part-0.parquet")
+
+
+def test_batch_looks_for_bots_on_the_clickstream_topic_the_settings_name(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipelines.jobs import batch as job
+
+    seen: list[job.BatchSettings] = []
+    monkeypatch.setattr(settings.events, "clickstream_topic", "shop-clicks")
+    monkeypatch.setattr(steps, "spark_session", lambda *_: contextlib.nullcontext())
+    monkeypatch.setattr(job, "run_batch", lambda _, job_settings: seen.append(job_settings) or {})
+    bronze = settings.lake_path / "bronze" / "events" / "date=2026-01-01"
+    bronze.mkdir(parents=True)
+    (bronze / "part-0.parquet").touch()
+    steps.batch(settings)
+    assert [s.clickstream_topic for s in seen] == ["shop-clicks"]

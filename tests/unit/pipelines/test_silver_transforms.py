@@ -4,7 +4,13 @@ import pytest
 from pipeline_frames import ev, frame, order
 from pyspark.sql import SparkSession
 
-from pipelines.transforms.silver import dedupe_events, filter_bots, purchase_lines, sessionize
+from pipelines.transforms.silver import (
+    dedupe_events,
+    filter_bots,
+    purchase_lines,
+    sessionize,
+    silver_events,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -34,6 +40,13 @@ def test_bots_lose_their_clickstream_but_not_their_orders(spark: SparkSession) -
     out = filter_bots(frame(spark, flood + agent + human + orders), max_events_per_minute=60)
     kept = {(r.user_id, r.type) for r in out.collect()}
     assert kept == {("human", "product_view"), ("bot", "OrderPlaced")}
+
+
+def test_bots_are_found_on_a_clickstream_topic_of_another_name(spark: SparkSession) -> None:
+    flood = [ev("product_view", 0.1 * i / 10, "bot", "p", topic="shop-clicks") for i in range(70)]
+    human = [ev("product_view", 1, "human", "p", topic="shop-clicks")]
+    out = silver_events(frame(spark, flood + human), clickstream_topic="shop-clicks")
+    assert {r.user_id for r in out.collect()} == {"human"}
 
 
 def test_purchase_lines_count_each_order_once(spark: SparkSession) -> None:
