@@ -14,6 +14,17 @@ BOT_AGENT_PATTERN = r"(?i)(bot|crawler|spider|slurp|headless|python-requests|cur
 CLICKSTREAM_TOPIC = "clickstream"
 
 
+ID_COLUMNS = ("user_id", "session_id", "request_id", "product_id")
+
+
+def blank_ids_as_null(events: DataFrame) -> DataFrame:
+    """An empty or blank id names nobody: make it null, as ``Event.key()`` does, or every
+    event carrying one would be the same user (or session, or product) downstream."""
+    for name in ID_COLUMNS:
+        events = events.withColumn(name, F.when(F.trim(name) != "", F.col(name)))
+    return events
+
+
 def dedupe_events(events: DataFrame) -> DataFrame:
     """Keep one row per ``event_id``: the first one ingested (a relay may publish twice)."""
     w = Window.partitionBy("event_id").orderBy(
@@ -82,8 +93,8 @@ def silver_events(
     max_events_per_minute: int = 60,
     clickstream_topic: str = CLICKSTREAM_TOPIC,
 ) -> DataFrame:
-    """The silver event table: de-duplicated, bots filtered, sessionized."""
-    deduped = dedupe_events(bronze)
+    """The silver event table: blank ids nulled, de-duplicated, bots filtered, sessionized."""
+    deduped = dedupe_events(blank_ids_as_null(bronze))
     clean = filter_bots(deduped, max_events_per_minute, clickstream_topic=clickstream_topic)
     return sessionize(clean, gap_minutes)
 

@@ -49,6 +49,15 @@ def test_bots_are_found_on_a_clickstream_topic_of_another_name(spark: SparkSessi
     assert {r.user_id for r in out.collect()} == {"human"}
 
 
+def test_a_blank_id_names_nobody(spark: SparkSession) -> None:
+    rows = [ev("product_view", 0, "", "p"), ev("product_view", 1, " ", "q"), ev("page_view", 2, "")]
+    out = silver_events(frame(spark, rows)).collect()
+    assert [r.user_id for r in out] == [None, None, None]
+    assert len({r.session for r in out}) == 3  # three visitors, not one user named ""
+    no_product = frame(spark, [ev("product_view", 0, "u1", "")])
+    assert [r.product_id for r in silver_events(no_product).collect()] == [None]
+
+
 def test_purchase_lines_count_each_order_once(spark: SparkSession) -> None:
     rows = [
         order(0, "u1", "o1", [("a", 2, 1.5), ("b", 1, 4.0), ("a", 1, 3.0)]),
