@@ -108,7 +108,7 @@ def purchase_lines(events: DataFrame) -> DataFrame:
     back (``OrderRefunded``: cancelled after payment, or returned) is no longer one. Dataset
     orders (replays of historical invoices) were completed sales and count as placed. An order
     published twice under different event ids still counts once: orders are keyed by
-    ``payload.order_id``.
+    ``payload.order_id`` (by the event id when there is none).
     """
     order_id = F.get_json_object("payload", "$.order_id")
     captured = (
@@ -117,10 +117,12 @@ def purchase_lines(events: DataFrame) -> DataFrame:
         .distinct()
         .withColumn("_paid", F.lit(True))
     )
+    # An order without an order_id is one order on its own, not one with every other such order.
+    own_key = F.coalesce(F.when(F.trim(order_id) != "", order_id), F.col("event_id"))
     placed = events.where(F.col("type") == ORDER_PLACED).select(
         "user_id",
         "ts",
-        order_id.alias("order_id"),
+        own_key.alias("order_id"),
         F.get_json_object("payload", "$.lines").alias("_lines"),
         F.get_json_object("payload", "$.source").alias("_source"),
         "event_id",

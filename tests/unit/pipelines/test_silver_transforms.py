@@ -72,6 +72,17 @@ def test_purchase_lines_count_each_order_once(spark: SparkSession) -> None:
     assert out == {("o1", "a"): (3.0, 6.0), ("o1", "b"): (1.0, 4.0), ("o2", "b"): (3.0, 12.0)}
 
 
+def test_orders_without_an_order_id_each_count(spark: SparkSession) -> None:
+    line = [{"product_id": "p", "quantity": 1, "unit_price": 2.0}]
+    rows = [
+        ev("OrderPlaced", m, f"u{m}", None, "commerce", order_id=key, lines=line)
+        for m, key in enumerate([None, "", " "])
+    ]
+    rows.append(ev("OrderPlaced", 3, "u3", None, "commerce", lines=line))  # no key at all
+    out = purchase_lines(frame(spark, rows)).collect()
+    assert sorted(r.user_id for r in out) == ["u0", "u1", "u2", "u3"]
+
+
 def test_purchase_lines_accept_commerce_decimal_strings(spark: SparkSession) -> None:
     lines = [{"sku": "85123A", "quantity": 2, "unit_price": "2.55"}]
     rows = [ev("OrderPlaced", 0, "u1", None, "commerce", order_id="o9", lines=lines)]
