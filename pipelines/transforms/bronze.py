@@ -21,6 +21,12 @@ EARLIEST_TS = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_AHEAD_HOURS = 24
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 REASON = "reason"
+ID_FIELDS = ("user_id", "session_id", "request_id", "product_id")
+# The text Spark gives for a JSON boolean, object, array or number with a fraction or an
+# exponent (never for an integer). A string id rarely looks like one: only these are parsed
+# again to learn the JSON type, so the common case costs nothing more.
+_ODD_ID_TEXT = r"^(true|false|[\[{].*|-?\d[\d.eE+-]*)$"
+_INTEGER_TEXT = r"^-?\d+$"
 
 
 def parse_envelope(raw: DataFrame) -> DataFrame:
@@ -55,7 +61,7 @@ def _is_json_object(raw: Column) -> Column:
 def _reason() -> Column:
     versions = [F.lit(v) for v in SUPPORTED_SCHEMA_VERSIONS]
     payload = F.ltrim(F.col("payload"))
-    return (
+    reason = (
         F.when(F.col("raw").isNull() | ~F.col("_is_obj"), F.lit("not a JSON object"))
         .when(F.col("event_id").isNull(), F.lit("missing event_id"))
         .when(~F.col("event_id").rlike(UUID_PATTERN), F.lit("event_id is not a UUID"))
@@ -75,6 +81,18 @@ def _reason() -> Column:
         )
         .when(payload.isNotNull() & ~payload.startswith("{"), F.lit("payload is not an object"))
     )
+    for name in ID_FIELDS:
+        # As the envelope: an id is text; an integer becomes its digits, any other value is bad.
+        reason = reason.when(_is_odd_id(name), F.lit(f"{name} is not a string or an integer"))
+    return reason
+
+
+def _is_odd_id(name: str) -> Column:
+    text = F.col(name)
+    suspect = text.rlike(_ODD_ID_TEXT) & ~text.rlike(_INTEGER_TEXT)
+    value = F.try_variant_get(F.try_parse_json(F.col("raw")), f"$.{name}", "variant")
+    kind = F.schema_of_variant(value)
+    return F.when(suspect, kind.isNotNull() & (kind != "STRING")).otherwise(F.lit(False))
 
 
 def to_bronze(parsed: DataFrame) -> DataFrame:

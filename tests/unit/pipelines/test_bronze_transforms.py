@@ -67,6 +67,24 @@ def test_bad_records_go_to_quarantine_with_reason(spark: SparkSession) -> None:
     assert to_bronze(parsed).count() == 1
 
 
+def test_an_id_that_is_neither_text_nor_an_integer_is_quarantined(spark: SparkSession) -> None:
+    """As the envelope: 12042.0 is not the user "12042" (nor a second user "12042.0")."""
+    bad = {
+        _good(user_id=12042.0): "user_id is not a string or an integer",
+        _good(user_id=True): "user_id is not a string or an integer",
+        _good(session_id={"id": 1}): "session_id is not a string or an integer",
+        _good(product_id=[1]): "product_id is not a string or an integer",
+        _good(request_id=1e3): "request_id is not a string or an integer",
+    }
+    fine = [_good(user_id=12042), _good(user_id="12042.0"), _good(product_id="true")]
+    parsed = parse_envelope(_raw(spark, [*bad, *fine]))
+    assert {r.raw: r.reason for r in to_quarantine(parsed).collect()} == bad
+    kept = to_bronze(parsed).collect()
+    assert sorted((r.user_id, r.product_id) for r in kept) == [
+        ("12042", "85123A"), ("12042.0", "85123A"), ("u1", "true"),
+    ]  # fmt: skip
+
+
 def test_times_from_1970_to_a_day_after_ingestion_are_taken(spark: SparkSession) -> None:
     lines = [_good(ts="1970-01-01T00:00:00Z"), _good(ts="2026-01-03T03:04:05Z")]
     assert to_bronze(parse_envelope(_raw(spark, lines))).count() == 2
