@@ -62,7 +62,10 @@ def _reason() -> Column:
     versions = [F.lit(v) for v in SUPPORTED_SCHEMA_VERSIONS]
     payload = F.ltrim(F.col("payload"))
     reason = (
-        F.when(F.col("raw").isNull() | ~F.col("_is_obj"), F.lit("not a JSON object"))
+        F.when(F.col("raw").isNull(), F.lit("not a JSON object"))
+        # Kafka hands over bytes: invalid UTF-8 would reach bronze as U+FFFD, merging ids.
+        .when(~F.is_valid_utf8("raw"), F.lit("not UTF-8 text"))
+        .when(~F.col("_is_obj"), F.lit("not a JSON object"))
         .when(F.col("event_id").isNull(), F.lit("missing event_id"))
         .when(~F.col("event_id").rlike(UUID_PATTERN), F.lit("event_id is not a UUID"))
         .when(F.col("type").isNull() | (F.length("type") == 0), F.lit("missing type"))

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from pipelines.events import Event
 from pipelines.transforms.bronze import parse_envelope, to_bronze, to_quarantine
@@ -83,6 +84,21 @@ def test_an_id_that_is_neither_text_nor_an_integer_is_quarantined(spark: SparkSe
     assert sorted((r.user_id, r.product_id) for r in kept) == [
         ("12042", "85123A"), ("12042.0", "85123A"), ("u1", "true"),
     ]  # fmt: skip
+
+
+def test_bytes_that_are_not_utf8_are_quarantined(spark: SparkSession) -> None:
+    """Kafka values are bytes: a Latin-1 "café" must not become the user "caf\ufffd"."""
+    good = _good(user_id="cafX").encode()
+    values = [good.replace(b"cafX", b"caf\xe9"), good.replace(b"cafX", "café".encode())]
+    rows = [(v, "clickstream", "kafka", f"0:{i}", NOW) for i, v in enumerate(values)]
+    raw = spark.createDataFrame(
+        rows, "value binary, topic string, source string, position string, ingested_at timestamp"
+    ).select(
+        F.col("value").cast("string").alias("raw"), "topic", "source", "position", "ingested_at"
+    )
+    parsed = parse_envelope(raw)
+    assert [r.reason for r in to_quarantine(parsed).collect()] == ["not UTF-8 text"]
+    assert [r.user_id for r in to_bronze(parsed).collect()] == ["café"]
 
 
 def test_times_from_1970_to_a_day_after_ingestion_are_taken(spark: SparkSession) -> None:
