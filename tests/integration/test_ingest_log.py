@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,8 +16,9 @@ from ingest_support import (
 )
 from pyspark.sql import SparkSession
 
+from pipelines.events import Event
 from pipelines.events.disklog import DiskLogEventBus
-from pipelines.jobs.ingest import IngestSettings, read_quarantine, run_ingest
+from pipelines.jobs.ingest import IngestSettings, read_bronze, read_quarantine, run_ingest
 from pipelines.spark import build_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -54,3 +56,18 @@ def test_killed_ingest_resumes_and_lands_every_event_once(
     assert_exactly_once(spark, state / "lake", producer.ids)
     reasons = sorted(r.reason for r in read_quarantine(spark, state / "lake").collect())
     assert reasons == ["missing event_id", "not a JSON object"]
+
+
+def test_a_log_written_again_from_scratch_is_refused_not_skipped(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """Its segments get the names of those already ingested: Spark would skip every one."""
+    root, lake = tmp_path / "events", tmp_path / "lake"
+    settings = IngestSettings(f"log://{root}", TOPICS, lake, available_now=True)
+    DiskLogEventBus(root).publish("clickstream", [Event(type="page_view", user_id="a")])
+    run_ingest(spark, settings)
+    shutil.rmtree(root)
+    DiskLogEventBus(root).publish("clickstream", [Event(type="page_view", user_id="b")])
+    with pytest.raises(ValueError, match=r"seg-0{20}\.jsonl was written again"):
+        run_ingest(spark, settings)
+    assert [r.user_id for r in read_bronze(spark, lake).collect()] == ["a"]
