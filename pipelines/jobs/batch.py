@@ -76,16 +76,17 @@ def gold_tables(
     when it is done."""
     events = events.where(F.col("ts") <= F.lit(as_of))
     purchases = purchases.where(F.col("ts") <= F.lit(as_of))
-    signals = gold.interaction_signals(events, purchases).cache()
+    everyone = gold.interaction_signals(events, purchases, anonymous=True).cache()
+    signals = everyone.where(F.col("user_id").isNotNull())  # user-item tables need a user
     labels = training.purchase_labels(purchases, settings.negatives_per_positive).cache()
     return {
         "interactions": lambda: gold.interactions(signals, settings.weights, as_of),
         "item_popularity": lambda: gold.item_popularity(
-            signals, settings.popularity_window, settings.popularity_slide
+            everyone, settings.popularity_window, settings.popularity_slide
         ),
         "co_occurrence": lambda: gold.co_occurrence(purchases, max_basket=settings.max_basket),
         "user_features": lambda: gold.user_features(purchases, signals, as_of),
-        "item_features": lambda: features.item_features(events, purchases, signals, as_of),
+        "item_features": lambda: features.item_features(events, purchases, everyone, as_of),
         "ranking_training_set": lambda: training.ranking_training_set(labels, purchases, signals),
     }
 

@@ -54,12 +54,17 @@ def current_ratings(events: DataFrame) -> DataFrame:
     return latest.where(F.col("type") != RATING_DELETED)
 
 
-def interaction_signals(events: DataFrame, purchases: DataFrame) -> DataFrame:
+def interaction_signals(
+    events: DataFrame, purchases: DataFrame, anonymous: bool = False
+) -> DataFrame:
     """(user_id, product_id, ts, signal, value): a row per view, cart, wishlist, rating, line.
 
-    Ratings are the users' current ones (``current_ratings``) after the last of ``events``,
-    so pass the events up to the feature time.
+    Only a known user's signals count, unless ``anonymous``: per-item counts (popularity, item
+    features) take visitors' views and guests' orders too, with a null ``user_id``. Ratings
+    are the users' current ones (``current_ratings``) after the last of ``events``, so pass
+    the events up to the feature time.
     """
+    known = F.lit(True) if anonymous else F.col("user_id").isNotNull()
     unrated = events.where(~F.col("type").isin(*SIGNAL_TYPES["rating"], RATING_DELETED))
     events = unrated.unionByName(current_ratings(events))
     kind = F.lit(None).cast("string")
@@ -69,17 +74,13 @@ def interaction_signals(events: DataFrame, purchases: DataFrame) -> DataFrame:
     value = F.when(F.col("_signal") == "rating", rating).otherwise(F.lit(1.0))
     clicks = (
         events.withColumn("_signal", kind)
-        .where(
-            F.col("_signal").isNotNull()
-            & F.col("product_id").isNotNull()
-            & F.col("user_id").isNotNull()
-        )
+        .where(F.col("_signal").isNotNull() & F.col("product_id").isNotNull() & known)
         .select(
             "user_id", "product_id", "ts", F.col("_signal").alias("signal"), value.alias("value")
         )
         .where(F.col("value").isNotNull())
     )
-    bought = purchases.where(F.col("user_id").isNotNull()).select(
+    bought = purchases.where(known).select(
         "user_id", "product_id", "ts", F.lit("purchase").alias("signal"), F.lit(1.0).alias("value")
     )
     return clicks.unionByName(bought)

@@ -158,3 +158,19 @@ def test_a_changed_rating_replaces_the_old_and_a_deleted_one_counts_no_more(
     assert (got["u2"].weight, got["u2"].n_rating) == (pytest.approx(1.0), 0)
     item = item_features(events, purchases, signals, T0 + timedelta(days=1)).collect()[0]
     assert (item.rating, item.n_ratings) == (5.0, 1)
+
+
+def test_items_count_visitors_views_and_guests_orders(spark: SparkSession, tmp_path: Path) -> None:
+    rows = [
+        ev("product_view", 0, None, "p"),  # a visitor who never logged in
+        ev("product_view", 1, "u1", "p"),
+        order(2, None, "o1", [("p", 1, 2.0)]),  # a guest's order
+    ]
+    events, purchases = _signals(spark, rows)
+    tables = gold_tables(events, purchases, BatchSettings(lake=tmp_path), T0 + timedelta(days=1))
+    popularity = tables["item_popularity"]().collect()
+    assert {(r.n_view, r.n_purchase, r.n_users) for r in popularity} == {(2, 1, 1)}
+    item = tables["item_features"]().collect()[0]
+    assert (item.n_views, item.n_orders) == (2, 1)
+    assert [(r.user_id, r.n_view) for r in tables["interactions"]().collect()] == [("u1", 1)]
+    assert [r.user_id for r in tables["user_features"]().collect()] == ["u1"]
