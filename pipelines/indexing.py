@@ -153,8 +153,17 @@ def _str(value: object) -> str | None:
 def apply_events(
     engine: SearchEngine, events: Iterable[Event], lookup: ProductLookup | None = None
 ) -> Counter[str]:
-    """Apply events in order; returns how many of each action were taken."""
-    return Counter(apply_event(engine, event, lookup) for event in events)
+    """Apply events in order; returns how many of each action were taken. An event whose
+    payload cannot be read (a price that is not a number) is logged and counted
+    ``malformed``: raised, it failed every pass and held up every event behind it."""
+    done: Counter[str] = Counter()
+    for event in events:
+        try:
+            done[apply_event(engine, event, lookup)] += 1
+        except (ValueError, TypeError) as e:
+            log.warning("search: skipping %s %s: %s", event.type, event.event_id, e)
+            done["malformed"] += 1
+    return done
 
 
 def run_incremental(

@@ -117,6 +117,18 @@ def test_incremental_job_consumes_the_commerce_topic_once(
     bus.publish(COMMERCE, [Event(type="ProductUpdated", product_id="mouse-wl", payload=change)])
     assert run_incremental(bus, engine) == {"price": 1}
     assert run_incremental(bus, engine) == {}  # committed: nothing is applied twice
+
+
+def test_an_event_that_cannot_be_read_is_skipped_not_retried_for_ever(
+    engine: SearchEngine, tmp_path: Path
+) -> None:
+    bus = event_bus_from_url(f"log://{tmp_path / 'events'}")
+    bad = Event(type="PriceChanged", product_id="mouse-wl", payload={"price": "a lot"})
+    good = Event(type="PriceChanged", product_id="mouse-wl", payload={"price": "350"})
+    bus.publish(COMMERCE, [bad, good])
+    assert run_incremental(bus, engine) == {"malformed": 1, "price": 1}
+    assert run_incremental(bus, engine) == {}
+    assert engine.search(SearchRequest(text="wireless mouse")).hits[0].price == 350.0
     assert engine.search(SearchRequest(text="wireless mouse", max_price=400)).ids[0] == "mouse-wl"
     bus.close()
 
