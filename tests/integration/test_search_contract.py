@@ -300,6 +300,33 @@ def test_words_joined_by_apostrophes_and_points_are_found(
     assert _search(fresh, text=typed)[0] == "tab-8"
 
 
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("Acme Wall Decoration", "deocration"),  # stems "deocrat" and "decor": 3 edits apart
+        ("Acme Gift Tags", "tgs"),  # the stem "tg" is too short for any edit
+        ("Acme Bath Sponge", "spnge"),  # "spnge" is 2 edits from the stem "spong", 1 allowed
+    ],
+)
+def test_typos_are_measured_on_the_words_not_their_stems(
+    fresh: SearchEngine, name: str, typed: str
+) -> None:
+    # OpenSearch's fuzziness compared the stems of the typo and of the catalog's words, so
+    # these typos found nothing there while the embedded index found the product.
+    fresh.bulk_index([dataclasses.replace(PRODUCTS["tab-8"], name=name)])
+    assert _search(fresh, text=typed)[0] == "tab-8"
+
+
+def test_a_word_the_catalog_holds_is_not_widened_to_others(fresh: SearchEngine) -> None:
+    # "mum" is no typo when the catalog sells a Mum badge: OpenSearch's fuzziness also
+    # returned every mug (one edit away); the embedded index widens unknown words only.
+    badge = dataclasses.replace(PRODUCTS["tab-8"], name="Acme Mum Badge")
+    mug = dataclasses.replace(PRODUCTS["tab-10"], name="Acme Coffee Mug")
+    fresh.bulk_index([badge, mug])
+    assert _search(fresh, text="mum", size=50) == ["tab-8"]
+    assert "tab-10" in _search(fresh, text="mgu")  # a typo is still widened
+
+
 def test_a_reindex_drops_versions_a_killed_reindex_abandoned(fresh: SearchEngine) -> None:
     now = datetime.now(UTC)
     abandoned = new_index_name(fresh.alias, now - timedelta(hours=2))

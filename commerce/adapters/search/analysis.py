@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import itertools
 import unicodedata
+from collections.abc import Iterable
 
 from commerce.domain.search import MAX_QUERY_TERMS
 
@@ -100,6 +101,25 @@ def auto_fuzziness(word: str) -> int:
     if len(word) <= 2:
         return 0
     return 1 if len(word) <= 5 else 2
+
+
+MAX_EXPANSIONS = 10  # index words a typo is widened to, nearest first
+
+
+def closest(word: str, candidates: Iterable[str]) -> list[str]:
+    """The candidates within ``fuzziness: AUTO`` edits of ``word`` with its first letter,
+    nearest first (ties alphabetical), at most ``MAX_EXPANSIONS``: both engines pick a typo's
+    expansions here, from the words their index holds."""
+    limit = auto_fuzziness(word)
+    scored = [
+        (d, term)
+        for term in candidates
+        if term != word
+        and term[:1] == word[:1]
+        and abs(len(term) - len(word)) <= limit
+        and (d := edit_distance(word, term, limit)) <= limit
+    ]
+    return [term for _, term in sorted(scored)[:MAX_EXPANSIONS]]
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

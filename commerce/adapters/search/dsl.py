@@ -7,11 +7,19 @@ dicts; unit tests pin the JSON. The embedded engine mirrors the same scoring in 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from commerce.adapters.search.analysis import SYNONYMS, matches_nothing, tokens
+from commerce.adapters.search.analysis import (
+    MAX_EXPANSIONS,
+    SYNONYMS,
+    auto_fuzziness,
+    closest,
+    matches_nothing,
+    tokens,
+)
 from commerce.domain.search import (
     MAX_QUERY_TERMS,
     ProductDoc,
@@ -114,12 +122,15 @@ def _text(**extra: Any) -> Json:
 
 
 def _mappings() -> Json:
-    keyword_with_text = {"type": "keyword", "fields": {"text": _text()}}
+    keyword_with_text = {"type": "keyword", "copy_to": "words", "fields": {"text": _text()}}
     return {
         "dynamic": "strict",
         "properties": {
             "id": {"type": "keyword"},
+            # Every searchable word, unstemmed: the vocabulary typos are looked up in.
+            "words": {"type": "text", "analyzer": "shop_plain"},
             "name": _text(
+                copy_to="words",
                 fields={
                     "plain": {"type": "text", "analyzer": "shop_plain"},
                     "autocomplete": {
@@ -127,9 +138,9 @@ def _mappings() -> Json:
                         "analyzer": "shop_autocomplete",
                         "search_analyzer": "shop_plain",
                     },
-                }
+                },
             ),
-            "description": _text(),
+            "description": _text(copy_to="words"),
             "category": keyword_with_text,
             "brand": keyword_with_text,
             "price": {"type": "scaled_float", "scaling_factor": PRICE_SCALE},
@@ -159,10 +170,13 @@ def document(doc: ProductDoc) -> Json:
     }
 
 
-def search_body(request: SearchRequest, weights: Weights = WEIGHTS) -> Json:
-    """The ``_search`` body for one request (already validated)."""
+def search_body(
+    request: SearchRequest, weights: Weights = WEIGHTS, variants: Sequence[str] = ()
+) -> Json:
+    """The ``_search`` body for one request (already validated); ``variants`` are the index
+    words close to the query's typos (``typo_variants``)."""
     body: Json = {
-        "query": _query(request, weights),
+        "query": _query(request, weights, variants),
         "sort": _sort(request.sort),
         "from": request.offset,
         "size": request.size,
@@ -183,14 +197,14 @@ def search_body(request: SearchRequest, weights: Weights = WEIGHTS) -> Json:
     return body
 
 
-def _query(request: SearchRequest, weights: Weights) -> Json:
+def _query(request: SearchRequest, weights: Weights, variants: Sequence[str]) -> Json:
     filters = filter_clauses(request)
     text = " ".join(tokens(request.text, MAX_QUERY_TERMS))
     everything: Json = {"match_none": {}} if matches_nothing(request.text) else {"match_all": {}}
     if request.profile is QueryProfile.BM25:
         match: Json = {"match": {"name.plain": text}} if text else everything
         return {"bool": {"must": [match], "filter": filters}}
-    relevance = text_query(text, weights) if text else everything
+    relevance = text_query(text, weights, variants) if text else everything
     return {
         "function_score": {
             "query": {"bool": {"must": [relevance], "filter": filters}},
@@ -201,11 +215,12 @@ def _query(request: SearchRequest, weights: Weights) -> Json:
     }
 
 
-def text_query(text: str, weights: Weights = WEIGHTS) -> Json:
+def text_query(text: str, weights: Weights = WEIGHTS, variants: Sequence[str] = ()) -> Json:
     """The shipped keyword query: a sum of clauses, mirrored clause by clause by the embedded
     engine (``embedded_query._shipped``).
 
-    Stemmed words across fields, the same with typo tolerance, name words starting with the
+    Stemmed words across fields, the same with the typos' ``variants`` added, name words
+    starting with the
     typed words (partial words), every word present across fields (coverage), and on the
     unstemmed name: any word, every word, and the words as a phrase.
     """
@@ -216,7 +231,9 @@ def text_query(text: str, weights: Weights = WEIGHTS) -> Json:
         f"brand.text^{weights.brand}",
     ]
     keyword = {"query": text, "fields": fields, "type": "most_fields"}
-    fuzzy = {**keyword, "fuzziness": "AUTO", "prefix_length": 1, "boost": weights.fuzzy}
+    # Not ``fuzziness``: it would widen words the catalog holds ("mum" to every "mug") and
+    # measure edits between stems ("deocrat" is two from "decor"), unlike the embedded index.
+    fuzzy = {**keyword, "query": " ".join([text, *variants]), "boost": weights.fuzzy}
     partial = {"query": text, "operator": "and", "boost": weights.partial}
     optional: list[tuple[float, Json]] = [
         (weights.coverage, {"multi_match": {**keyword, "type": "cross_fields", "operator": "and"}}),
@@ -231,6 +248,40 @@ def text_query(text: str, weights: Weights = WEIGHTS) -> Json:
     ]
     should += [_boosted(clause, boost) for boost, clause in optional if boost]
     return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def typo_body(words: Sequence[str]) -> Json | None:
+    """Index words close to each query word the index does not hold (``suggest_mode:
+    missing``), unstemmed, as the embedded index looks typos up in its vocabulary; None if no
+    word is long enough to have a typo. More candidates than kept: ``typo_variants`` picks."""
+    suggest = {
+        str(i): {
+            "text": word,
+            "term": {
+                "field": "words",
+                "suggest_mode": "missing",
+                "max_edits": edits,
+                "prefix_length": 1,
+                "min_word_length": 3,
+                "size": 5 * MAX_EXPANSIONS,
+                "accuracy": 0.0,
+                "string_distance": "damerau_levenshtein",
+            },
+        }
+        for i, word in enumerate(words)
+        if (edits := auto_fuzziness(word))
+    }
+    return {"size": 0, "suggest": suggest} if suggest else None
+
+
+def typo_variants(words: Sequence[str], response: Json) -> list[str]:
+    """The words to add for the typos, from a ``typo_body`` response: the nearest candidates
+    of each word, chosen as the embedded index chooses them."""
+    found: set[str] = set()
+    for key, entries in response.get("suggest", {}).items():
+        options = [option["text"] for entry in entries for option in entry["options"]]
+        found.update(closest(words[int(key)], options))
+    return sorted(found)
 
 
 def _boosted(clause: Json, boost: float) -> Json:

@@ -5,9 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 
-from commerce.adapters.search.analysis import auto_fuzziness, edit_distance
-
-_MAX_EXPANSIONS = 10
+from commerce.adapters.search.analysis import auto_fuzziness, closest
 
 
 class Vocabularies:
@@ -27,17 +25,10 @@ class Vocabularies:
         Words the index knows are not expanded: it keeps queries fast and precise, and a typo
         is by definition a word the catalog does not contain.
         """
-        limit = auto_fuzziness(word)
         words = self._words(conn, index).get(word[:1], set())
-        if limit == 0 or word in words:
+        if auto_fuzziness(word) == 0 or word in words:
             return []
-        scored = [
-            (d, term)
-            for term in words
-            if abs(len(term) - len(word)) <= limit
-            and (d := edit_distance(word, term, limit)) <= limit
-        ]
-        return [term for _, term in sorted(scored)[:_MAX_EXPANSIONS]]
+        return closest(word, words)
 
     def _words(self, conn: sqlite3.Connection, index: str) -> dict[str, set[str]]:
         with self._lock:

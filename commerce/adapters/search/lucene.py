@@ -11,9 +11,17 @@ from contextlib import suppress
 from typing import Any, Protocol
 
 from commerce.adapters.search import dsl
+from commerce.adapters.search.analysis import tokens
 from commerce.adapters.search.errors import IndexNotFound, SearchError, SearchUnavailable
 from commerce.adapters.search.port import check_update, validate_request
-from commerce.domain.search import FacetBucket, ProductDoc, SearchHit, SearchRequest, SearchResult
+from commerce.domain.search import (
+    FacetBucket,
+    ProductDoc,
+    QueryProfile,
+    SearchHit,
+    SearchRequest,
+    SearchResult,
+)
 
 Json = dict[str, Any]
 _BULK_CHUNK = 500
@@ -170,8 +178,25 @@ class LuceneSearchEngine:
 
     def search(self, request: SearchRequest) -> SearchResult:
         validate_request(request)
-        response = self._search(dsl.search_body(request, self.weights))
+        variants = self._typo_variants(request)
+        response = self._search(dsl.search_body(request, self.weights, variants))
         return parse_search(response, request)
+
+    def _typo_variants(self, request: SearchRequest) -> list[str]:
+        """Index words close to the query words the index does not hold, asked for first so
+        typos are tolerated exactly as the embedded index tolerates them."""
+        if request.profile is not QueryProfile.SHIPPED:
+            return []
+        words = tokens(request.text)
+        body = dsl.typo_body(words)
+        if body is None:
+            return []
+        try:
+            return dsl.typo_variants(words, self._search(body))
+        except SearchUnavailable:
+            # An index built before the ``words`` field refuses the lookup until it is rebuilt:
+            # search on without typos. A node that is down fails the search itself next.
+            return []
 
     def _search(self, body: Json) -> Json:
         # The old index of an alias swap may vanish under a query already resolved to it:

@@ -31,7 +31,8 @@ def test_shipped_query_has_every_clause_and_ranking_multipliers() -> None:
             "type": "most_fields",
         }
     }
-    assert should[1]["multi_match"]["fuzziness"] == "AUTO"
+    assert should[1]["multi_match"]["query"] == "wireless mouse"
+    assert "fuzziness" not in should[1]["multi_match"]
     assert should[2] == {
         "match": {"name.autocomplete": {"query": "wireless mouse", "operator": "and", "boost": 0.3}}
     }
@@ -39,6 +40,24 @@ def test_shipped_query_has_every_clause_and_ranking_multipliers() -> None:
     assert scored["query"]["bool"]["filter"] == [{"terms": {"category": ["Audio"]}}]
     assert scored["functions"][0] == {"filter": {"term": {"in_stock": True}}, "weight": 1.5}
     assert scored["score_mode"] == scored["boost_mode"] == "multiply"
+
+
+def test_typos_are_looked_up_unstemmed_then_searched_as_words() -> None:
+    # Only words the index lacks are looked up, as the embedded index does: "ab" is too short
+    # to have a typo, and the node answers for the other words.
+    body = dsl.typo_body(["deocration", "ab", "mug"])
+    assert body is not None and set(body["suggest"]) == {"0", "2"}
+    term = body["suggest"]["0"]["term"]
+    assert (term["field"], term["suggest_mode"], term["max_edits"]) == ("words", "missing", 2)
+    assert body["suggest"]["2"]["term"]["max_edits"] == 1
+    assert dsl.typo_body(["ab", "x"]) is None
+    options = [{"text": t} for t in ("decorations", "decoration", "deodorant", "xdecoration")]
+    response = {"suggest": {"0": [{"options": options}], "2": [{"options": []}]}}
+    variants = dsl.typo_variants(["deocration", "ab", "mug"], response)
+    assert variants == ["decoration", "decorations"]  # same first letter, within 2 edits
+    body = dsl.search_body(SearchRequest(text="deocration"), variants=variants)
+    should = body["query"]["function_score"]["query"]["bool"]["must"][0]["bool"]["should"]
+    assert should[1]["multi_match"]["query"] == "deocration decoration decorations"
 
 
 def test_empty_text_browses_everything() -> None:

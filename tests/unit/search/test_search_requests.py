@@ -15,10 +15,16 @@ from commerce.adapters.search.analysis import (
     tokens,
 )
 from commerce.adapters.search.embedded import EmbeddedSearchEngine
-from commerce.adapters.search.errors import InvalidSearchRequest, UnknownSearchUrl
+from commerce.adapters.search.errors import (
+    InvalidSearchRequest,
+    SearchUnavailable,
+    UnknownSearchUrl,
+)
 from commerce.adapters.search.lucene import LuceneSearchEngine
 from commerce.adapters.search.port import parse_sort, validate_request
 from commerce.domain.search import SearchRequest, SortOrder
+
+Json = dict[str, object]
 
 
 @pytest.mark.parametrize(
@@ -89,3 +95,26 @@ def test_factory_maps_urls_to_engines(tmp_path: object) -> None:
         search_engine_from_url("solr://x")
     with pytest.raises(UnknownSearchUrl, match="names no index file"):
         search_engine_from_url("embedded://")  # was a silent in-memory index
+
+
+class _IndexWithoutWords:
+    """A node serving an index built before the ``words`` field: the typo lookup fails."""
+
+    name = "opensearch"
+
+    def __init__(self) -> None:
+        self.searched: list[Json] = []
+
+    def search(self, index: str, body: Json) -> Json:
+        if "suggest" in body:
+            raise SearchUnavailable("OpenSearch error 400: no mapping found for field [words]")
+        self.searched.append(body)
+        return {"hits": {"total": {"value": 0}, "hits": []}}
+
+
+def test_an_index_built_before_the_words_field_is_still_searched() -> None:
+    # Until the reindex after an upgrade, searches go on without typo tolerance.
+    client = _IndexWithoutWords()
+    engine = LuceneSearchEngine(client)  # type: ignore[arg-type]
+    assert engine.search(SearchRequest(text="wireles mouse")).total == 0
+    assert len(client.searched) == 1
