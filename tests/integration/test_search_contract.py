@@ -327,6 +327,13 @@ def test_a_word_the_catalog_holds_is_not_widened_to_others(fresh: SearchEngine) 
     assert "tab-10" in _search(fresh, text="mgu")  # a typo is still widened
 
 
+def test_a_typo_finds_the_synonyms_of_the_word_it_stands_for(fresh: SearchEngine) -> None:
+    # "televsion" stands for "television", a synonym of "tv": OpenSearch analysed the close
+    # words with the synonyms, the embedded index searched them alone.
+    fresh.bulk_index([dataclasses.replace(PRODUCTS["tab-8"], name="Acme TV Wall Mount")])
+    assert "tab-8" in _search(fresh, text="televsion", size=50)
+
+
 def test_a_reindex_drops_versions_a_killed_reindex_abandoned(fresh: SearchEngine) -> None:
     now = datetime.now(UTC)
     abandoned = new_index_name(fresh.alias, now - timedelta(hours=2))

@@ -95,14 +95,16 @@ def _bm25(query: CompiledQuery, words: list[str]) -> None:
 
 def _shipped(query: CompiledQuery, words: list[str], fuzzy: FuzzyLookup, w: Weights) -> None:
     cols = f"{w.name}, {w.description}, {w.category}, {w.brand}"
-    alternatives = [quote(x) for x in words] + [_phrase(t) for t in expand_synonyms(words)]
+    alternatives = _alternatives(words)
+    # The typos' close words are synonyms' words too: Elasticsearch analyses them with the
+    # query ("comptuer" -> "computer" finds a "PC").
     variants = sorted({v for word in words for v in fuzzy(word)})
     quoted = list(map(quote, words))
     # Partial words match the unstemmed name, as Elasticsearch's edge n-grams of the plain
     # words do: "gamin" is no prefix of the stem "game" of "gaming".
     clauses: list[tuple[str, float, str, str]] = [
         ("fts", 1.0, cols, " OR ".join(alternatives)),
-        ("fts", w.fuzzy, cols, " OR ".join(alternatives + [quote(v) for v in variants])),
+        ("fts", w.fuzzy, cols, " OR ".join(_alternatives(words + variants))),
         ("plain", w.partial, str(w.name), _prefixes(words)),
         ("fts", w.coverage, cols, " AND ".join(_with_synonyms(x) for x in words)),
         ("plain", w.exact, "1.0", "{name} : (" + " OR ".join(quoted) + ")"),
@@ -114,6 +116,11 @@ def _shipped(query: CompiledQuery, words: list[str], fuzzy: FuzzyLookup, w: Weig
         if boost or i < 3:
             _clause(query, table, boost, column_weights, match)
     query.score = "sc.s"
+
+
+def _alternatives(words: list[str]) -> list[str]:
+    """The words and the synonyms of the terms among them, for an ``OR``."""
+    return [quote(x) for x in words] + [_phrase(t) for t in expand_synonyms(words)]
 
 
 def _prefixes(words: list[str]) -> str:
