@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from commerce.adapters.search.analysis import (
+    FINAL_SIGMA,
     MAX_EXPANSIONS,
     SYNONYMS,
     auto_fuzziness,
@@ -74,13 +75,15 @@ WORD_JOINERS = ("'", "\u2019", "\u2018", "\u201b", "\uff07", ".", "\uff0e", ",",
 def _analysis() -> Json:
     folded = ["lowercase", "asciifolding"]
     stemmed = [*folded, "english_possessive", "english_stemmer"]
-    split = {"char_filter": ["split_joined_words"]}
+    split = {"char_filter": ["split_joined_words", "one_sigma"]}
     return {
         "char_filter": {
             "split_joined_words": {
                 "type": "mapping",
                 "mappings": [f"{ch} => \\u0020" for ch in WORD_JOINERS],
-            }
+            },
+            # "lowercase" turns "Σ" into "σ" even at the end of a word, where "ς" is written.
+            "one_sigma": {"type": "mapping", "mappings": [f"{FINAL_SIGMA} => σ"]},
         },
         "filter": {
             "english_possessive": {"type": "stemmer", "language": "possessive_english"},

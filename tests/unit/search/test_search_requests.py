@@ -71,7 +71,8 @@ def test_only_non_blank_text_without_words_matches_nothing() -> None:
 
 
 def test_tokens_keep_words_of_every_script() -> None:
-    assert tokens("Чайник, ΚΑΦΈΣ; 日本語 e\u0301clair") == ["чайник", "καφές", "日本語", "eclair"]
+    assert tokens("Чайник, ΚΑΦΈΣ; 日本語 e\u0301clair") == ["чайник", "καφέσ", "日本語", "eclair"]
+    assert tokens("καφές") == tokens("ΚΑΦΈΣ")  # one sigma, final or not
 
 
 def test_synonyms_expand_single_and_multi_word_terms() -> None:
