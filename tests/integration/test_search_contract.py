@@ -352,6 +352,17 @@ def test_a_typo_finds_the_synonyms_of_the_word_it_stands_for(fresh: SearchEngine
     assert "tab-8" in _search(fresh, text="televsion", size=50)
 
 
+def test_the_words_of_a_multi_word_synonym_match_together(fresh: SearchEngine) -> None:
+    # "usb stick" is one term (a synonym of "flash drive"): OpenSearch matched its stemmed words
+    # only as that phrase, the embedded index matched "stick" alone, so chalk sticks too.
+    chalk = dataclasses.replace(PRODUCTS["tab-8"], name="Acme Chalk Sticks")
+    glue = dataclasses.replace(PRODUCTS["tab-10"], name="Zen Glue Stick")
+    fresh.bulk_index([chalk, glue])
+    found = _search(fresh, text="usb stick", size=50)
+    assert found[0] == "usb-64" and "tab-8" not in found
+    assert "tab-10" in found  # the typed word, unstemmed, still counts
+
+
 def test_a_reindex_drops_versions_a_killed_reindex_abandoned(fresh: SearchEngine) -> None:
     now = datetime.now(UTC)
     abandoned = new_index_name(fresh.alias, now - timedelta(hours=2))

@@ -87,18 +87,30 @@ def synonym_groups() -> list[list[tuple[str, ...]]]:
     return [[tuple(tokens(term)) for term in line.split(",")] for line in SYNONYMS]
 
 
-def expand_synonyms(words: list[str]) -> list[tuple[str, ...]]:
-    """Alternative phrasings for the synonym terms found in ``words`` (each as a word tuple)."""
-    found: list[tuple[str, ...]] = []
-    for group in synonym_groups():
-        if any(_contains(words, term) for term in group):
-            found.extend(term for term in group if not _contains(words, term))
-    return found
+def synonym_segments(words: list[str]) -> list[list[tuple[str, ...]]]:
+    """``words`` as Elasticsearch's ``synonym_graph`` reads them: left to right, the longest
+    synonym term starting at a word is one segment, whose words match only together (as a
+    phrase) or as one of its synonyms; any other word is a segment alone. Each segment lists
+    its alternatives, what was typed first."""
+    segments: list[list[tuple[str, ...]]] = []
+    i = 0
+    while i < len(words):
+        segment = _synonyms_at(words, i)
+        segments.append(segment)
+        i += len(segment[0])
+    return segments
 
 
-def _contains(words: list[str], term: tuple[str, ...]) -> bool:
-    width = len(term)
-    return any(tuple(words[i : i + width]) == term for i in range(len(words) - width + 1))
+def _synonyms_at(words: list[str], i: int) -> list[tuple[str, ...]]:
+    found = [
+        (term, group)
+        for group in synonym_groups()
+        for term in group
+        if tuple(words[i : i + len(term)]) == term
+    ]
+    typed = max((term for term, _ in found), key=len, default=(words[i],))
+    others = (t for term, group in found if term == typed for t in group if t != typed)
+    return [typed, *dict.fromkeys(others)]
 
 
 def auto_fuzziness(word: str) -> int:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from commerce.adapters.search.analysis import expand_synonyms, matches_nothing, tokens
+from commerce.adapters.search.analysis import matches_nothing, synonym_segments, tokens
 from commerce.adapters.search.dsl import WEIGHTS, Weights, price_range_cents
 from commerce.domain.search import QueryProfile, SearchRequest, SortOrder
 
@@ -106,7 +106,7 @@ def _shipped(query: CompiledQuery, words: list[str], fuzzy: FuzzyLookup, w: Weig
         ("fts", 1.0, cols, " OR ".join(alternatives)),
         ("fts", w.fuzzy, cols, " OR ".join(_alternatives(words + variants))),
         ("plain", w.partial, str(w.name), _prefixes(words)),
-        ("fts", w.coverage, cols, " AND ".join(_with_synonyms(x) for x in words)),
+        ("fts", w.coverage, cols, " AND ".join(_any_of(seg) for seg in synonym_segments(words))),
         ("plain", w.exact, "1.0", "{name} : (" + " OR ".join(quoted) + ")"),
         ("plain", w.exact_all, "1.0", "{name} : (" + " AND ".join(quoted) + ")"),
         ("plain", w.exact_phrase, "1.0", "{name} : " + quote(" ".join(words))),
@@ -119,8 +119,10 @@ def _shipped(query: CompiledQuery, words: list[str], fuzzy: FuzzyLookup, w: Weig
 
 
 def _alternatives(words: list[str]) -> list[str]:
-    """The words and the synonyms of the terms among them, for an ``OR``."""
-    return [quote(x) for x in words] + [_phrase(t) for t in expand_synonyms(words)]
+    """The words and the synonyms of the terms among them, for an ``OR``. The words of a
+    multi-word term ("usb stick") match only together, as in Elasticsearch: "stick" alone
+    is no USB stick."""
+    return [_phrase(term) for segment in synonym_segments(words) for term in segment]
 
 
 def _prefixes(words: list[str]) -> str:
@@ -132,9 +134,8 @@ def _phrase(words: tuple[str, ...]) -> str:
     return quote(" ".join(words))
 
 
-def _with_synonyms(word: str) -> str:
-    alternatives = [quote(word)] + [_phrase(t) for t in expand_synonyms([word])]
-    return "(" + " OR ".join(alternatives) + ")"
+def _any_of(terms: list[tuple[str, ...]]) -> str:
+    return "(" + " OR ".join(map(_phrase, terms)) + ")"
 
 
 def _ranking(w: Weights) -> str:

@@ -10,8 +10,8 @@ from commerce.adapters.search import search_engine_from_url
 from commerce.adapters.search.analysis import (
     auto_fuzziness,
     edit_distance,
-    expand_synonyms,
     matches_nothing,
+    synonym_segments,
     tokens,
 )
 from commerce.adapters.search.embedded import EmbeddedSearchEngine
@@ -76,9 +76,12 @@ def test_tokens_keep_words_of_every_script() -> None:
 
 
 def test_synonyms_expand_single_and_multi_word_terms() -> None:
-    assert ("notebook",) in expand_synonyms(["cheap", "laptop"])
-    assert ("smartphone",) in expand_synonyms(["mobile", "phone"])
-    assert expand_synonyms(["mouse"]) == []
+    cheap, laptop = synonym_segments(["cheap", "laptop"])
+    assert cheap == [("cheap",)] and laptop == [("laptop",), ("notebook",)]
+    (phone,) = synonym_segments(["mobile", "phone"])  # one term: its words go together
+    assert phone == [("mobile", "phone"), ("cellphone",), ("smartphone",)]
+    assert synonym_segments(["solid", "state", "drive"])[0][0] == ("solid", "state", "drive")
+    assert synonym_segments(["mouse"]) == [[("mouse",)]]
 
 
 def test_fuzziness_matches_elasticsearch_auto() -> None:
