@@ -280,6 +280,17 @@ def test_names_in_every_script_are_found(fresh: SearchEngine, name: str, typed: 
     assert name in fresh.suggest(typed[:4])
 
 
+@pytest.mark.parametrize("typed", ["kinderwagen", "Kinder\u00adwagen", "KINDERW"])
+def test_a_soft_hyphen_does_not_split_a_word(fresh: SearchEngine, typed: str) -> None:
+    # Text copied from web pages carries invisible soft hyphens: OpenSearch indexed the word
+    # with the soft hyphen inside, the embedded index as "kinder" and "wagen"; neither
+    # found "kinderwagen", and only the embedded index found "wagen".
+    name = "Acme Kinder\u00adwagen Blanket"
+    fresh.bulk_index([dataclasses.replace(PRODUCTS["tab-8"], name=name)])
+    assert name in fresh.suggest(typed)
+    assert _search(fresh, text=typed)[0] == "tab-8"
+
+
 @pytest.mark.parametrize(
     ("name", "typed"),
     [

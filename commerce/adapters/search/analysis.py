@@ -33,10 +33,15 @@ SYNONYMS: tuple[str, ...] = (
 )
 
 
+# A soft hyphen only marks where a word may break at the end of a line ("Kinder­wagen" is
+# "kinderwagen"); Lucene's tokenizer kept it inside the word, FTS5 split the word there.
+SOFT_HYPHEN = "\u00ad"
+
 # Letters Unicode does not decompose but Lucene's ASCIIFoldingFilter folds all the same.
 _LETTERS = str.maketrans(
     {"ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o", "ł": "l",
-     "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i"}
+     "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i",
+     SOFT_HYPHEN: ""}
 )  # fmt: skip
 
 
@@ -44,8 +49,8 @@ FINAL_SIGMA = "ς"
 
 
 def fold_letters(text: str) -> str:
-    """Only the letters Unicode cannot decompose (``ß`` → ``ss``): for an index whose
-    tokenizer already lowercases and strips diacritics."""
+    """Only the letters Unicode cannot decompose (``ß`` → ``ss``), and soft hyphens dropped:
+    for an index whose tokenizer already lowercases and strips diacritics."""
     return text.translate(_LETTERS)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from commerce.adapters.search.analysis import (
     FINAL_SIGMA,
     MAX_EXPANSIONS,
+    SOFT_HYPHEN,
     SYNONYMS,
     auto_fuzziness,
     closest,
@@ -75,7 +76,7 @@ WORD_JOINERS = ("'", "\u2019", "\u2018", "\u201b", "\uff07", ".", "\uff0e", ",",
 def _analysis() -> Json:
     folded = ["lowercase", "asciifolding"]
     stemmed = [*folded, "english_possessive", "english_stemmer"]
-    split = {"char_filter": ["split_joined_words", "one_sigma"]}
+    split = {"char_filter": ["split_joined_words", "one_sigma", "no_soft_hyphens"]}
     return {
         "char_filter": {
             "split_joined_words": {
@@ -84,6 +85,7 @@ def _analysis() -> Json:
             },
             # "lowercase" turns "Σ" into "σ" even at the end of a word, where "ς" is written.
             "one_sigma": {"type": "mapping", "mappings": [f"{FINAL_SIGMA} => σ"]},
+            "no_soft_hyphens": {"type": "mapping", "mappings": [f"{SOFT_HYPHEN} => "]},
         },
         "filter": {
             "english_possessive": {"type": "stemmer", "language": "possessive_english"},
