@@ -280,6 +280,23 @@ def test_names_in_every_script_are_found(fresh: SearchEngine, name: str, typed: 
     assert name in fresh.suggest(typed[:4])
 
 
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("Acme Ivo™ Desk Lamp", "ivo™"),  # was asked as "ivotm" on both engines
+        ("Acme ﬁne Linen", "ﬁne"),  # was asked as "fine": the embedded index holds "ﬁne"
+        ("Acme Ａ４ Paper", "Ａ４"),  # and "ａ４", not "a4"
+    ],
+)
+def test_symbols_and_compatibility_letters_are_asked_as_the_index_reads_them(
+    fresh: SearchEngine, name: str, typed: str
+) -> None:
+    # The query's words were folded by compatibility (NFKD) before being split, which neither
+    # index does: pasted names with a trademark sign, a ligature or full-width letters missed.
+    fresh.bulk_index([dataclasses.replace(PRODUCTS["tab-8"], name=name)])
+    assert _search(fresh, text=typed)[0] == "tab-8"
+
+
 @pytest.mark.parametrize("typed", ["kinderwagen", "Kinder\u00adwagen", "KINDERW"])
 def test_a_soft_hyphen_does_not_split_a_word(fresh: SearchEngine, typed: str) -> None:
     # Text copied from web pages carries invisible soft hyphens: OpenSearch indexed the word

@@ -64,7 +64,9 @@ def fold(text: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
-    decomposed = fold_letters(unicodedata.normalize("NFKD", ch))
+    # Canonical decomposition only (accents): neither index rewrites "™" as "tm", "ﬁ" as "fi" or
+    # "４" as "4" before splitting words, so "Ivo™" was asked as "ivotm" and "ﬁne" as "fine".
+    decomposed = fold_letters(unicodedata.normalize("NFD", ch))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return plain if plain.isascii() else ch
 
