@@ -329,6 +329,24 @@ def test_a_final_sigma_is_the_same_letter_as_sigma(
 @pytest.mark.parametrize(
     ("name", "typed"),
     [
+        ("सूती कुर्ता Acme", "कुर्ता"),  # Hindi: a virama and vowel signs
+        ("পাটের ব্যাগ Acme", "ব্যাগ"),  # Bengali
+        ("தமிழ் புத்தகம் Acme", "புத்தகம்"),  # Tamil
+        ("ฟุตบอล Acme", "ฟุตบอล"),  # Thai
+    ],
+)
+def test_words_with_vowel_signs_are_found_whole(fresh: SearchEngine, name: str, typed: str) -> None:
+    # The embedded index split these words at their marks and the query's words lost their
+    # viramas and vowel signs: the embedded engine found none of them, OpenSearch (which keeps
+    # marks in words) found them only as typos and completed none.
+    fresh.bulk_index([dataclasses.replace(PRODUCTS["tab-8"], name=name)])
+    assert _search(fresh, text=typed)[0] == "tab-8"
+    assert name in fresh.suggest(typed)
+
+
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
         ("Acme Don't Panic Mug", "don't"),  # OpenSearch indexed "don't", was asked "don", "t"
         ("Acme Don't Panic Mug", "don’t panic"),  # a typographic apostrophe
         ("Acme 12.5cm Ceramic Bowl", "12.5cm"),

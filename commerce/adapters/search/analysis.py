@@ -59,11 +59,14 @@ def fold(text: str) -> str:
     ``lowercase`` + ``asciifolding``: a letter with no ASCII form (``й``, ``έ``) is kept."""
     # One sigma: Python lowers a word-final "Σ" to "ς", Lucene to "σ", so "ΚΑΦΕΣ" and "καφες"
     # met on neither engine's terms. FTS5 folds "ς" to "σ"; the Lucene mapping does too.
-    return "".join(map(_fold_char, text)).lower().replace(FINAL_SIGMA, "σ")
+    composed = unicodedata.normalize("NFC", text)  # a decomposed "é" folds as "é" does
+    return "".join(map(_fold_char, composed)).lower().replace(FINAL_SIGMA, "σ")
 
 
 @functools.lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
+    if unicodedata.category(ch)[0] == "M":  # a mark nothing composes with ("कुर्ता"): kept
+        return ch
     # Canonical decomposition only (accents): neither index rewrites "™" as "tm", "ﬁ" as "fi" or
     # "４" as "4" before splitting words, so "Ivo™" was asked as "ivotm" and "ﬁne" as "fine".
     decomposed = fold_letters(unicodedata.normalize("NFD", ch))

@@ -34,8 +34,10 @@ from commerce.domain.search import (
     SearchResult,
 )
 
-_TOKENIZE_STEMMED = "porter unicode61 remove_diacritics 2"
-_TOKENIZE_PLAIN = "unicode61 remove_diacritics 2"
+# Marks (vowel signs, viramas) are part of words, as in Lucene's standard tokenizer: by
+# default unicode61 splits at them, so no Hindi, Bengali, Tamil or Thai word was found whole.
+_TOKENIZE_PLAIN = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
+_TOKENIZE_STEMMED = f"porter {_TOKENIZE_PLAIN}"
 _T = TypeVar("_T")
 _DOC_COLUMNS = (
     "id, name, description, category, brand, price_cents, popularity, rating, stock, created_at"
@@ -111,15 +113,15 @@ class EmbeddedSearchEngine:
             )
             conn.execute(
                 f"CREATE VIRTUAL TABLE {t['fts']} USING fts5(name, description, category, brand, "
-                f"tokenize='{_TOKENIZE_STEMMED}')"
+                f'tokenize="{_TOKENIZE_STEMMED}")'
             )
             # Unstemmed: the name alone for plain BM25, every word for typo tolerance.
             conn.execute(
-                f"CREATE VIRTUAL TABLE {t['plain']} USING fts5(name, tokenize='{_TOKENIZE_PLAIN}')"
+                f'CREATE VIRTUAL TABLE {t["plain"]} USING fts5(name, tokenize="{_TOKENIZE_PLAIN}")'
             )
             conn.execute(
                 f"CREATE VIRTUAL TABLE {t['words']} USING fts5(text, "
-                f"tokenize='{_TOKENIZE_PLAIN}', detail=none, columnsize=0)"
+                f'tokenize="{_TOKENIZE_PLAIN}", detail=none, columnsize=0)'
             )
             conn.execute(f"CREATE VIRTUAL TABLE {t['vocab']} USING fts5vocab({t['words']}, 'row')")
 
