@@ -1,6 +1,6 @@
 """Text analysis shared by the engines: tokens, ASCII folding, synonyms and fuzziness.
 
-The Elasticsearch-compatible engines analyse text in the node (see ``dsl.index_body``); the
+The Elasticsearch-compatible engines analyse text in the node (see ``mapping.index_body``); the
 embedded index mirrors the same choices here in Python so both engines match the same words.
 """
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from commerce.adapters.search.analysis import fold_letters
-from commerce.adapters.search.dsl import FACET_FIELDS, FACET_SIZE, PRICE_SCALE, WEIGHTS, Weights
+from commerce.adapters.search.dsl import FACET_FIELDS, FACET_SIZE, WEIGHTS, Weights
 from commerce.adapters.search.embedded_query import (
     CompiledQuery,
     compile_request,
@@ -25,6 +25,7 @@ from commerce.adapters.search.embedded_query import (
 )
 from commerce.adapters.search.embedded_vocab import Vocabularies
 from commerce.adapters.search.errors import IndexNotFound, SearchUnavailable
+from commerce.adapters.search.mapping import PRICE_SCALE
 from commerce.adapters.search.port import check_update, validate_request
 from commerce.domain.search import (
     FacetBucket,

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from typing import Any, Protocol
 
-from commerce.adapters.search import dsl
+from commerce.adapters.search import dsl, mapping
 from commerce.adapters.search.analysis import tokens
 from commerce.adapters.search.errors import IndexNotFound, SearchError, SearchUnavailable
 from commerce.adapters.search.port import check_update, validate_request
@@ -57,7 +57,7 @@ class LuceneSearchEngine:
 
     def create_index(self, index: str) -> None:
         self.client.delete_index(index)
-        self.client.create_index(index, dsl.index_body())
+        self.client.create_index(index, mapping.index_body())
 
     def drop_index(self, index: str) -> None:
         self.client.delete_index(index)
@@ -112,7 +112,7 @@ class LuceneSearchEngine:
         count = 0
         chunk: list[Json] = []
         for doc in docs:
-            chunk += [{"index": {"_index": target, "_id": doc.product_id}}, dsl.document(doc)]
+            chunk += [{"index": {"_index": target, "_id": doc.product_id}}, mapping.document(doc)]
             count += 1
             if len(chunk) >= 2 * _BULK_CHUNK:
                 self._bulk(chunk)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from commerce.adapters.search import dsl
+from commerce.adapters.search import dsl, mapping
 from commerce.domain.search import ProductDoc, QueryProfile, SearchRequest, SortOrder
 
 
@@ -89,7 +89,7 @@ def test_sort_paging_facets() -> None:
 
 
 def test_mapping_has_analysers_synonyms_ngrams_keywords_and_scaled_price() -> None:
-    body = dsl.index_body()
+    body = mapping.index_body()
     analysis = body["settings"]["analysis"]
     assert analysis["filter"]["english_stemmer"] == {"type": "stemmer", "language": "english"}
     assert "asciifolding" in analysis["analyzer"]["shop_text"]["filter"]
@@ -106,7 +106,7 @@ def test_document_json() -> None:
     doc = ProductDoc(
         "p1", "Café", "d", "C", "B", 12.345, 3, 4.5, 0, datetime(2026, 1, 2, tzinfo=UTC)
     )
-    assert dsl.document(doc) == {
+    assert mapping.document(doc) == {
         "id": "p1", "name": "Café", "description": "d", "category": "C", "brand": "B",
         "price": 12.35, "popularity": 3, "rating": 4.5, "stock": 0, "in_stock": False,
         "created_at": "2026-01-02T00:00:00+00:00",
