@@ -57,15 +57,15 @@ def catalog_pages(
 def catalog_documents(sessions: sessionmaker[Session]) -> Iterator[ProductDoc]:
     """Every active product with its available stock, page by page."""
 
-    def with_levels(uow: SqlAlchemyUnitOfWork, products: list[Product]) -> list[ProductDoc]:
-        ids = [p.id for p in products if p.id is not None]
-        levels = uow.inventory.levels(ids) if ids else {}
-        return [
-            product_doc(p, stock=levels[p.id].available if p.id in levels else 0) for p in products
-        ]
-
-    for docs in catalog_pages(sessions, with_levels):
+    for docs in catalog_pages(sessions, _with_levels):
         yield from docs
+
+
+def _with_levels(uow: SqlAlchemyUnitOfWork, products: list[Product]) -> list[ProductDoc]:
+    """The search documents of ``products`` with their available stock, in one read."""
+    ids = [p.id for p in products if p.id is not None]
+    levels = uow.inventory.levels(ids) if ids else {}
+    return [product_doc(p, stock=levels[p.id].available if p.id in levels else 0) for p in products]
 
 
 def indexing_engine(settings: Settings) -> SearchEngine:
@@ -98,14 +98,20 @@ def reindex_catalog(settings: Settings) -> ReindexReport:
 
 
 def _catch_up(engine: SearchEngine, sessions: sessionmaker[Session], since: datetime) -> None:
+    """Read again, a page of SKUs per read (not a product at a time: a catalog import or a
+    busy shop during a long reindex changes thousands), the products written since ``since``."""
     with SqlAlchemyUnitOfWork(sessions) as uow:
         changed = uow.products.changed_since(since)
-    lookup = catalog_lookup(sessions)
-    docs = {sku: lookup(sku) for sku in changed}
-    engine.bulk_index([doc for doc in docs.values() if doc is not None])
-    gone = [sku for sku, doc in docs.items() if doc is None]
-    if gone:
-        engine.delete(gone)
+    for start in range(0, len(changed), _PAGE):
+        skus = changed[start : start + _PAGE]
+        with SqlAlchemyUnitOfWork(sessions) as uow:
+            found = uow.products.get_many(skus).values()
+            docs = _with_levels(uow, [p for p in found if p.status == ACTIVE and p.id is not None])
+        engine.bulk_index(docs)
+        listed = {doc.product_id for doc in docs}
+        gone = [sku for sku in skus if sku not in listed]
+        if gone:
+            engine.delete(gone)
 
 
 def catalog_lookup(sessions: sessionmaker[Session]) -> ProductLookup:
