@@ -101,7 +101,8 @@ def worker_command(
     source = SqlAlchemyOutboxSource(sessions, parse=Event.model_validate)
     total = run_relay(source, bus, stop)
     expiry.join(timeout=expiry_interval + 5)
-    indexer.close()
+    if not expiry.is_alive():  # else a pass still uses them: the process exit closes them
+        indexer.close()
     bus.close()
     engine.dispose()
     typer.echo(f"worker stopped; relayed {total} events")
