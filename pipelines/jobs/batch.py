@@ -66,16 +66,17 @@ def run_silver(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
 
 
 def gold_tables(
-    events: DataFrame, purchases: DataFrame, settings: BatchSettings, as_of: datetime
+    events: DataFrame, settings: BatchSettings, as_of: datetime
 ) -> dict[str, Callable[[], DataFrame]]:
-    """Each gold table as a lazy builder over the silver frames.
+    """Each gold table as a lazy builder over the silver events.
 
     Only events up to ``as_of`` count, in every table: gold built as of a past time must not
-    see later orders (as co-occurrences, popularity or training labels). The signals and
-    labels several tables share are cached on first use; ``run_gold`` clears Spark's cache
-    when it is done."""
+    see later orders (as co-occurrences, popularity or training labels), nor later refunds
+    or payments, so the purchases are rebuilt from those events rather than read from
+    silver's (which are as of the latest event). The signals and labels several tables share
+    are cached on first use; ``run_gold`` clears Spark's cache when it is done."""
     events = events.where(F.col("ts") <= F.lit(as_of))
-    purchases = purchases.where(F.col("ts") <= F.lit(as_of))
+    purchases = purchase_lines(events).cache()
     everyone = gold.interaction_signals(events, purchases, anonymous=True).cache()
     signals = everyone.where(F.col("user_id").isNotNull())  # user-item tables need a user
     labels = training.purchase_labels(purchases, settings.negatives_per_positive).cache()
@@ -95,7 +96,6 @@ def run_gold(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
     """Write every gold table from silver; returns their row counts."""
     lake = LakePaths(settings.lake)
     events = spark.read.parquet(str(lake.silver("events"))).cache()
-    purchases = spark.read.parquet(str(lake.silver("purchases"))).cache()
     first, last = _span(events)
     if settings.as_of is not None and settings.as_of < first:
         raise ValueError(
@@ -104,7 +104,7 @@ def run_gold(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
         )
     as_of = settings.as_of or last
     counts: dict[str, int] = {}
-    for name, build in gold_tables(events, purchases, settings, as_of).items():
+    for name, build in gold_tables(events, settings, as_of).items():
         _write(build(), lake.gold(name))
         counts[f"gold.{name}"] = spark.read.parquet(str(lake.gold(name))).count()
     spark.catalog.clearCache()

@@ -133,11 +133,25 @@ def test_gold_as_of_a_past_time_sees_no_later_order(spark: SparkSession, tmp_pat
         order(0, "u1", "o1", [("a", 1, 1.0), ("b", 1, 1.0)]),
         order(2 * DAY, "u2", "o2", [("c", 1, 1.0), ("d", 1, 1.0)]),  # after as_of
     ]
-    events, purchases = _signals(spark, rows)
-    tables = gold_tables(events, purchases, BatchSettings(lake=tmp_path), T0 + timedelta(days=1))
+    events = frame(spark, rows)
+    tables = gold_tables(events, BatchSettings(lake=tmp_path), T0 + timedelta(days=1))
     for name in ("co_occurrence", "item_popularity", "ranking_training_set", "interactions"):
         products = {r.product_id for r in tables[name]().collect()}
         assert products <= {"a", "b"}, name
+
+
+def test_gold_as_of_a_past_time_keeps_an_order_refunded_only_later(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    # Silver's purchases are as of the latest event: an order refunded after as_of was missing
+    # from gold as of a time when it stood (and a payment captured later counted before it).
+    rows = [
+        order(0, "u1", "o1", [("a", 1, 1.0)]),
+        ev("OrderRefunded", 2 * DAY, "u1", None, "commerce", order_id="o1"),  # after as_of
+    ]
+    tables = gold_tables(frame(spark, rows), BatchSettings(lake=tmp_path), T0 + timedelta(days=1))
+    got = [(r.user_id, r.product_id, r.n_purchase) for r in tables["interactions"]().collect()]
+    assert got == [("u1", "a", 1)]
 
 
 def test_a_changed_rating_replaces_the_old_and_a_deleted_one_counts_no_more(
@@ -166,8 +180,8 @@ def test_items_count_visitors_views_and_guests_orders(spark: SparkSession, tmp_p
         ev("product_view", 1, "u1", "p"),
         order(2, None, "o1", [("p", 1, 2.0)]),  # a guest's order
     ]
-    events, purchases = _signals(spark, rows)
-    tables = gold_tables(events, purchases, BatchSettings(lake=tmp_path), T0 + timedelta(days=1))
+    events = frame(spark, rows)
+    tables = gold_tables(events, BatchSettings(lake=tmp_path), T0 + timedelta(days=1))
     popularity = tables["item_popularity"]().collect()
     assert {(r.n_view, r.n_purchase, r.n_users) for r in popularity} == {(2, 1, 1)}
     item = tables["item_features"]().collect()[0]
