@@ -111,7 +111,7 @@ def test_upsert_many_inserts_then_updates(uow_factory: UowFactory, ref: Callable
 def test_changed_since_finds_product_and_stock_writes_after_a_time(
     uow_factory: UowFactory, ref: Callable[..., str]
 ) -> None:
-    from datetime import timedelta
+    import time
 
     from commerce.domain.events import utcnow
     from commerce.service_layer import inventory
@@ -121,7 +121,9 @@ def test_changed_since_finds_product_and_stock_writes_after_a_time(
         for sku in (old, renamed, restocked):
             uow.products.add(_product(sku))
         uow.commit()
-    since = utcnow() + timedelta(milliseconds=1)
+    time.sleep(0.005)  # the clock moves on: the writes above are before `since`, those below after
+    since = utcnow()
+    time.sleep(0.005)
     with uow_factory() as uow:
         product = uow.products.get(renamed)
         assert product is not None
