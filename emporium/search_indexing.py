@@ -105,13 +105,18 @@ def _catch_up(engine: SearchEngine, sessions: sessionmaker[Session], since: date
     for start in range(0, len(changed), _PAGE):
         skus = changed[start : start + _PAGE]
         with SqlAlchemyUnitOfWork(sessions) as uow:
-            found = uow.products.get_many(skus).values()
-            docs = _with_levels(uow, [p for p in found if p.status == ACTIVE and p.id is not None])
-        engine.bulk_index(docs)
-        listed = {doc.product_id for doc in docs}
-        gone = [sku for sku in skus if sku not in listed]
+            docs = _listed_documents(uow, skus)
+        engine.bulk_index(docs.values())
+        gone = [sku for sku in skus if sku not in docs]
         if gone:
             engine.delete(gone)
+
+
+def _listed_documents(uow: SqlAlchemyUnitOfWork, skus: list[str]) -> dict[str, ProductDoc]:
+    """SKU -> search document of those of ``skus`` the catalog lists (active), with stock."""
+    found = uow.products.get_many(skus).values()
+    docs = _with_levels(uow, [p for p in found if p.status == ACTIVE and p.id is not None])
+    return {doc.product_id: doc for doc in docs}
 
 
 def catalog_lookup(sessions: sessionmaker[Session]) -> ProductLookup:
@@ -120,11 +125,7 @@ def catalog_lookup(sessions: sessionmaker[Session]) -> ProductLookup:
 
     def lookup(sku: str) -> ProductDoc | None:
         with SqlAlchemyUnitOfWork(sessions) as uow:
-            product = uow.products.get(sku)
-            if product is None or product.status != ACTIVE or product.id is None:
-                return None
-            level = uow.inventory.levels([product.id]).get(product.id)
-        return product_doc(product, stock=level.available if level is not None else 0)
+            return _listed_documents(uow, [sku]).get(sku)
 
     return lookup
 
