@@ -7,7 +7,6 @@ what is tested here is the orchestration."""
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -15,19 +14,14 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_train_and_reindex_dags import _gold_interactions
+from test_train_and_reindex_dags import _found, _gold_interactions, _laptop_stand_catalog
 
-from commerce.adapters.db import make_engine, make_session_factory, upgrade
-from commerce.adapters.search import search_engine_from_url
-from commerce.domain.products import Product
-from commerce.domain.search import SearchRequest
-from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium import steps
+from emporium.demo import stop_all
 from emporium.settings import Settings
 
 AIRFLOW = Path(sys.executable).parent / "airflow"
@@ -109,14 +103,7 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     try:
         yield found
     finally:
-        for p in processes:  # each component with the task processes it started
-            os.killpg(p.pid, signal.SIGTERM)
-        for p in processes:
-            try:
-                p.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(timeout=10)
+        stop_all(processes, timeout_s=30)  # each component with the task processes it started
 
 
 def _scheduled_run(deployment: Deployment, dag_id: str) -> str:
@@ -147,23 +134,11 @@ def test_the_scheduler_runs_the_reindex_dag(
     deployment: Deployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = _settings(deployment, monkeypatch)
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
-        uow.products.add(Product(sku="LAP-1", name="Laptop stand", price=Decimal("30"),
-                                 currency="GBP"))  # fmt: skip
-        uow.commit()
-    engine.dispose()
+    _laptop_stand_catalog(settings)
 
     assert _scheduled_run(deployment, "emporium_search_reindex") == "success"
 
-    search = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
-    try:
-        assert [hit.product_id for hit in search.search(SearchRequest(text="laptop")).hits] == [
-            "LAP-1"
-        ]
-    finally:
-        search.close()
+    assert _found(settings, "laptop") == ["LAP-1"]
 
 
 def test_the_scheduler_runs_the_train_dag(

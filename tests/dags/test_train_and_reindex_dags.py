@@ -42,6 +42,26 @@ def _gold_interactions(settings: Settings) -> None:
     pd.DataFrame(rows).to_parquet(path / "part-0.parquet")
 
 
+def _laptop_stand_catalog(settings: Settings) -> None:
+    """A migrated catalog of one product, LAP-1 "Laptop stand"."""
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
+        uow.products.add(Product(sku="LAP-1", name="Laptop stand", price=Decimal("30"),
+                                 currency="GBP"))  # fmt: skip
+        uow.commit()
+    engine.dispose()
+
+
+def _found(settings: Settings, text: str) -> list[str]:
+    """The product ids the index behind the settings' alias finds for ``text``."""
+    search = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
+    try:
+        return [hit.product_id for hit in search.search(SearchRequest(text=text)).hits]
+    finally:
+        search.close()
+
+
 def test_train_dag_registers_a_champion(dagbag, airflow_db: Path, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     _gold_interactions(settings)
     run = dagbag.dags["emporium_train"].test()
@@ -59,23 +79,12 @@ def test_reindex_dag_makes_the_catalog_searchable(
     airflow_db: Path,
     settings: Settings,  # type: ignore[no-untyped-def]
 ) -> None:
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with SqlAlchemyUnitOfWork(make_session_factory(engine)) as uow:
-        uow.products.add(Product(sku="LAP-1", name="Laptop stand", price=Decimal("30"),
-                                 currency="GBP"))  # fmt: skip
-        uow.commit()
-    engine.dispose()
+    _laptop_stand_catalog(settings)
 
     run = dagbag.dags["emporium_search_reindex"].test()
 
     assert run.state == "success"
-    search = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
-    try:
-        result = search.search(SearchRequest(text="laptop"))
-        assert [hit.product_id for hit in result.hits] == ["LAP-1"]
-    finally:
-        search.close()
+    assert _found(settings, "laptop") == ["LAP-1"]
 
 
 def test_reindex_dag_without_a_database_fails_at_once(
