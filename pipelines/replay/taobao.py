@@ -2,7 +2,8 @@
 
 The file is a byte-truncated head: its last line is cut mid-row and is dropped. A row that
 cannot become an event anywhere else refuses the whole file before anything is published.
-Taobao has no prices, so replayed orders carry no unit price.
+Taobao has no prices, so replayed orders carry no unit price. It has no order id either: one
+shopper's buys in the same second are one basket, replayed as one order.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -39,14 +41,35 @@ def load(data_dir: Path) -> pd.DataFrame:
 
 
 def events(data_dir: Path) -> Iterator[TopicEvent]:
-    """One event per behaviour row, ids derived from the row's line number."""
-    for row in load(data_dir).itertuples(index=False):
+    """One event per behaviour row, or per basket of buys; ids derived from line numbers."""
+    rows = load(data_dir)
+    baskets = _baskets(rows)
+    for row in rows.itertuples(index=False):
         ts: datetime = row.ts.to_pydatetime().astimezone(UTC)
         if row.behavior == "buy":
-            line = {"product_id": row.item_id, "quantity": 1, "unit_price": None}
-            yield order_placed(DATASET, f"taobao-{row.line}", ts, row.user_id, [line])
+            lines = baskets.get(row.line)
+            if lines is not None:  # the basket's first row places the order for all of it
+                yield order_placed(DATASET, f"taobao-{row.line}", ts, row.user_id, lines)
         elif row.behavior in CLICK_TYPES:
             yield TopicEvent(CLICKSTREAM, _click(row, ts))
+
+
+def _baskets(rows: pd.DataFrame) -> dict[int, list[dict[str, Any]]]:
+    """Order lines by the line number of each basket's first buy.
+
+    A checkout of several items writes one ``buy`` row per item, all with the checkout's
+    second; as separate orders they inflated order counts and hid co-purchases from basket
+    models. Buys of one user in different seconds stay separate orders.
+    """
+    buys = rows[rows["behavior"] == "buy"]
+    baskets: dict[int, list[dict[str, Any]]] = {}
+    for _, basket in buys.groupby(["user_id", "ts"], sort=False):
+        quantities = basket.groupby("item_id", sort=False).size()
+        baskets[int(basket["line"].min())] = [
+            {"product_id": item, "quantity": int(n), "unit_price": None}
+            for item, n in quantities.items()
+        ]
+    return baskets
 
 
 def _click(row: object, ts: datetime) -> Event:

@@ -51,8 +51,26 @@ def test_taobao_maps_behaviours_and_drops_the_cut_line(data_dir: Path) -> None:
         (CLICKSTREAM, "product_view"): 75_872,
         (CLICKSTREAM, "add_to_cart"): 4_497,
         (CLICKSTREAM, "add_to_wishlist"): 2_356,
-        (COMMERCE, "OrderPlaced"): 1_750,
+        (COMMERCE, "OrderPlaced"): 1_580,  # 1,750 buys in 1,580 (user, second) baskets
     }
+
+
+def test_taobao_buys_of_one_shopper_in_one_second_are_one_order(tmp_path: Path) -> None:
+    rows = [
+        "1,100,9,buy,1511544070", "2,100,9,buy,1511544070", "1,200,9,pv,1511544070",
+        "1,200,9,buy,1511544070", "1,100,9,buy,1511544070", "1,300,9,buy,1511544071",
+    ]  # fmt: skip
+    path = tmp_path / "taobao-userbehavior-head" / "UserBehavior.csv"
+    path.parent.mkdir()
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    orders = [e for _, e in taobao.events(tmp_path) if e.type == "OrderPlaced"]
+    lines = [[(ln["product_id"], ln["quantity"]) for ln in o.payload["lines"]] for o in orders]
+    got = [(o.user_id, o.payload["order_id"], ln) for o, ln in zip(orders, lines, strict=True)]
+    assert got == [
+        ("1", "taobao-0", [("100", 2), ("200", 1)]),
+        ("2", "taobao-1", [("100", 1)]),
+        ("1", "taobao-5", [("300", 1)]),
+    ]
 
 
 def test_rees46_keeps_sessions_prices_brands(data_dir: Path) -> None:
