@@ -9,6 +9,8 @@ the indexed document.
 from __future__ import annotations
 
 import logging
+import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -90,7 +92,15 @@ def _drop_abandoned(engine: SearchEngine, serving: str) -> None:
 
 
 def apply_event(engine: SearchEngine, event: Event, lookup: ProductLookup | None = None) -> str:
-    """Apply one commerce event to the index; returns what was done (for counting)."""
+    """Apply one commerce event to the index; returns what was done (for counting).
+
+    An event whose fields cannot be read (a price that is not a number) is logged and
+    returns ``"malformed"``: raised, it failed every pass and held up every event behind it.
+    """
+    problem = malformed_reason(event, lookup is None)
+    if problem is not None:
+        log.warning("search: skipping malformed %s %s: %s", event.type, event.event_id, problem)
+        return "malformed"
     pid = event.product_id or _str(event.payload.get("sku"))
     if pid is None:
         return "ignored"
@@ -98,9 +108,9 @@ def apply_event(engine: SearchEngine, event: Event, lookup: ProductLookup | None
     if kind in ("ProductArchived", "ProductDeleted"):
         engine.delete([pid])
         return "deleted"
-    if kind == "PriceChanged" or (kind == "ProductUpdated" and set(_changes(payload)) == {"price"}):
-        price = payload.get("price", _changes(payload).get("price", 0))
-        return "price" if engine.update_fields(pid, {"price": float(price)}) else "missing"
+    if _is_price_change(kind, payload):
+        fields = {"price": _finite(_new_price(payload))}
+        return "price" if engine.update_fields(pid, fields) else "missing"
     if kind in _STOCK_EVENTS:
         available = _available(pid, payload, lookup)
         if available is None:
@@ -109,6 +119,38 @@ def apply_event(engine: SearchEngine, event: Event, lookup: ProductLookup | None
     if kind in ("ProductCreated", "ProductUpdated"):
         return _upsert(engine, pid, payload, lookup)
     return "ignored"
+
+
+def malformed_reason(event: Event, from_payload: bool = False) -> str | None:
+    """Why ``apply_event`` cannot read ``event``, or None when it can.
+
+    Only the fields the event's type is applied from are checked. ``from_payload``: no
+    catalog to ask, so a product upsert is indexed from the payload's name and price.
+    """
+    kind, payload = event.type, event.payload
+    sku = payload.get("sku")
+    if event.product_id is None and sku is not None and _str(sku) is None:
+        return "sku is neither text nor an integer"
+    if _is_price_change(kind, payload) and _number(_new_price(payload)) is None:
+        return "price is missing or not a finite number"
+    if kind in _STOCK_EVENTS and "available" in payload and _whole(payload["available"]) is None:
+        return "available is not a whole number"
+    if from_payload and kind in ("ProductCreated", "ProductUpdated") and "name" in payload:
+        if not isinstance(payload["name"], str):
+            return "name is not text"
+        if _number(payload.get("price", 0)) is None:
+            return "price is not a finite number"
+    return None
+
+
+def _is_price_change(kind: str, payload: dict[str, Any]) -> bool:
+    return kind == "PriceChanged" or (
+        kind == "ProductUpdated" and set(_changes(payload)) == {"price"}
+    )
+
+
+def _new_price(payload: dict[str, Any]) -> object:
+    return payload["price"] if "price" in payload else _changes(payload).get("price")
 
 
 def _upsert(
@@ -122,9 +164,9 @@ def _upsert(
     elif "name" in payload:  # no catalog to ask: index what the event says
         doc = ProductDoc(
             product_id=pid,
-            name=str(payload["name"]),
+            name=payload["name"],
             category=str(payload.get("category_path", "")).strip("/").split("/")[0],
-            price=float(payload.get("price", 0)),
+            price=_finite(payload.get("price", 0)),
         )
     else:
         return "missing"
@@ -136,7 +178,7 @@ def _available(pid: str, payload: dict[str, Any], lookup: ProductLookup | None) 
     """The stock an event leaves available: in its payload, or (a released reservation, a
     return) read from the catalog of record; None when neither says."""
     if "available" in payload:
-        return int(payload["available"])
+        return _whole(payload["available"])
     doc = lookup(pid) if lookup is not None else None
     return None if doc is None else doc.stock
 
@@ -147,22 +189,48 @@ def _changes(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _str(value: object) -> str | None:
-    return None if value is None else str(value)
+    # A JSON true is an int in Python, and no product is called "True".
+    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) else None
+
+
+def _number(value: object) -> float | None:
+    """A finite JSON number or decimal text (commerce sends money as "2.55"), else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:  # only text gets here: "a lot" is not a price
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _finite(value: object) -> float:
+    number = _number(value)
+    if number is None:  # malformed_reason lets no such event through: this is a bug
+        raise ValueError(f"{value!r} is not a finite number")
+    return number
+
+
+def _whole(value: object) -> int | None:
+    """A whole JSON number or digits, else None: int() would make 2.5 units 2."""
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def apply_events(
     engine: SearchEngine, events: Iterable[Event], lookup: ProductLookup | None = None
 ) -> Counter[str]:
-    """Apply events in order; returns how many of each action were taken. An event whose
-    payload cannot be read (a price that is not a number) is logged and counted
-    ``malformed``: raised, it failed every pass and held up every event behind it."""
+    """Apply events in order; returns how many of each action were taken.
+
+    A malformed event is skipped and counted ``malformed`` (see ``apply_event``); any other
+    error is a bug or an engine failure and is raised, so nothing is committed.
+    """
     done: Counter[str] = Counter()
     for event in events:
-        try:
-            done[apply_event(engine, event, lookup)] += 1
-        except (ValueError, TypeError) as e:
-            log.warning("search: skipping %s %s: %s", event.type, event.event_id, e)
-            done["malformed"] += 1
+        done[apply_event(engine, event, lookup)] += 1
     return done
 
 

@@ -134,6 +134,45 @@ def test_an_event_that_cannot_be_read_is_skipped_not_retried_for_ever(
     bus.close()
 
 
+MALFORMED = [
+    (Event(type="PriceChanged", product_id="mouse-wl", payload={"price": "nan"}), "price"),
+    (Event(type="PriceChanged", product_id="mouse-wl", payload={"price": True}), "price"),
+    (Event(type="PriceChanged", product_id="mouse-wl", payload={}), "price is missing"),
+    (Event(type="StockAdjusted", product_id="hp-kids", payload={"available": 2.5}), "available"),
+    (Event(type="ProductArchived", payload={"sku": {"id": "tv-43"}}), "sku"),
+    (Event(type="ProductCreated", product_id="n-1", payload={"name": ["x"]}), "name"),
+]
+
+
+@pytest.mark.parametrize(("event", "reason"), MALFORMED)
+def test_a_malformed_event_is_skipped_logged_and_counted(
+    engine: SearchEngine, event: Event, reason: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = engine.search(SearchRequest()).hits
+    assert apply_events(engine, [event]) == {"malformed": 1}
+    assert engine.search(SearchRequest()).hits == before
+    assert f"malformed {event.type} {event.event_id}: {reason}" in caplog.text
+
+
+class FakeBrokenEngine:
+    """An engine with a bug in one method: such an error is not the event's fault."""
+
+    def __init__(self, engine: SearchEngine) -> None:
+        self._engine = engine
+
+    def update_fields(self, product_id: str, fields: dict[str, object]) -> bool:
+        raise TypeError("unsupported operand type(s)")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._engine, name)
+
+
+def test_an_error_that_is_not_the_events_is_raised(engine: SearchEngine) -> None:
+    good = Event(type="PriceChanged", product_id="mouse-wl", payload={"price": "350"})
+    with pytest.raises(TypeError, match="unsupported operand"):
+        apply_events(FakeBrokenEngine(engine), [good])  # type: ignore[arg-type]
+
+
 def test_concurrent_reindexes_leave_one_version(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
