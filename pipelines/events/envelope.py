@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 SCHEMA_VERSION = 1
 #: The longest user, session, request or product id an event carries.
 ID_MAX_LENGTH = 128
+#: ``ts`` as text: an RFC 3339 date-time (section 5.6: seconds required, "T" and "Z" in either
+#: case), plus two unambiguous forms producers already sent and bronze always took: a space
+#: between date and time, and an offset without its colon. The offset is optional here so a
+#: time without one is refused as having no time zone. Bronze applies the same pattern; ASCII
+#: digits only, for Python and Java regexes agree on nothing else.
+TS_PATTERN = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?"
+)
+_TS_RE = re.compile(TS_PATTERN)
 
 
 class Event(BaseModel):
@@ -33,6 +44,17 @@ class Event(BaseModel):
     product_id: str | None = Field(default=None, max_length=ID_MAX_LENGTH)
     payload: dict[str, Any] = Field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+
+    @field_validator("ts", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        # Pydantic alone also took Unix seconds (or milliseconds, guessed by size), dates
+        # without seconds and other ISO 8601 forms, which bronze quarantined.
+        if isinstance(value, str) and not _TS_RE.fullmatch(value):
+            raise ValueError("ts must be an RFC 3339 date-time such as 2026-01-02T03:04:05Z")
+        if isinstance(value, int | float):
+            raise ValueError("ts must be an RFC 3339 date-time, not a number")
+        return value
 
     @field_validator("ts")
     @classmethod

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from pipelines.events.envelope import TS_PATTERN
 from pipelines.schema import (
     BRONZE_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -41,7 +42,8 @@ def parse_envelope(raw: DataFrame) -> DataFrame:
         "*",
         F.col("_j.event_id").alias("event_id"),
         F.col("_j.type").alias("type"),
-        F.col("_j.ts").try_cast("timestamp").alias("ts"),
+        # Spark's cast takes "T" and "Z" in upper case only; RFC 3339 allows both cases.
+        F.upper(F.col("_j.ts")).try_cast("timestamp").alias("ts"),
         F.col("_j.user_id").alias("user_id"),
         F.col("_j.session_id").alias("session_id"),
         F.col("_j.request_id").alias("request_id"),
@@ -60,7 +62,6 @@ def _is_json_object(raw: Column) -> Column:
 
 def _reason() -> Column:
     versions = [F.lit(v) for v in SUPPORTED_SCHEMA_VERSIONS]
-    payload = F.ltrim(F.col("payload"))
     reason = (
         F.when(F.col("raw").isNull(), F.lit("not a JSON object"))
         # Kafka hands over bytes: invalid UTF-8 would reach bronze as U+FFFD, merging ids.
@@ -69,10 +70,13 @@ def _reason() -> Column:
         .when(F.col("event_id").isNull(), F.lit("missing event_id"))
         .when(~F.col("event_id").rlike(UUID_PATTERN), F.lit("event_id is not a UUID"))
         .when(F.col("type").isNull() | (F.length("type") == 0), F.lit("missing type"))
+        .when(_is_not_text("type"), F.lit("type is not a string"))
         .when(F.length("type") > 64, F.lit("type longer than 64 characters"))
         .when(F.col("_ts_text").isNull(), F.lit("missing ts"))
+        # \z, not $: Java's $ also matches before a final line break, which Python refuses.
+        .when(~F.col("_ts_text").rlike(f"^{TS_PATTERN}\\z"), F.lit("ts is not a timestamp"))
         .when(F.col("ts").isNull(), F.lit("ts is not a timestamp"))
-        .when(~F.col("_ts_text").rlike(r"(Z|[+-]\d\d:?\d\d)$"), F.lit("ts has no time zone"))
+        .when(~F.col("_ts_text").rlike(r"([Zz]|[+-][0-9:]{4,5})$"), F.lit("ts has no time zone"))
         .when(
             (F.col("ts") < F.lit(EARLIEST_TS))
             | (F.col("ts") > F.col("ingested_at") + F.expr(f"INTERVAL {CLOCK_AHEAD_HOURS} HOURS")),
@@ -82,7 +86,7 @@ def _reason() -> Column:
             F.col("schema_version").isNull() | ~F.col("schema_version").isin(*versions),
             F.lit("unsupported schema_version"),
         )
-        .when(payload.isNotNull() & ~payload.startswith("{"), F.lit("payload is not an object"))
+        .when(_is_not_object("payload"), F.lit("payload is not an object"))
     )
     for name in ID_FIELDS:
         # As the envelope: an id is text; an integer becomes its digits, any other value is bad.
@@ -93,9 +97,34 @@ def _reason() -> Column:
 def _is_odd_id(name: str) -> Column:
     text = F.col(name)
     suspect = text.rlike(_ODD_ID_TEXT) & ~text.rlike(_INTEGER_TEXT)
-    value = F.try_variant_get(F.try_parse_json(F.col("raw")), f"$.{name}", "variant")
-    kind = F.schema_of_variant(value)
+    kind = _json_kind(name)
     return F.when(suspect, kind.isNotNull() & (kind != "STRING")).otherwise(F.lit(False))
+
+
+def _is_not_text(name: str) -> Column:
+    # As an id, but an integer is no exception: the envelope's type is text only.
+    kind = _json_kind(name)
+    suspect = F.col(name).rlike(_ODD_ID_TEXT)
+    return F.when(suspect, kind.isNotNull() & (kind != "STRING")).otherwise(F.lit(False))
+
+
+def _is_not_object(name: str) -> Column:
+    # Spark reads a JSON string as its content, so the text "{...}" may have been a string:
+    # only the JSON type tells. A JSON null (VOID) is not an object either; absent is fine.
+    text, kind = F.ltrim(F.col(name)), _json_kind(name)
+    return (
+        F.when(text.isNull(), F.coalesce(kind == "VOID", F.lit(False)))
+        .when(~text.startswith("{"), F.lit(True))
+        .otherwise(F.coalesce(~kind.startswith("OBJECT"), F.lit(False)))
+    )
+
+
+def _json_kind(name: str) -> Column:
+    """The JSON type of the record's top-level ``name`` (STRING, BIGINT, OBJECT<...>, VOID
+    for null; null when absent or the record does not parse). It parses the record again:
+    guard it with a ``when`` so only the rows that need it pay."""
+    value = F.try_variant_get(F.try_parse_json(F.col("raw")), f"$.{name}", "variant")
+    return F.schema_of_variant(value)
 
 
 def to_bronze(parsed: DataFrame) -> DataFrame:

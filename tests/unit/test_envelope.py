@@ -27,6 +27,19 @@ def test_naive_timestamp_is_refused() -> None:
         Event(type="view", ts=datetime(2026, 1, 1, 12, 0))
 
 
+@pytest.mark.parametrize("ts", ["2026-01-02T03:04:05z", "2026-01-02t03:04:05Z"])
+def test_rfc_3339_text_in_either_case_is_taken(ts: str) -> None:
+    event = Event.model_validate({"type": "view", "ts": ts})
+    assert event.ts == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("ts", [1767323045, "1767323045", "2026-01-02T03:04Z", "2026-01-02"])
+def test_a_time_that_is_not_rfc_3339_is_refused(ts: object) -> None:
+    """Bronze quarantines these: Unix seconds, a time without seconds, a bare date."""
+    with pytest.raises(ValidationError, match="RFC 3339"):
+        Event.model_validate({"type": "view", "ts": ts})
+
+
 def test_aware_timestamp_is_normalised_to_utc() -> None:
     paris = timezone(timedelta(hours=1))
     event = Event(type="view", ts=datetime(2026, 1, 1, 13, 0, tzinfo=paris))

@@ -5,6 +5,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -55,6 +56,14 @@ BAD_RECORDS = [
     (_good(ts="2026-01-02T03:04:05"), "ts has no time zone"),
     (_good(schema_version=99), "unsupported schema_version"),
     (_good(payload=[1, 2]), "payload is not an object"),
+    (_good(payload='{"price": 2.5}'), "payload is not an object"),  # a string, not an object
+    (_good(payload=None), "payload is not an object"),
+    (_good(type=5), "type is not a string"),
+    (_good(type=True), "type is not a string"),
+    (_good(type={"name": "view"}), "type is not a string"),
+    (_good(ts=1767323045), "ts is not a timestamp"),
+    (_good(ts="2026-01-02T03:04Z"), "ts is not a timestamp"),
+    (_good(ts="2026-01-02T03:04:05Z\n"), "ts is not a timestamp"),
     (_good(ts="0001-01-01T00:00:00Z"), "ts is before 1970 or more than 24 h after ingestion"),
     (_good(ts="9999-12-31T00:00:00Z"), "ts is before 1970 or more than 24 h after ingestion"),
     (_good(ts="2026-01-03T03:04:06Z"), "ts is before 1970 or more than 24 h after ingestion"),
@@ -66,6 +75,39 @@ def test_bad_records_go_to_quarantine_with_reason(spark: SparkSession) -> None:
     bad = {r.raw: r.reason for r in to_quarantine(parsed).collect()}
     assert bad == dict(BAD_RECORDS)
     assert to_bronze(parsed).count() == 1
+
+
+def test_rfc_3339_times_are_taken_in_either_case(spark: SparkSession) -> None:
+    """RFC 3339 section 5.6: "T" and "Z" may be lower case; the envelope takes them too."""
+    lines = [_good(ts="2026-01-02T03:04:05z"), _good(ts="2026-01-02t03:04:05+00:00")]
+    parsed = parse_envelope(_raw(spark, lines))
+    assert to_quarantine(parsed).count() == 0
+    assert [r.ts.replace(tzinfo=UTC) for r in to_bronze(parsed).collect()] == [NOW, NOW]
+
+
+# Records the envelope's own validation judges; the window bronze puts on ts is its own.
+AGREEMENT = [
+    _good(), _good(payload='{"a": 1}'), _good(payload=" {}"), _good(payload=None),
+    _good(payload={}), _good(type=7), _good(type="7"), _good(type=1.5), _good(type=None),
+    _good(ts="2026-01-02T03:04:05z"), _good(ts="2026-01-02 03:04:05Z"),
+    _good(ts="2026-01-02T03:04:05+0100"), _good(ts="2026-01-02T03:04:05.5-01:00"),
+    _good(ts="2026-01-02T03:04Z"), _good(ts="2026-01-02"), _good(ts=1767323045),
+    _good(ts="1767323045"), _good(ts="2026-01-02T03:04:05"), _good(ts="2026-13-02T03:04:05Z"),
+    _good(user_id=7), _good(user_id=7.5), _good(product_id=False),
+]  # fmt: skip
+
+
+def test_bronze_takes_exactly_what_the_envelope_takes(spark: SparkSession) -> None:
+    def envelope_takes(line: str) -> bool:
+        try:
+            Event.from_json(line)
+        except ValidationError:
+            return False
+        return True
+
+    parsed = parse_envelope(_raw(spark, AGREEMENT)).collect()
+    bronze = {r.raw: r.reason is None for r in parsed}
+    assert bronze == {line: envelope_takes(line) for line in AGREEMENT}
 
 
 def test_an_id_that_is_neither_text_nor_an_integer_is_quarantined(spark: SparkSession) -> None:
