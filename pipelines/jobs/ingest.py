@@ -8,25 +8,20 @@ the file sink's metadata log hides the files of a batch that never committed.
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
 from pipelines.jobs.lake import LakePaths
+from pipelines.jobs.log_segments import check_log_unchanged, record_ingested_segments
 from pipelines.schema import BRONZE_PARTITIONS, QUARANTINE_PARTITIONS
 from pipelines.transforms.bronze import parse_envelope, to_bronze, to_quarantine
 
 SEGMENT_GLOB = "seg-*.jsonl"
-SINKS = ("bronze", "quarantine")
-# A batch (or compacted batches) of a file source's log in a query's checkpoint.
-_SOURCE_LOG_FILE = re.compile(r"^\d+(\.compact)?$")
 
 
 @dataclass(frozen=True)
@@ -96,46 +91,11 @@ def read_bus(spark: SparkSession, settings: IngestSettings) -> DataFrame:
     if parts.scheme == "log":
         root = Path(parts.path)
         check_log_unchanged(root, settings.lake)
+        record_ingested_segments(settings.lake)  # those a killed run read and did not record
         return read_log(spark, root, settings.topics, settings.max_files_per_trigger)
     if parts.scheme == "kafka":
         return read_kafka(spark, parts.netloc, settings.topics, settings.max_offsets_per_trigger)
     raise ValueError(f"unsupported events URL {settings.events_url!r}")
-
-
-def check_log_unchanged(root: Path, lake: Path) -> None:
-    """Refuse a log whose segments were written again after the lake's ingest read them.
-
-    The file source remembers segments by path. A log deleted and written again starts from
-    offset 0, so its segments get names the source has seen: all of them would be skipped,
-    silently.
-
-    Raises
-    ------
-    ValueError
-        Naming the first such segment and what to do.
-    """
-    for path, seen_ms in _seen_segments(lake):
-        try:
-            changed = path.stat().st_mtime_ns // 1_000_000 != seen_ms
-        except FileNotFoundError:
-            continue
-        if changed and path.is_relative_to(root):
-            raise ValueError(
-                f"the event log segment {path} was written again after the lake {lake} "
-                "ingested it (was the log deleted?): its new events would be skipped. Ingest "
-                "the new log into a new lake"
-            )
-
-
-def _seen_segments(lake: Path) -> Iterator[tuple[Path, int]]:
-    """(path, modification time in ms) of every file the ingest queries have read."""
-    for sink in SINKS:
-        source_log = LakePaths(lake).checkpoint(f"ingest-{sink}") / "sources" / "0"
-        files = source_log.iterdir() if source_log.is_dir() else []
-        for file in sorted(f for f in files if _SOURCE_LOG_FILE.match(f.name)):
-            for line in file.read_text(encoding="utf-8").splitlines()[1:]:  # after "v1"
-                entry = json.loads(line)
-                yield Path(unquote(urlsplit(entry["path"]).path)), int(entry["timestamp"])
 
 
 def start_ingest(spark: SparkSession, settings: IngestSettings) -> list[StreamingQuery]:
@@ -181,6 +141,8 @@ def run_ingest(
         for query in queries:
             if query.isActive:
                 query.stop()
+        if urlsplit(settings.events_url).scheme == "log":
+            record_ingested_segments(settings.lake)
     for query in queries:
         if query.exception() is not None:
             raise RuntimeError(f"{query.name} failed") from query.exception()

@@ -27,6 +27,11 @@ class LakePaths:
     def checkpoint(self, sink: str) -> Path:
         return self.root / "_checkpoints" / sink
 
+    @property
+    def log_fingerprints(self) -> Path:
+        """sha256 of each on-disk log segment ingested, by path (``log_segments``)."""
+        return self.root / "_checkpoints" / "log-segments.json"
+
     def silver(self, table: str) -> Path:
         return self.root / "silver" / table
 

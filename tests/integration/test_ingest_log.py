@@ -71,3 +71,17 @@ def test_a_log_written_again_from_scratch_is_refused_not_skipped(
     with pytest.raises(ValueError, match=r"seg-0{20}\.jsonl was written again"):
         run_ingest(spark, settings)
     assert [r.user_id for r in read_bronze(spark, lake).collect()] == ["a"]
+
+
+def test_a_byte_identical_copy_of_the_log_is_taken(spark: SparkSession, tmp_path: Path) -> None:
+    """As ``cp -r`` or ``rsync`` without ``-t`` leave it: same bytes, new modification times."""
+    root, lake = tmp_path / "events", tmp_path / "lake"
+    settings = IngestSettings(f"log://{root}", TOPICS, lake, available_now=True)
+    DiskLogEventBus(root).publish("clickstream", [Event(type="page_view", user_id="a")])
+    run_ingest(spark, settings)
+    shutil.copytree(root, tmp_path / "backup", copy_function=shutil.copy)  # no times kept
+    shutil.rmtree(root)
+    shutil.copytree(tmp_path / "backup", root, copy_function=shutil.copy)
+    DiskLogEventBus(root).publish("clickstream", [Event(type="page_view", user_id="b")])
+    run_ingest(spark, settings)
+    assert sorted(r.user_id for r in read_bronze(spark, lake).collect()) == ["a", "b"]
