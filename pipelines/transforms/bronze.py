@@ -111,9 +111,13 @@ def _is_not_text(name: str) -> Column:
 def _is_not_object(name: str) -> Column:
     # Spark reads a JSON string as its content, so the text "{...}" may have been a string:
     # only the JSON type tells. A JSON null (VOID) is not an object either; absent is fine.
+    # Parsing again costs a second parse per event, so only records whose raw text shows a
+    # string or null after the key pay it (a key inside the payload can match too: harmless).
     text, kind = F.ltrim(F.col(name)), _json_kind(name)
+    maybe_string = F.col("raw").rlike(f'"{name}"\\s*:\\s*(?:"|null)')
     return (
-        F.when(text.isNull(), F.coalesce(kind == "VOID", F.lit(False)))
+        F.when(~maybe_string, text.isNotNull() & ~text.startswith("{"))
+        .when(text.isNull(), F.coalesce(kind == "VOID", F.lit(False)))
         .when(~text.startswith("{"), F.lit(True))
         .otherwise(F.coalesce(~kind.startswith("OBJECT"), F.lit(False)))
     )
