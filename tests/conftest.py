@@ -59,6 +59,11 @@ def mlflow_server_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def spark_cluster_url() -> str:
+    return _engine_url("EMPORIUM_TEST_SPARK_URL", "Spark standalone cluster")
+
+
+@pytest.fixture(scope="session")
 def data_dir() -> Path:
     path = Path(os.environ.get("EMPORIUM_DATA_DIR", DEFAULT_DATA_DIR))
     if not path.is_dir():

@@ -16,6 +16,7 @@ TEST_VARIABLES = {
     "search": "EMPORIUM_TEST_OPENSEARCH_URL",
     "mlflow": "EMPORIUM_TEST_MLFLOW_URL",
     "payments": "EMPORIUM_TEST_PAYMENTS_URL",
+    "spark": "EMPORIUM_TEST_SPARK_URL",
 }
 
 # Engine name -> the Settings variable the platform reads.
@@ -26,6 +27,7 @@ REAL_VARIABLES = {
     "redis": "EMPORIUM_CACHE__URL",
     "mlflow": "EMPORIUM_MLFLOW__TRACKING_URI",
     "payments": "EMPORIUM_PAYMENTS__URL",
+    "spark": "EMPORIUM_SPARK__MASTER",
 }
 
 

@@ -12,6 +12,7 @@ from emporium.services.payments import PaymentsSandboxService
 from emporium.services.postgres import PostgresService
 from emporium.services.redis import RedisService
 from emporium.services.search import SearchService
+from emporium.services.spark import SparkClusterService
 from emporium.services.worker import WorkerService
 
 # Insertion order is start order; ``depends_on`` pulls prerequisites into ``--only``.
@@ -22,6 +23,7 @@ REGISTRY: dict[str, type[ManagedService]] = {
         RedisService,
         KafkaService,
         SearchService,
+        SparkClusterService,
         MlflowService,
         PaymentsSandboxService,
         WorkerService,

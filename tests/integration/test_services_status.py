@@ -15,6 +15,7 @@ ENGINES = [
     pytest.param("kafka", "kafka_url", marks=pytest.mark.kafka, id="kafka"),
     pytest.param("search", "opensearch_url", marks=pytest.mark.search, id="search"),
     pytest.param("mlflow", "mlflow_server_url", marks=pytest.mark.mlflow, id="mlflow"),
+    pytest.param("spark", "spark_cluster_url", marks=pytest.mark.sparkcluster, id="spark"),
 ]
 
 
