@@ -55,6 +55,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_key_required": 400,
     "invalid_credentials": 401,
     "invalid_token": 401,
+    "stale_signature": 401,
     "empty_cart": 409,
     "payment_declined": 402,
     "payment_failed": 502,

@@ -99,6 +99,13 @@ class InvalidToken(CommerceError):
     code = "invalid_token"
 
 
+class StaleSignature(InvalidToken):
+    """A correctly signed webhook whose signed timestamp is outside the tolerance: a replay
+    of a captured request, or a sender whose clock is wrong."""
+
+    code = "stale_signature"
+
+
 class PermissionDenied(CommerceError):
     code = "forbidden"
 

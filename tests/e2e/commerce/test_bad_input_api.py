@@ -138,7 +138,7 @@ def test_unknown_order_status_filter_is_a_validation_error(
 def test_carrier_webhook_with_a_deeply_nested_body_is_refused(
     client: TestClient, code: Code
 ) -> None:
-    from serving.routers.webhooks import sign
+    from commerce.adapters.webhook_signatures import sign
 
     raw = b'{"a":' * 5000 + b"1" + b"}" * 5000
     headers = {"X-Carrier-Signature": sign(b"carrier-test-secret", raw), **JSON}

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +15,7 @@ import certifi
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from commerce.adapters import webhook_signatures
 from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
 from commerce.domain.events import utcnow
 from commerce.service_layer.payment import RECONCILE_AFTER, reconcile_cancelled
@@ -21,6 +26,7 @@ Code = Callable[[Any], str]
 Headers = dict[str, str]
 Customer = Callable[[], Headers]
 Stocked = Callable[..., str]
+SECRET = b"carrier-test-secret"  # the e2e container's carrier_webhook_secret
 ADDRESS = {"name": "A", "line1": "1 Road", "city": "Leeds", "postcode": "LS1"}
 
 
@@ -135,29 +141,53 @@ def test_fraud_velocity_holds_the_order_until_approved(
     assert approved["status"] == "paid" and approved["payment_status"] == "captured"
 
 
-def test_carrier_webhook_needs_a_valid_signature(
+def _shipped_order(
     client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
-    card: Callable[[str], str], code: Code,
-) -> None:  # fmt: skip
-    import hashlib
-    import hmac
-    import json
-
+    card: Callable[[str], str],
+) -> tuple[Headers, str, bytes]:  # fmt: skip
+    """A shipped order: its owner's headers, its id and the carrier's "delivered" body."""
     me, sku = customer(), stocked()
     order_id = _paid_order(client, me, sku, card("4242424242424242"))
     tracking = f"TRK{uuid.uuid4().hex[:8]}"
     client.post(f"/admin/orders/{order_id}/pack", headers=admin)
     client.post(f"/admin/orders/{order_id}/ship", headers=admin,
                 json={"carrier": "DHL", "tracking_number": tracking})  # fmt: skip
-    raw = json.dumps({"tracking_number": tracking, "status": "delivered"}).encode()
-    good = hmac.new(b"carrier-test-secret", raw, hashlib.sha256).hexdigest()
-    wrong = hmac.new(b"wrong", raw, hashlib.sha256).hexdigest()
-    for bad in (None, "0" * 64, wrong, b"\xe9" * 64, b"\xff\xfe"):  # non-ASCII was a 500
-        headers = {"X-Carrier-Signature": bad} if bad else {}
+    return me, order_id, json.dumps({"tracking_number": tracking, "status": "delivered"}).encode()
+
+
+def test_carrier_webhook_needs_a_valid_signature(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], code: Code,
+) -> None:  # fmt: skip
+    me, order_id, raw = _shipped_order(client, admin, customer, stocked, card)
+    now = int(time.time())
+    good = webhook_signatures.sign(SECRET, raw, now)
+    wrong = webhook_signatures.sign(b"wrong", raw, now)
+    bare = hmac.new(SECRET, raw, hashlib.sha256).hexdigest()  # the old, unstamped scheme
+    moved = good.replace(f"t={now}", f"t={now + 1}")  # the timestamp is inside the digest
+    for bad in (None, "0" * 64, bare, wrong, moved, f"t={now}", b"\xe9" * 64, b"\xff\xfe"):
+        headers = {"X-Carrier-Signature": bad} if bad else {}  # non-ASCII was a 500
         refused = client.post("/webhooks/carrier", content=raw, headers=headers)
         assert refused.status_code == 401 and code(refused) == "invalid_token"
     assert client.get(f"/orders/{order_id}", headers=me).json()["status"] == "shipped"
     accepted = client.post("/webhooks/carrier", content=raw, headers={"X-Carrier-Signature": good})
+    assert accepted.status_code == 200 and accepted.json()["status"] == "delivered"
+
+
+def test_carrier_webhook_refuses_a_replayed_or_future_dated_request(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], code: Code,
+) -> None:  # fmt: skip
+    """A captured request, correctly signed, used to be accepted forever."""
+    me, order_id, raw = _shipped_order(client, admin, customer, stocked, card)
+    now = int(time.time())
+    for sent in (now - 6 * 60, now + 6 * 60):  # the tolerance is 5 minutes either way
+        headers = {"X-Carrier-Signature": webhook_signatures.sign(SECRET, raw, sent)}
+        refused = client.post("/webhooks/carrier", content=raw, headers=headers)
+        assert refused.status_code == 401 and code(refused) == "stale_signature"
+    assert client.get(f"/orders/{order_id}", headers=me).json()["status"] == "shipped"
+    fresh = {"X-Carrier-Signature": webhook_signatures.sign(SECRET, raw, now - 60)}
+    accepted = client.post("/webhooks/carrier", content=raw, headers=fresh)
     assert accepted.status_code == 200 and accepted.json()["status"] == "delivered"
 
 
