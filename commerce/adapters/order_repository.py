@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commerce.adapters.orm import as_utc, dml, order_lines, orders
-from commerce.domain.errors import TrackingNumberInUse, VersionConflict
+from commerce.domain.errors import OrderNotFound, TrackingNumberInUse, VersionConflict
 from commerce.domain.orders import Order, OrderLine
 
 _FIELDS = (
@@ -74,6 +74,16 @@ class SqlAlchemyOrderRepository:
             query = query.with_for_update()
         row = self.session.execute(query).first()
         return self._load([row])[0] if row else None
+
+    def require(
+        self, order_id: str, *, user_id: str | None = None, for_update: bool = False
+    ) -> Order:
+        """The order if ``user_id`` owns it (None = anyone's); otherwise ``OrderNotFound``,
+        the same for another user's order as for a missing one, so ids cannot be probed."""
+        order = self.get(order_id, for_update=for_update)
+        if order is None or (user_id is not None and order.user_id != user_id):
+            raise OrderNotFound("no such order", {"order_id": order_id})
+        return order
 
     def by_tracking_number(self, tracking_number: str) -> Order | None:
         query = select(orders).where(orders.c.tracking_number == tracking_number).limit(1)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from commerce.domain import events
-from commerce.domain.errors import OrderNotFound
 from commerce.domain.orders import PACKED, PAID, STOCK_RESERVED_STATES, Order
 from commerce.domain.payments import PaymentProvider
 from commerce.domain.products import Product
@@ -23,10 +22,7 @@ def load(
     of other people's orders cannot be probed. ``for_update`` holds its row until commit, so
     changes of one order (a cancel, a payment's outcome, a shipment) run one after the other
     instead of failing each other with a version conflict."""
-    order = uow.orders.get(order_id, for_update=for_update)
-    if order is None or (user_id is not None and order.user_id != user_id):
-        raise OrderNotFound("no such order", {"order_id": order_id})
-    return order
+    return uow.orders.require(order_id, user_id=user_id, for_update=for_update)
 
 
 def _changed(uow: SqlAlchemyUnitOfWork, order: Order, previous: str) -> None:

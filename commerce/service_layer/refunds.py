@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from commerce.domain import events
-from commerce.domain.errors import IllegalTransition, OrderNotFound
+from commerce.domain.errors import IllegalTransition
 from commerce.domain.events import utcnow
 from commerce.domain.orders import Order
 from commerce.domain.payments import CAPTURED, PaymentOutcomeUnknown, PaymentProvider
@@ -45,7 +45,7 @@ def settle_refund(
     a person must look). ``reason`` goes on the ``OrderRefunded`` event; retries derive it
     from the order."""
     with uow_factory() as uow:
-        order = _order(uow, order_id)
+        order = uow.orders.require(order_id)
         row = uow.payments.for_order(order_id)
     if row is None or row.status != REFUND_PENDING:
         return str(row.status) if row else "none"
@@ -109,7 +109,7 @@ def retry_refund(uow_factory: UowFactory, provider: PaymentProvider, order_id: s
         If the order's payment is not owed back.
     """
     with uow_factory() as uow:
-        _order(uow, order_id)
+        uow.orders.require(order_id)
         row = uow.payments.for_order(order_id)
         current = str(row.status) if row else "none"
         if current not in (REFUND_PENDING, REFUND_FAILED):
@@ -119,10 +119,3 @@ def retry_refund(uow_factory: UowFactory, provider: PaymentProvider, order_id: s
                                 failure_code=kept)  # fmt: skip
         uow.commit()
     return settle_refund(uow_factory, provider, order_id)
-
-
-def _order(uow: SqlAlchemyUnitOfWork, order_id: str) -> Order:
-    order = uow.orders.get(order_id)
-    if order is None:
-        raise OrderNotFound("no such order", {"order_id": order_id})
-    return order
