@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -56,6 +56,22 @@ class SqlAlchemyIdempotencyRepository:
         )
 
     def release(self, scope: str, key: str) -> None:
-        self.session.execute(
-            delete(keys).where(keys.c.scope == scope, keys.c.key == key, keys.c.status != "done")
+        """Give up an in-progress claim after its work failed. The record and its request hash
+        stay: a retry of the same request claims it again (``reclaim``), while another
+        request under the same key is still refused; deleting it let that one through."""
+        dml(
+            self.session,
+            update(keys)
+            .where(keys.c.scope == scope, keys.c.key == key, keys.c.status == "in_progress")
+            .values(status="released"),
         )
+
+    def reclaim(self, scope: str, key: str, now: datetime) -> bool:
+        """Claim a released record for a retry — only one taker wins."""
+        result = dml(
+            self.session,
+            update(keys)
+            .where(keys.c.scope == scope, keys.c.key == key, keys.c.status == "released")
+            .values(status="in_progress", locked_at=now),
+        )
+        return result.rowcount == 1

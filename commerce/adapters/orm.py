@@ -254,7 +254,7 @@ idempotency_keys = Table(
     Column("scope", String(64), primary_key=True),  # the user: keys are per user
     Column("key", String(128), primary_key=True),
     Column("request_hash", String(64), nullable=False),
-    Column("status", String(16), nullable=False),  # in_progress | done
+    Column("status", String(16), nullable=False),  # in_progress | released | done
     Column("status_code", Integer, nullable=True),
     Column("response", JSON, nullable=True),
     _ts("created_at"),

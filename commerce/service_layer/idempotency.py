@@ -2,7 +2,9 @@
 
 The first caller claims the key in its own short transaction and does the work; concurrent
 callers with the same key and body wait for its stored response; the same key with a
-different body is refused. A claim whose owner died is taken over after STALE_AFTER.
+different body is refused. A claim whose owner died is taken over after STALE_AFTER; one
+whose work failed is released for a retry of the same request, keeping the request's hash
+(so a different body is refused even then: the work may have got as far as placing the order).
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def run_once(
     try:
         response = work()
     except BaseException:
-        with uow_factory() as uow:  # let a retry run the work again
+        with uow_factory() as uow:  # let a retry of the same request run the work again
             uow.idempotency.release(scope, key)
             uow.commit()
         raise
@@ -96,6 +98,9 @@ def _claim(
             raise IdempotencyConflict("this Idempotency-Key was used with a different request")
         if row.status == "done":
             return StoredResponse(int(row.status_code), dict(row.response), replayed=True)
+        if row.status == "released" and uow.idempotency.reclaim(scope, key, now):
+            uow.commit()
+            return None
         if _stale(row.locked_at, now) and uow.idempotency.take_over(scope, key, row.locked_at, now):
             uow.commit()
             return None

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.orm import outbox
@@ -171,3 +172,40 @@ def test_upi_and_wallet_methods(
         assert response.status_code == status, (method, source, response.text)
         assert response.json()["status"] == state
         assert _stock(client, admin, sku) == (0 if state == "paid" else 1, 0)
+
+
+def test_a_key_whose_first_attempt_failed_still_refuses_a_different_body(
+    client: TestClient, container: Any, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str], sandbox: SandboxPaymentProvider, code: Code,
+) -> None:  # fmt: skip
+    """The database went away after the order was placed (503: try again). The failed
+    attempt forgot its body, so a retry under the same key with another address and card was
+    accepted: it was answered with the first attempt's order, shipping to the first address,
+    charged to the second card."""
+
+    class DatabaseGoneOnce:
+        name, calls = sandbox.name, 0
+
+        def charge(self, **kwargs: Any) -> Any:
+            self.calls += 1
+            if self.calls == 1:
+                raise OperationalError("UPDATE payments", {}, ConnectionError("server closed"))
+            return sandbox.charge(**kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(sandbox, name)
+
+    me, sku = customer(), stocked()
+    _fill(client, me, sku)
+    headers, body = {**me, **_key()}, _body(card(OK))
+    container.extras["payment_provider"] = DatabaseGoneOnce()
+    failed = client.post("/checkout", headers=headers, json=body)
+    assert failed.status_code == 503 and code(failed) == "database_unavailable"
+    other = client.post("/checkout", headers=headers, json=_body(card(OK)))
+    assert other.status_code == 409 and code(other) == "idempotency_conflict"
+    retried = client.post("/checkout", headers=headers, json=body)
+    assert retried.status_code == 201 and retried.json()["status"] == "paid"
+    key = f"pay-{retried.json()['id']}"
+    assert [c["source"] for c in sandbox.ledger()["charges"] if c["idempotency_key"] == key] == [
+        body["payment"]["token"]
+    ]
