@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from commerce.domain import events
-from commerce.domain.orders import PACKED, PAID, STOCK_RESERVED_STATES, Order
+from commerce.domain.orders import PACKED, PAID, SHIPPED, STOCK_RESERVED_STATES, Order
 from commerce.domain.payments import PaymentProvider
 from commerce.domain.products import Product
 from commerce.service_layer import inventory, refunds
@@ -38,6 +38,18 @@ def advance(uow: SqlAlchemyUnitOfWork, order_id: str, action: str, user_id: str 
         previous = order.apply(action)
         _changed(uow, order, previous)
         uow.commit()
+    return order
+
+
+def confirm_delivery(uow: SqlAlchemyUnitOfWork, order_id: str) -> Order:
+    """The carrier's "delivered": a shipped order becomes delivered; an order in any other
+    state is left as it is, so a repeated or late notice (carriers retry) changes nothing."""
+    with uow:
+        order = load(uow, order_id, None, for_update=True)
+        if order.status == SHIPPED:
+            previous = order.apply("deliver")
+            _changed(uow, order, previous)
+            uow.commit()
     return order
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Request
 from pydantic import ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from commerce.adapters import webhook_signatures
 from commerce.domain.errors import InvalidInput, OrderNotFound, PaymentsUnavailable
@@ -48,7 +49,14 @@ async def carrier_update(
     request: Request,
     signature: Annotated[str | None, Header(alias="X-Carrier-Signature", max_length=512)] = None,
 ) -> OrderPublic:
+    # The signature covers the raw bytes, so the body is read here rather than parsed by
+    # FastAPI; the database work then runs in the thread pool, as in the sync routes, so it
+    # never holds up the event loop (and with it every other request).
     raw = await request.body()
+    return await run_in_threadpool(_apply_update, request, signature, raw)
+
+
+def _apply_update(request: Request, signature: str | None, raw: bytes) -> OrderPublic:
     webhook_signatures.verify(_secret(request), signature, raw)
     try:
         update = CarrierUpdate.model_validate(json.loads(raw))
@@ -58,6 +66,6 @@ async def carrier_update(
         order = uow.orders.by_tracking_number(update.tracking_number)
     if order is None:
         raise OrderNotFound("no shipment with this tracking number")
-    if update.status == "delivered" and order.status == "shipped":
-        order = orders.advance(new_uow(request), order.id, "deliver", None)
+    if update.status == "delivered":
+        order = orders.confirm_delivery(new_uow(request), order.id)
     return order_out(request, order)

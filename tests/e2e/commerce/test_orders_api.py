@@ -8,6 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -189,6 +190,23 @@ def test_carrier_webhook_refuses_a_replayed_or_future_dated_request(
     fresh = {"X-Carrier-Signature": webhook_signatures.sign(SECRET, raw, now - 60)}
     accepted = client.post("/webhooks/carrier", content=raw, headers=fresh)
     assert accepted.status_code == 200 and accepted.json()["status"] == "delivered"
+
+
+def test_repeated_delivered_notices_arriving_together_all_succeed_and_deliver_once(
+    client: TestClient, admin: Headers, customer: Customer, stocked: Stocked,
+    card: Callable[[str], str],
+) -> None:  # fmt: skip
+    """Carriers retry until they get a 2xx: a notice for an order already delivered (or being
+    delivered by a notice that arrived a moment earlier) is a success, not a 409 to retry."""
+    me, order_id, raw = _shipped_order(client, admin, customer, stocked, card)
+    headers = {"X-Carrier-Signature": webhook_signatures.sign(SECRET, raw, int(time.time()))}
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: client.post("/webhooks/carrier", content=raw,
+                                                      headers=headers), range(6)))  # fmt: skip
+    assert [a.status_code for a in answers] == [200] * 6, [a.text for a in answers]
+    assert {a.json()["status"] for a in answers} == {"delivered"}
+    history = client.get(f"/orders/{order_id}", headers=me).json()
+    assert history["status"] == "delivered"
 
 
 def _silent_provider() -> SandboxPaymentProvider:
