@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 
@@ -9,6 +10,9 @@ from pyspark.sql import SparkSession
 
 # Must match pyspark's version exactly (pyspark is pinned to 4.2.0); resolved from Maven Central.
 KAFKA_PACKAGE = "org.apache.spark:spark-sql-kafka-0-10_2.13:4.2.0"
+KAFKA_SOURCE_CLASS = "org.apache.spark.sql.kafka010.KafkaSourceProvider"
+
+log = logging.getLogger(__name__)
 
 
 def build_spark(
@@ -54,7 +58,41 @@ def build_spark(
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
+    _check_reused(spark, master, kafka)
     return spark
+
+
+def _check_reused(spark: SparkSession, master: str, kafka: bool) -> None:
+    """Say so when ``getOrCreate`` handed back a session that is not what was asked for.
+
+    A process has one Spark JVM, and ``spark.jars.packages`` is read only when it starts: a
+    JVM first started without the Kafka connector (by a plain ``SparkSession.builder``, such
+    as Spark ALS's) can never read Kafka, which would otherwise surface much later as
+    "Failed to find data source: kafka". A different master is only a warning: the running
+    session still computes the same results.
+
+    Raises
+    ------
+    RuntimeError
+        If ``kafka`` was asked for and this process's Spark cannot load the connector.
+    """
+    actual = spark.sparkContext.master
+    if actual != master:
+        log.warning(
+            "reusing this process's SparkSession on %s, not %s: stop it first for another master",
+            actual,
+            master,
+        )
+    jvm = spark._jvm
+    if kafka and jvm is not None and not jvm.org.apache.spark.util.Utils.classIsLoadable(
+        KAFKA_SOURCE_CLASS
+    ):
+        raise RuntimeError(
+            "this process's Spark was started without the Kafka connector "
+            f"({KAFKA_PACKAGE}): Spark reads spark.jars.packages only when its JVM starts, "
+            "so start Kafka jobs in a fresh process, or build the first session of the "
+            "process with pipelines.spark.build_spark(kafka=True)"
+        )
 
 
 def _prepare_environment() -> None:

@@ -60,11 +60,18 @@ FACTORIES: dict[str, Callable[[], Recommender]] = {
         inner_split=lambda d: leave_one_out_split(d, seed=1),
         booster_params={"max_iter": 20, "min_samples_leaf": 2},
     ),
-    "spark-als": pytest.param(
-        lambda: SparkALS(factors=2, regularization=0.1, iterations=10, master="local[1]"),
-        marks=pytest.mark.spark,
-    ),
+    "spark-als": pytest.param(lambda: _spark_als(), marks=pytest.mark.spark),
 }
+
+
+def _spark_als() -> SparkALS:
+    # SparkALS reuses the process's session. Started here with the Kafka connector, as the
+    # pipelines start theirs, so that a later Kafka test in the same pytest run can read Kafka
+    # (a JVM's jars are fixed when it starts).
+    from pipelines.spark import build_spark
+
+    build_spark("local[1]", "emporium-unit-tests", "1g", 2, kafka=True)
+    return SparkALS(factors=2, regularization=0.1, iterations=10, master="local[1]")
 
 
 @pytest.fixture(params=list(FACTORIES.values()), ids=list(FACTORIES))
