@@ -1,4 +1,5 @@
-"""The event contract: one envelope, named topics, and the ``EventBus`` port with its adapters."""
+"""The event contract: one envelope, named topics, the ``EventBus`` port with its adapters, and
+the validation of client events (``clickstream``) the API publishes."""
 
 from pipelines.events.bus import ConsumedEvent, EventBus
 from pipelines.events.envelope import ID_MAX_LENGTH, SCHEMA_VERSION, Event, partition_key

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce.domain.errors import RateLimited
-from pipelines.clickstream import MAX_BATCH, InvalidClientEvent, validate_client_event
 from pipelines.events import CLICKSTREAM, Event
+from pipelines.events.clickstream import MAX_BATCH, InvalidClientEvent, validate_client_event
 from serving.routers.deps import MaybeClaims, container, request_id
 
 router = APIRouter(tags=["events"])

@@ -11,8 +11,8 @@ from commerce.adapters.security import JwtTokens
 from commerce.domain.users import User
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium.wiring import Container
-from pipelines.clickstream import MAX_BATCH
 from pipelines.events import CLICKSTREAM, Event
+from pipelines.events.clickstream import MAX_BATCH
 from serving.app import create_app
 from serving.routers import events as events_router
 from serving.routers.events import ANONYMOUS_BATCHES_PER_MINUTE

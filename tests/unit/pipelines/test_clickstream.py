@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.clickstream import EVENT_TYPES, InvalidClientEvent, validate_client_event
+from pipelines.events.clickstream import EVENT_TYPES, InvalidClientEvent, validate_client_event
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 

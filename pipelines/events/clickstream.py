@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from commerce.domain.text import has_nul
-from pipelines.events import Event
+from pipelines.events.envelope import Event
 
 MAX_BATCH = 500
 ID = Field(min_length=1, max_length=128)
