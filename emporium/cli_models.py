@@ -63,15 +63,15 @@ def _check_new_name(name: str) -> None:
         )
 
 
-def _client(settings=None):
-    """The registry client for ``settings`` (default: the configured ones).
+def _client():
+    """The registry client for the configured settings.
 
     An unreachable tracking server is a message after a few seconds, not minutes of retries
     and a traceback."""
     from mlflow.exceptions import MlflowException
     from sqlalchemy.exc import SQLAlchemyError
 
-    settings = settings or get_settings()
+    settings = get_settings()
     try:
         with _quick_requests():
             return registry_client(settings)
@@ -126,26 +126,6 @@ def _params(pairs: list[str], model_class: type) -> dict:
             raise typer.BadParameter(f"{key} must be a number, got {raw!r}", param_hint="--param")
         out[key] = value
     return out
-
-
-def demo_step(settings) -> str:
-    """`make demo` step: train EASE on the demo shop's orders and register a champion.
-
-    Register in ``emporium/demo.py`` STEPS as
-    ``("train and register a recommender", cli_models.demo_step)``.
-    """
-    from emporium.bench.recs import load, splits
-    from models.tracking.fingerprint import git_commit
-    from models.training import train_and_register
-
-    _client(settings)
-    df, _ = load("online-retail", settings.data_dir)
-    train_df, test_df, _ = splits(df, "temporal", "2011-10-01")
-    out = train_and_register(
-        "ease", {"l2": 500.0}, train_df, test_df, DEFAULT_NAME, git_commit(REPO_ROOT)
-    )
-    verdict = "champion" if out.decision.promoted else f"kept champion ({out.decision.reason})"
-    return f"{DEFAULT_NAME} v{out.version} ndcg@10={out.metrics['ndcg@10']:.4f}: {verdict}"
 
 
 @app.command("train")
