@@ -21,6 +21,7 @@ from emporium.wiring import database_sessions
 from pipelines.events import EventBus
 from pipelines.events.factory import event_bus_from_url
 from pipelines.indexing import (
+    CONSUMER_GROUP,
     ProductLookup,
     ReindexReport,
     full_reindex,
@@ -138,8 +139,10 @@ class SearchIndexer:
     consumer's position in memory, so the next pass reads the same events again.
     """
 
-    def __init__(self, settings: Settings, sessions: sessionmaker[Session]) -> None:
-        self.settings = settings
+    def __init__(
+        self, settings: Settings, sessions: sessionmaker[Session], group: str = CONSUMER_GROUP
+    ) -> None:
+        self.settings, self.group = settings, group
         self.engine = indexing_engine(settings)
         self.lookup = catalog_lookup(sessions)
         self._bus: EventBus | None = None
@@ -153,7 +156,8 @@ class SearchIndexer:
         done: Counter[str] = Counter()
         try:
             for _ in range(max_batches):
-                batch = run_incremental(self._bus, self.engine, self.lookup)
+                batch = run_incremental(self._bus, self.engine, self.lookup, group=self.group,
+                                        topic=self.settings.events.commerce_topic)  # fmt: skip
                 if not batch:
                     break
                 done += batch

@@ -88,9 +88,9 @@ def replay(
     """
     import itertools
 
+    from emporium.wiring import event_topics
     from models.datasets import get_dataset
     from models.datasets.errors import DatasetUnreadable, reading
-    from pipelines.events import CLICKSTREAM, COMMERCE
     from pipelines.events.factory import event_bus_from_url
     from pipelines.replay import REPLAYS
     from pipelines.replay.common import TopicEvent
@@ -98,14 +98,14 @@ def replay(
 
     if dataset not in REPLAYS:
         raise ValueError(f"unknown dataset {dataset!r}; one of {', '.join(REPLAYS)}")
-    names = dict(zip((CLICKSTREAM, COMMERCE), topic_names(settings), strict=True))
+    topics = event_topics(settings)
     events = REPLAYS[dataset](settings.data_dir)
     path = get_dataset(dataset).path(settings.data_dir)
     with reading(path, dataset):
         first = list(itertools.islice(events, 1))
     if not first:
         raise DatasetUnreadable(path, dataset, "not one event in it")
-    stream = (TopicEvent(names[t], e) for t, e in itertools.chain(first, events))
+    stream = (TopicEvent(topics.on_bus(t), e) for t, e in itertools.chain(first, events))
     bus = event_bus_from_url(settings.events_url)
     try:
         stats = run_replay(stream, bus, speedup=speedup, limit=limit, batch_size=batch_size)

@@ -23,7 +23,7 @@ from commerce.adapters.cache import Cache, cache_from_url
 from commerce.adapters.db import make_engine, make_session_factory
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium.settings import Settings
-from pipelines.events import EventBus
+from pipelines.events import EventBus, TopicNames
 
 if TYPE_CHECKING:  # the model side (pandas, scipy) is imported when a container is built
     from emporium.champion import Champion
@@ -138,6 +138,10 @@ class Container:
         return secret.get_secret_value()
 
     @property
+    def clickstream_topic(self) -> str:
+        return self.settings.events.clickstream_topic
+
+    @property
     def jwt_issuer(self) -> str:
         return self.settings.auth.issuer
 
@@ -173,6 +177,12 @@ class Container:
             if close is not None:
                 close()
         self.engine.dispose()
+
+
+def event_topics(settings: Settings) -> TopicNames:
+    """The topics' names on the bus (EMPORIUM_EVENTS__CLICKSTREAM_TOPIC, __COMMERCE_TOPIC), for
+    every producer and consumer: one left on a built-in name would talk past the others."""
+    return TopicNames(settings.events.clickstream_topic, settings.events.commerce_topic)
 
 
 def _build_bus(url: str) -> EventBus:

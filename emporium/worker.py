@@ -64,7 +64,7 @@ def worker_command(
     from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
     from emporium.cli_db import migrate
     from emporium.search_indexing import SearchIndexer
-    from emporium.wiring import EngineUnavailable, build_payments, redact
+    from emporium.wiring import EngineUnavailable, build_payments, event_topics, redact
     from pipelines.events import Event
     from pipelines.events.errors import EventBusError
     from pipelines.events.factory import event_bus_from_url
@@ -99,7 +99,7 @@ def worker_command(
     expiry.start()
     typer.echo(f"worker: outbox of {redact(settings.database_url)} -> {settings.events_url}")
     source = SqlAlchemyOutboxSource(sessions, parse=Event.model_validate)
-    total = run_relay(source, bus, stop)
+    total = run_relay(source, bus, stop, topics=event_topics(settings))
     expiry.join(timeout=expiry_interval + 5)
     if not expiry.is_alive():  # else a pass still uses them: the process exit closes them
         indexer.close()

@@ -240,9 +240,11 @@ def run_incremental(
     lookup: ProductLookup | None = None,
     group: str = CONSUMER_GROUP,
     max_events: int = 1000,
+    topic: str = COMMERCE,
 ) -> Counter[str]:
-    """Consume one batch of commerce events, apply them, commit (at-least-once; idempotent)."""
-    consumed = list(bus.consume(COMMERCE, group, max_events=max_events))
+    """Consume one batch of commerce events from ``topic`` (the commerce topic's name on the
+    bus), apply them, commit (at-least-once; idempotent)."""
+    consumed = list(bus.consume(topic, group, max_events=max_events))
     actions = apply_events(engine, (c.event for c in consumed), lookup)
     if consumed:
         engine.refresh()

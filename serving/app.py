@@ -11,7 +11,6 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from commerce.domain.text import has_nul
-from pipelines.events.topics import CLICKSTREAM
 from serving.analytics import BackgroundPublisher
 from serving.container import AppContainer
 from serving.errors import error_response, install_error_handlers
@@ -47,7 +46,7 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = build_container()
         app.state.container = container
-        app.state.analytics = BackgroundPublisher(container.event_bus, CLICKSTREAM)
+        app.state.analytics = BackgroundPublisher(container.event_bus, container.clickstream_topic)
         try:
             yield
         finally:

@@ -17,6 +17,8 @@ class AppContainer(Protocol):
     session_factory: sessionmaker[Session]
     cache: Cache
     event_bus: EventBus
+    #: The clickstream topic's name on the bus, which client and search events go to.
+    clickstream_topic: str
     search: Any
     jwt_secret: str
     jwt_issuer: str

@@ -3,7 +3,7 @@ the validation of client events (``clickstream``) the API publishes."""
 
 from pipelines.events.bus import ConsumedEvent, EventBus
 from pipelines.events.envelope import ID_MAX_LENGTH, SCHEMA_VERSION, Event, partition_key
-from pipelines.events.topics import CLICKSTREAM, COMMERCE, TOPICS
+from pipelines.events.topics import CLICKSTREAM, COMMERCE, TOPICS, TopicNames
 
 __all__ = [
     "CLICKSTREAM",
@@ -14,5 +14,6 @@ __all__ = [
     "ConsumedEvent",
     "Event",
     "EventBus",
+    "TopicNames",
     "partition_key",
 ]

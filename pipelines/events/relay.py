@@ -12,6 +12,9 @@ marks them published. So:
 
 Rows are published per topic in outbox order, and each topic's rows are marked as soon as
 that topic's publish succeeded, so a failure on one topic does not re-send the others.
+
+Outbox rows name a topic by its built-in name (``commerce``); the relay publishes it under the
+name the shop's settings give it on the bus (``TopicNames``), which its consumers read.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Protocol
 
 from pipelines.events.bus import EventBus
 from pipelines.events.envelope import Event
+from pipelines.events.topics import TopicNames
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +43,9 @@ class OutboxSource(Protocol):
         ...
 
 
-def relay_once(source: OutboxSource, bus: EventBus, batch_size: int = 500) -> int:
+def relay_once(
+    source: OutboxSource, bus: EventBus, batch_size: int = 500, topics: TopicNames | None = None
+) -> int:
     """Publish one batch of pending outbox rows, then mark them published.
 
     Parameters
@@ -50,6 +56,8 @@ def relay_once(source: OutboxSource, bus: EventBus, batch_size: int = 500) -> in
         The event bus to publish to.
     batch_size
         Most rows fetched in this pass.
+    topics
+        The bus names of the topics the rows name (default: their built-in names).
 
     Returns
     -------
@@ -64,10 +72,11 @@ def relay_once(source: OutboxSource, bus: EventBus, batch_size: int = 500) -> in
     """
     if batch_size <= 0:
         raise ValueError(f"batch_size must be positive, got {batch_size}")
+    names = topics or TopicNames()
     rows = source.fetch_unpublished(batch_size)
     by_topic: dict[str, list[tuple[int, Event]]] = {}
     for row_id, topic, event in rows:
-        by_topic.setdefault(topic, []).append((row_id, event))
+        by_topic.setdefault(names.on_bus(topic), []).append((row_id, event))
     relayed = 0
     for topic, items in by_topic.items():
         bus.publish(topic, [event for _, event in items])
@@ -83,12 +92,13 @@ def run_relay(
     batch_size: int = 500,
     idle_s: float = 0.5,
     max_backoff_s: float = 30.0,
+    topics: TopicNames | None = None,
 ) -> int:
     """Relay until ``stop`` is set; survive bus or database outages by backing off.
 
     Parameters
     ----------
-    source, bus, batch_size
+    source, bus, batch_size, topics
         As for :func:`relay_once`.
     stop
         Set it (from another thread or a signal handler) to end the loop after the current pass.
@@ -107,7 +117,7 @@ def run_relay(
     backoff = idle_s
     while not stop.is_set():
         try:
-            count = relay_once(source, bus, batch_size)
+            count = relay_once(source, bus, batch_size, topics)
         except Exception:
             # A relay daemon must outlive outages of either side; rows stay pending meanwhile.
             log.exception("outbox relay pass failed; retrying in %.1fs", backoff)

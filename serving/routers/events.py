@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce.domain.errors import RateLimited
-from pipelines.events import CLICKSTREAM, Event
+from pipelines.events import Event
 from pipelines.events.clickstream import MAX_BATCH, InvalidClientEvent, validate_client_event
 from serving.routers.deps import MaybeClaims, container, request_id
 
@@ -58,7 +58,8 @@ def post_events(batch: EventBatch, request: Request, claims: MaybeClaims) -> Eve
         except InvalidClientEvent as e:
             rejected.append(RejectedEvent(index=index, reason=e.reason))
     if valid:
-        container(request).event_bus.publish(CLICKSTREAM, valid)
+        engines = container(request)
+        engines.event_bus.publish(engines.clickstream_topic, valid)
     return EventBatchResult(accepted=len(valid), rejected=rejected, request_id=rid)
 
 

@@ -14,7 +14,7 @@ from pipelines.events.disklog import DiskLogEventBus
 from pipelines.events.envelope import Event
 from pipelines.events.errors import BusUnavailable, InvalidEvent
 from pipelines.events.relay import relay_once, run_relay
-from pipelines.events.topics import CLICKSTREAM, COMMERCE
+from pipelines.events.topics import CLICKSTREAM, COMMERCE, TopicNames
 
 
 class FakeOutboxSource:
@@ -72,6 +72,17 @@ def test_bus_down_marks_nothing_and_catch_up_delivers_each_event_once(
     commerce = [c.event for c in everything(bus, COMMERCE)]
     assert [e.payload["order"] for e in commerce] == list(range(7))  # once each, in outbox order
     assert [e.product_id for e in (c.event for c in everything(bus, CLICKSTREAM))] == ["85123A"]
+
+
+def test_rows_go_to_the_topics_under_the_names_the_settings_give_them(
+    source: FakeOutboxSource, tmp_path: Path
+) -> None:
+    # Outbox rows carry the built-in names; consumers read the renamed topics.
+    bus = DiskLogEventBus(tmp_path / "log")
+    names = TopicNames(clickstream="shop-clicks", commerce="shop-orders")
+    assert relay_once(source, bus, batch_size=100, topics=names) == 8
+    assert len(everything(bus, "shop-orders")) == 7 and len(everything(bus, "shop-clicks")) == 1
+    assert everything(bus, COMMERCE) == everything(bus, CLICKSTREAM) == []
 
 
 def test_topic_published_before_a_failure_stays_marked(

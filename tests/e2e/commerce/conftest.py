@@ -26,6 +26,7 @@ from commerce.adapters.payments.sandbox_client import SandboxPaymentProvider
 from commerce.adapters.security import PasswordHasher
 from commerce.service_layer.auth import create_admin
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from pipelines.events import CLICKSTREAM
 from serving.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -39,6 +40,7 @@ class CommerceTestContainer:
     session_factory: sessionmaker[Session]
     cache: InProcessCache = dataclasses.field(default_factory=InProcessCache)
     event_bus: Any = None
+    clickstream_topic: str = CLICKSTREAM
     search: Any = None
     jwt_secret: str = SECRET
     jwt_issuer: str = "emporium"
