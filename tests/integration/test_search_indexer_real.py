@@ -1,5 +1,9 @@
 """The worker's search job on the real engines: catalog changes made on PostgreSQL, relayed to
-Kafka, reach OpenSearch without a full reindex."""
+Kafka, reach OpenSearch without a full reindex.
+
+The broker is shared by parallel test runs: each run relays to a commerce topic of its own (named
+as a shop would, EMPORIUM_EVENTS__COMMERCE_TOPIC) and indexes as a consumer group of its own; a
+fixed group made every run's consumers rebalance each other's away."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from db_support import fresh_database
+from kafka import KafkaAdminClient
 
 from commerce.adapters.outbox import SqlAlchemyOutboxSource
 from commerce.adapters.search import search_engine_from_url
@@ -17,12 +22,31 @@ from commerce.domain.search import SearchRequest
 from commerce.service_layer import catalog
 from emporium.search_indexing import SearchIndexer, reindex_catalog
 from emporium.settings import Settings
-from emporium.wiring import database_sessions, unit_of_work_factory
+from emporium.wiring import database_sessions, event_topics, unit_of_work_factory
 from pipelines.events import Event
 from pipelines.events.factory import event_bus_from_url
 from pipelines.events.relay import relay_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka, pytest.mark.search]
+
+
+@pytest.fixture
+def commerce_topic(kafka_url: str, unique: str) -> Iterator[str]:
+    """A fresh commerce topic for this run (the broker creates none on first use)."""
+    name = f"test-indexer-commerce-{unique}"
+    admin = KafkaAdminClient(
+        bootstrap_servers=kafka_url.removeprefix("kafka://").split(","),
+        request_timeout_ms=30000,  # the shared test machine can be very busy
+        bootstrap_timeout_ms=30000,
+    )
+    try:
+        admin.create_topics(
+            {name: {"num_partitions": 3, "replication_factor": 1}}, wait_for_metadata=True
+        )
+        yield name
+        admin.delete_topics([name])
+    finally:
+        admin.close()
 
 
 @pytest.fixture
@@ -32,10 +56,12 @@ def settings(
     monkeypatch: pytest.MonkeyPatch,
     kafka_url: str,
     opensearch_url: str,
+    commerce_topic: str,
 ) -> Iterator[Settings]:
     database = fresh_database(request, "postgres", tmp_path, prefix="test_indexer")
     monkeypatch.setenv("EMPORIUM_DATABASE__URL", next(database))
     monkeypatch.setenv("EMPORIUM_EVENTS__URL", kafka_url)
+    monkeypatch.setenv("EMPORIUM_EVENTS__COMMERCE_TOPIC", commerce_topic)
     monkeypatch.setenv("EMPORIUM_SEARCH__URL", opensearch_url)
     monkeypatch.setenv("EMPORIUM_SEARCH__INDEX_ALIAS", f"test-indexer-{uuid.uuid4().hex[:10]}")
     monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
@@ -55,9 +81,8 @@ def _found(settings: Settings, text: str) -> dict[str, float]:
         engine.close()
 
 
-def test_catalog_changes_reach_opensearch_through_kafka(settings: Settings) -> None:
-    suffix = uuid.uuid4().hex[:6].upper()  # the commerce topic is shared by every test run
-    mug, cup = f"MUG-{suffix}", f"CUP-{suffix}"
+def test_catalog_changes_reach_opensearch_through_kafka(settings: Settings, unique: str) -> None:
+    mug, cup = "MUG-1", "CUP-2"  # the topic, index and database are this run's own
     with unit_of_work_factory(settings.database_url) as uow:
         catalog.create_product(uow(), _product(mug, "Blue Enamel Mug", "5.00"))
     reindex_catalog(settings)
@@ -68,10 +93,11 @@ def test_catalog_changes_reach_opensearch_through_kafka(settings: Settings) -> N
     bus = event_bus_from_url(settings.events_url)
     try:
         with database_sessions(settings.database_url) as sessions:
-            assert relay_once(SqlAlchemyOutboxSource(sessions, parse=Event.model_validate), bus)
+            source = SqlAlchemyOutboxSource(sessions, parse=Event.model_validate)
+            assert relay_once(source, bus, topics=event_topics(settings))  # as the worker does
             assert _found(settings, "enamel") == {mug: 5.0}  # not yet applied
 
-            indexer = SearchIndexer(settings, sessions)
+            indexer = SearchIndexer(settings, sessions, group=f"search-indexer-{unique}")
             try:
                 indexer.run_once()
             finally:
