@@ -84,8 +84,10 @@ def _check_reused(spark: SparkSession, master: str, kafka: bool) -> None:
             master,
         )
     jvm = spark._jvm
-    if kafka and jvm is not None and not jvm.org.apache.spark.util.Utils.classIsLoadable(
-        KAFKA_SOURCE_CLASS
+    if (
+        kafka
+        and jvm is not None
+        and not jvm.org.apache.spark.util.Utils.classIsLoadable(KAFKA_SOURCE_CLASS)
     ):
         raise RuntimeError(
             "this process's Spark was started without the Kafka connector "
