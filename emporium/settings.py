@@ -22,13 +22,31 @@ class DatabaseSettings(BaseModel):
     url: str = ""
 
 
+TOPIC_PATTERN = r"^[A-Za-z0-9._-]{1,249}$"
+
+
 class EventsSettings(BaseModel):
     """Event bus: the on-disk log by default, ``kafka://host:port[,host:port]`` for Kafka."""
 
     url: str = ""
-    clickstream_topic: str = "clickstream"
-    commerce_topic: str = "commerce"
+    #: Kafka's rule for topic names (the on-disk log makes each a directory, so no '/' either).
+    clickstream_topic: str = Field(default="clickstream", pattern=TOPIC_PATTERN)
+    commerce_topic: str = Field(default="commerce", pattern=TOPIC_PATTERN)
     partitions: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _two_topics(self) -> EventsSettings:
+        for name in ("clickstream_topic", "commerce_topic"):
+            if getattr(self, name) in (".", ".."):  # Kafka refuses them; the log would escape
+                raise ValueError(f"{name} may not be '.' or '..'")
+        # One topic for both would feed client events to the search indexer and the ingest
+        # of orders, and commerce events to the clickstream's readers.
+        if self.clickstream_topic == self.commerce_topic:
+            raise ValueError(
+                f"clickstream_topic and commerce_topic are both {self.commerce_topic!r}: "
+                "client and commerce events need a topic each"
+            )
+        return self
 
 
 class SearchSettings(BaseModel):

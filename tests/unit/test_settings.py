@@ -102,3 +102,21 @@ def test_a_training_setting_out_of_range_is_refused(
     monkeypatch.setenv(f"EMPORIUM_TRAINING__{var}", value)
     with pytest.raises(ValidationError, match="training"):
         Settings()
+
+
+@pytest.mark.parametrize("topic", ["", "a/b", "..", "click stream", "x" * 250])
+def test_a_topic_name_kafka_or_the_log_cannot_hold_is_refused(
+    monkeypatch: pytest.MonkeyPatch, topic: str
+) -> None:
+    monkeypatch.setenv("EMPORIUM_EVENTS__CLICKSTREAM_TOPIC", topic)
+    with pytest.raises(ValidationError, match="clickstream_topic"):
+        Settings()
+
+
+def test_one_topic_for_both_kinds_of_event_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EMPORIUM_EVENTS__CLICKSTREAM_TOPIC", "shop.events")
+    monkeypatch.setenv("EMPORIUM_EVENTS__COMMERCE_TOPIC", "shop.events")
+    with pytest.raises(ValidationError, match="need a topic each"):
+        Settings()
+    monkeypatch.setenv("EMPORIUM_EVENTS__COMMERCE_TOPIC", "shop.orders")
+    assert Settings().events.commerce_topic == "shop.orders"
