@@ -34,3 +34,9 @@ class EmptySplit(ModelError, ValueError):
     """A split left one of its parts without a single interaction."""
 
     code = "empty_split"
+
+
+class RegistryUnavailable(ModelError):
+    """The model registry did not answer (refused, timed out, or failed on its side)."""
+
+    code = "registry_unavailable"

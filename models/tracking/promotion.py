@@ -245,6 +245,8 @@ def _every(search: Callable[..., PagedList[T]]) -> Iterator[T]:
             return
 
 
-def load_champion(name: str):
-    """The champion as an MLflow pyfunc (``models:/name@champion``)."""
-    return mlflow.pyfunc.load_model(f"models:/{name}@{CHAMPION}")
+def load_champion(name: str, version: str | None = None):
+    """The champion as an MLflow pyfunc (``models:/name@champion``), or the given ``version``
+    (the one a caller just found holding the alias, which may move while it loads)."""
+    where = f"/{version}" if version is not None else f"@{CHAMPION}"
+    return mlflow.pyfunc.load_model(f"models:/{name}{where}")
