@@ -2,11 +2,14 @@
 
 Loaded from the MLflow registry on first use, and loaded again when the ``champion`` alias
 moves to another version (checked at most every ``ttl`` seconds), so a promotion or a
-rollback reaches a running API without a restart.
+rollback reaches a running API without a restart. A registry that does not answer costs a
+request at most ``timeout_s`` (MLflow's own client would retry for minutes), and is asked
+again only after a backoff; meanwhile the loaded model keeps being served.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
@@ -14,12 +17,16 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from emporium.settings import Settings
+from models.errors import RegistryUnavailable
 
 if TYPE_CHECKING:  # pandas and scipy come with it: imported once there is a champion to load
     from models.serving import RecommendationService
 
 log = logging.getLogger(__name__)
 DEFAULT_NAME = "emporium-recommender"
+# After a failed look the registry is left alone for 5 s, then 10, 20 ... at most 5 min (or
+# ``ttl`` when longer), so a registry that is down costs one request a few seconds per period.
+MIN_BACKOFF_S, MAX_BACKOFF_S = 5.0, 300.0
 
 
 def registry_client(settings: Settings) -> Any:
@@ -47,54 +54,104 @@ class Champion:
         The registered model name.
     ttl : float
         Seconds between two looks at the registry.
+    timeout_s : float
+        The longest a tracking server may take to connect, and then to answer a look.
     """
 
-    def __init__(self, settings: Settings, name: str = DEFAULT_NAME, ttl: float = 60.0) -> None:
-        self.settings, self.name, self.ttl = settings, name, ttl
+    def __init__(
+        self,
+        settings: Settings,
+        name: str = DEFAULT_NAME,
+        ttl: float = 60.0,
+        timeout_s: float = 5.0,
+    ) -> None:
+        self.settings, self.name, self.ttl, self.timeout_s = settings, name, ttl, timeout_s
         self._service: RecommendationService | None = None
-        self._client: Any = None  # MLflow is configured once, on the first look
+        self._uri: str | None = None  # the registry MLflow was last pointed at
         self._checked = -float("inf")
+        self._failures = 0
+        self._backoff = 0.0  # the wait after failed looks (MIN_BACKOFF_S, doubling)
+        self._unavailable: str | None = None  # why the registry did not answer the last look
         self._lock = threading.Lock()
 
     def get(self) -> RecommendationService | None:
-        """The champion, looking at the registry if ``ttl`` has passed.
+        """The champion, looking at the registry if ``ttl`` (and any backoff) has passed.
 
         One request looks (and loads a new version, which takes seconds for a ranker); the
         others meanwhile get the version already loaded instead of waiting behind it. Only
-        while nothing is loaded yet do they wait."""
-        if time.monotonic() - self._checked < self.ttl:
-            return self._service
-        if not self._lock.acquire(blocking=self._service is None):
-            return self._service  # another request is looking
-        try:
-            if time.monotonic() - self._checked < self.ttl:  # it looked while this one waited
-                return self._service
+        while nothing is loaded do they wait.
+
+        Raises
+        ------
+        RegistryUnavailable
+            Nothing is loaded and the registry did not answer the last look.
+        """
+        if self._due() and self._lock.acquire(blocking=self._service is None):
             try:
-                self._service = self._refresh()
-            except Exception:  # the registry is down: keep serving what is loaded
-                log.exception("could not look up the champion of %s", self.name)
-            self._checked = time.monotonic()
-            return self._service
-        finally:
-            self._lock.release()
+                if self._due():  # nobody looked while this one waited
+                    self._look()
+            finally:
+                self._lock.release()
+        service, unavailable = self._service, self._unavailable
+        if service is None and unavailable is not None:
+            raise RegistryUnavailable(unavailable)
+        return service
 
     def warm_up_in_background(self) -> threading.Thread:
         """Load the champion now, off the caller's thread, so the first request need not."""
-        thread = threading.Thread(target=self.get, name="champion-warm-up", daemon=True)
+        thread = threading.Thread(target=self._warm_up, name="champion-warm-up", daemon=True)
         thread.start()
         return thread
 
+    def _warm_up(self) -> None:
+        with contextlib.suppress(RegistryUnavailable):  # logged by the look; requests say 503
+            self.get()
+
+    def _due(self) -> bool:
+        return time.monotonic() - self._checked >= max(self.ttl, self._backoff)
+
+    def _look(self) -> None:
+        try:
+            self._service = self._refresh()
+        except Exception as e:  # the registry is down: keep serving what is loaded
+            self._failures += 1
+            self._backoff = min(MAX_BACKOFF_S, MIN_BACKOFF_S * 2.0 ** (self._failures - 1))
+            serving = self._service.version if self._service else "nothing"
+            if isinstance(e, RegistryUnavailable):
+                self._unavailable = str(e)
+                log.warning("%s; serving %s, asking again in %g s", e, serving, self._backoff)
+            else:
+                log.exception("could not look up the champion of %s", self.name)
+        else:
+            self._failures, self._backoff, self._unavailable = 0, 0.0, None
+        self._checked = time.monotonic()
+
     def _refresh(self) -> RecommendationService | None:
         from models.serving import RecommendationService
-        from models.tracking.promotion import champion_version, load_champion
+        from models.tracking.lookup import champion_version_within
+        from models.tracking.promotion import load_champion
 
-        if self._client is None:
-            self._client = registry_client(self.settings)
-        version = champion_version(self._client, self.name)
+        version = champion_version_within(self._registry_uri(), self.name, self.timeout_s)
         if version is None:
             return None
         if self._service is not None and self._service.version == version:
             return self._service
-        model = load_champion(self.name).unwrap_python_model().model
+        model = load_champion(self.name, version).unwrap_python_model().model
         log.info("serving %s version %s", self.name, version)
         return RecommendationService(model, version)
+
+    def _registry_uri(self) -> str:
+        """Points MLflow (which loads ``models:/`` URIs from its current registry) at ours,
+        without :func:`registry_client`'s experiment look-up: that one asks the server with
+        MLflow's minutes of retries, and serving needs no experiment. Read on every look, so
+        a registry moved in the settings is followed."""
+        uri = self.settings.mlflow_tracking_uri
+        if uri != self._uri:
+            os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+            import mlflow
+
+            self.settings.state_path.mkdir(parents=True, exist_ok=True)  # a local store's dir
+            mlflow.set_tracking_uri(uri)
+            mlflow.set_registry_uri(uri)
+            self._uri = uri
+        return uri

@@ -29,7 +29,9 @@ class AppContainer(Protocol):
     def health(self) -> dict[str, dict[str, object]]: ...
 
     def recommendations(self) -> RecommendationService | None:
-        """The champion recommender, or None while no model is registered."""
+        """The champion recommender, or None while no model is registered; raises
+        ``models.errors.RegistryUnavailable`` while none is loaded and the registry does not
+        answer (with one loaded, that one is served)."""
         ...
 
     def close(self) -> None: ...

@@ -22,6 +22,7 @@ from commerce.adapters.db import error_line
 from commerce.adapters.search.errors import SearchError
 from commerce.domain.errors import CommerceError
 from commerce.domain.payments import PaymentOutcomeUnknown
+from models.errors import RegistryUnavailable
 from pipelines.events.errors import EventBusError
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "publish_failed": 503,
     "commit_failed": 503,
     "search_unavailable": 503,
+    "registry_unavailable": 503,
     "invalid_event": 422,
 }
 
@@ -81,13 +83,19 @@ UNAVAILABLE_MESSAGES = {
     "bus_unavailable": "the event stream is not answering; try again later",
     "publish_failed": "the event stream did not take the events; send them again",
     "commit_failed": "the event stream did not answer; try again later",
+    "registry_unavailable": "the model registry is not answering; try again later",
 }
 
 #: Errors of the packages below serving that carry a stable ``code`` (and usually a
 #: ``message`` and ``details``). Each base class gets its own handler: one registered for
 #: ``Exception`` answers too, but Starlette then re-raises, logging a crash and dropping the
 #: client's keep-alive connection.
-CODED_ERRORS: tuple[type[Exception], ...] = (CacheError, EventBusError, SearchError)
+CODED_ERRORS: tuple[type[Exception], ...] = (
+    CacheError,
+    EventBusError,
+    SearchError,
+    RegistryUnavailable,
+)
 
 
 class ApiError(Exception):
