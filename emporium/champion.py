@@ -113,12 +113,13 @@ class Champion:
     def _look(self) -> None:
         try:
             self._service = self._refresh()
-        except Exception as e:  # the registry is down: keep serving what is loaded
+        except Exception as e:  # registry down, or a version that will not load: keep serving
             self._failures += 1
             self._backoff = min(MAX_BACKOFF_S, MIN_BACKOFF_S * 2.0 ** (self._failures - 1))
             serving = self._service.version if self._service else "nothing"
-            if isinstance(e, RegistryUnavailable):
-                self._unavailable = str(e)
+            registry_down = isinstance(e, RegistryUnavailable)
+            self._unavailable = str(e) if registry_down else None  # else it answered
+            if registry_down:
                 log.warning("%s; serving %s, asking again in %g s", e, serving, self._backoff)
             else:
                 log.exception("could not look up the champion of %s", self.name)
