@@ -1,0 +1,144 @@
+"""A model registry that does not answer costs a recommendation request a few seconds at most:
+a 503 ``registry_unavailable`` while no champion is loaded, the loaded champion otherwise.
+
+MLflow's own client retries such a registry for minutes. Each request here runs on a thread
+the test waits for at most ``BOUND_S``, far above the few seconds a look may take, so a
+request held that long fails the test instead of hanging it (the registry is then asked
+again only after a backoff: the tests count the connections a silent registry accepted)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from test_recommendations_api import register, stock_the_shop
+
+from emporium.wiring import Container
+
+REFUSED = "http://127.0.0.1:1"  # a port nothing listens on: connection refused
+BOUND_S = 30.0
+
+
+class SilentRegistry:
+    """A loopback port that accepts connections and never answers on them: a hung server."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)  # so the accept loop sees ``close``
+        self._stop = threading.Event()
+        self.accepted: list[socket.socket] = []
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, name="silent-registry", daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.accepted.append(self._listener.accept()[0])
+            except TimeoutError:
+                continue
+            except OSError:  # closed by ``close``
+                return
+
+    def close(self) -> None:
+        self._stop.set()
+        self._listener.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.fixture
+def silent() -> Iterator[SilentRegistry]:
+    registry = SilentRegistry()
+    yield registry
+    registry.close()
+
+
+def answer(client: TestClient, path: str, **params: Any) -> httpx.Response:
+    """``GET path``, failing the test when no answer came within ``BOUND_S``."""
+    got: list[httpx.Response] = []
+    thread = threading.Thread(target=lambda: got.append(client.get(path, params=params)))
+    thread.daemon = True  # a request held for minutes must not hold the test run too
+    thread.start()
+    thread.join(BOUND_S)
+    if not got:
+        pytest.fail(f"GET {path}: no answer within {BOUND_S:g} s", pytrace=False)
+    return got[0]
+
+
+def registry_at(container: Container, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(container.settings.mlflow, "tracking_uri", url)
+
+
+def unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert error["code"] == "registry_unavailable"
+    assert "127.0.0.1" not in error["message"]
+
+
+def test_no_champion_and_a_registry_that_refuses_connections_is_503(
+    container: Container, client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry_at(container, REFUSED, monkeypatch)
+    unavailable(answer(client, "/recommendations/1"))
+    unavailable(answer(client, "/products/21/similar"))
+    assert answer(client, "/recommendations/" + "x" * 65).status_code == 422  # still checked
+
+
+def test_no_champion_and_a_registry_that_never_answers_is_503_and_asked_once(
+    container: Container,
+    client: TestClient,
+    silent: SilentRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry_at(container, silent.url, monkeypatch)
+    unavailable(answer(client, "/recommendations/1"))
+    unavailable(answer(client, "/recommendations/2"))  # from the failed look: not asked again
+    assert len(silent.accepted) == 1
+
+
+def served_by_version_1(client: TestClient) -> None:
+    body = answer(client, "/recommendations/1", n=1).json()
+    assert body["model_version"] == "1" and [i["item_id"] for i in body["items"]] == ["11"]
+
+
+def test_a_loaded_champion_is_served_while_the_registry_refuses_connections(
+    container: Container,
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert container.champion is not None
+    container.champion.ttl = 0.0  # look at the registry on every request
+    stock_the_shop(container)
+    register(container, l2=1.0)
+    served_by_version_1(client)
+    registry_at(container, REFUSED, monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="emporium.champion"):
+        for _ in range(3):
+            served_by_version_1(client)
+    # What the operator reads: the registry was asked, and the loaded version kept serving.
+    assert REFUSED in caplog.text and "serving 1" in caplog.text
+
+
+def test_a_loaded_champion_is_served_while_the_registry_hangs_and_it_is_asked_once(
+    container: Container,
+    client: TestClient,
+    silent: SilentRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert container.champion is not None
+    container.champion.ttl = 0.0  # look at the registry on every request
+    stock_the_shop(container)
+    register(container, l2=1.0)
+    served_by_version_1(client)
+    registry_at(container, silent.url, monkeypatch)
+    for _ in range(3):
+        served_by_version_1(client)
+    assert len(silent.accepted) == 1  # the first request looked; the others were not held
