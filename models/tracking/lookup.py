@@ -18,10 +18,8 @@ from mlflow.utils.credentials import get_default_host_creds
 from mlflow.utils.rest_utils import http_request, verify_rest_response
 
 from models.errors import RegistryUnavailable
-from models.tracking.promotion import CHAMPION
+from models.tracking.promotion import CHAMPION, NOT_FOUND
 
-#: No such registered model, no such alias: the registry answered that there is no champion.
-NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
 ALIAS_ENDPOINT = "/api/2.0/mlflow/registered-models/alias"
 
 

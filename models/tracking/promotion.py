@@ -49,12 +49,26 @@ class PromotionDecision:
     forced: bool = False  # promoted by an operator, the gate skipped
 
 
+#: The registry's answers for "no such registered model" and "no such alias".
+NOT_FOUND = frozenset({"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"})
+
+
 def champion_version(client: MlflowClient, name: str) -> str | None:
-    """The version holding the ``champion`` alias, or ``None``."""
+    """The version holding the ``champion`` alias, or ``None`` when the registry says there
+    is none (no such model, no such alias).
+
+    Raises
+    ------
+    MlflowException
+        Any other failure, such as a registry that cannot be reached: taken for "no
+        champion", it would let a challenger take the alias without being compared.
+    """
     try:
         return str(client.get_model_version_by_alias(name, CHAMPION).version)
-    except MlflowException:
-        return None
+    except MlflowException as e:
+        if e.error_code in NOT_FOUND:
+            return None
+        raise
 
 
 def version_metric(client: MlflowClient, name: str, version: str, metric: str) -> tuple[float, str]:

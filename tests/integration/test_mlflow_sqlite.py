@@ -8,6 +8,7 @@ from mlflow_contract import (
     check_a_nan_metric_never_takes_the_champion_alias,
     check_gate_and_rollback,
     check_pyfunc_serves_the_champion,
+    log_version,
 )
 
 from models.tracking.runs import configure
@@ -116,3 +117,23 @@ def test_force_promote_skips_the_gate_and_says_so(sqlite_mlflow, unique: str) ->
     tags = client.get_model_version(name, second.version).tags
     assert tags["gate_decision"] == "forced"
     assert not force_promote(client, name, second.version).promoted  # already champion
+
+
+def test_no_champion_is_none_but_a_registry_out_of_reach_is_an_error(
+    sqlite_mlflow, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Taken for "no champion", an unreachable registry let a challenger take the alias
+    without being compared with the champion it could not see."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from models.tracking.promotion import champion_version
+
+    assert champion_version(MlflowClient(), f"{unique}-never-registered") is None
+    log_version(unique, 0.3)
+    assert champion_version(MlflowClient(), unique) is None  # registered, no alias yet
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    nobody = MlflowClient(tracking_uri="http://127.0.0.1:1", registry_uri="http://127.0.0.1:1")
+    with pytest.raises(MlflowException):
+        champion_version(nobody, unique)
