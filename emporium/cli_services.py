@@ -43,8 +43,10 @@ def _services(
         # Stopping an engine also stops what needs it (MLflow without PostgreSQL is useless),
         # but not its prerequisites.
         names = with_dependents(only or names)
-    state_dir = get_settings().state_path / "services"
-    ctx = ServiceContext(state_dir, Installer(allow_install=allow_install, echo=_echo), _echo)
+    settings = get_settings()
+    installer = Installer(allow_install=allow_install, echo=_echo)
+    topics = (settings.events.clickstream_topic, settings.events.commerce_topic)
+    ctx = ServiceContext(settings.state_path / "services", installer, _echo, topics=topics)
     return build(ctx, names)
 
 

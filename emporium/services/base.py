@@ -46,6 +46,8 @@ class ServiceContext:
     installer: Installer = field(default_factory=Installer)
     echo: Callable[[str], None] = print
     python: Path = field(default_factory=lambda: Path(sys.executable))
+    #: Event topics the platform is configured to use, created beside the default ones.
+    topics: tuple[str, ...] = ()
 
 
 @dataclass

@@ -176,14 +176,15 @@ class KafkaService(ManagedService):
         )
 
     def after_start(self) -> None:
-        """Create our topics explicitly, since auto-creation is off (idempotent)."""
+        """Create the topics explicitly, since auto-creation is off (idempotent): the default
+        names and any the settings rename them to."""
         from kafka.admin import NewTopic
         from kafka.errors import TopicAlreadyExistsError
 
         admin = self._admin()
         try:
             existing = set(admin.list_topics())
-            for topic in TOPICS:
+            for topic in dict.fromkeys((*TOPICS, *self.ctx.topics)):
                 if topic not in existing:
                     # Another `up` may have created it in the meantime.
                     with contextlib.suppress(TopicAlreadyExistsError):

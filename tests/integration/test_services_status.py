@@ -50,6 +50,23 @@ def test_kafka_topics_exist_with_three_partitions(kafka_url):
     }
 
 
+@pytest.mark.kafka
+def test_up_creates_the_topics_the_settings_name(kafka_url, unique, monkeypatch) -> None:
+    """The broker creates no topic on first use: renamed topics must exist before use."""
+    from kafka.admin import KafkaAdminClient
+
+    topic = f"renamed-commerce-{unique}"
+    monkeypatch.setenv("EMPORIUM_EVENTS__COMMERCE_TOPIC", topic)
+    result = CliRunner().invoke(app, ["up", "--only", "kafka"])
+    assert result.exit_code == 0, result.output
+    admin = KafkaAdminClient(bootstrap_servers=kafka_url.removeprefix("kafka://"))
+    try:
+        assert topic in admin.list_topics()
+        admin.delete_topics([topic])
+    finally:
+        admin.close()
+
+
 @pytest.mark.postgres
 def test_postgres_has_the_mlflow_database_owned_by_emporium(postgres_url):
     import psycopg
