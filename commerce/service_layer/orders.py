@@ -86,7 +86,9 @@ def cancel(
             inventory.restock(uow, order_id, _lines(uow, order))
         # Never charged; its payment source is no longer needed.
         uow.payments.transition(order_id, ["held"], status="cancelled", token=None)
-        owed = provider is not None and refunds.begin_refund(uow, order_id)
+        # Owed whether or not a provider is at hand: without one the payment waits,
+        # refund_pending, for the worker's retries instead of staying captured unnoticed.
+        owed = refunds.begin_refund(uow, order_id)
         uow.emit(events.OrderCancelled(user_id=order.user_id, order_id=order_id,
                                        previous=previous, reason=reason))  # fmt: skip
         uow.commit()
@@ -112,7 +114,7 @@ def refund(uow_factory: UowFactory, provider: PaymentProvider | None, order_id: 
         order = load(uow, order_id, None, for_update=True)
         previous = order.apply("refund")
         _changed(uow, order, previous)
-        owed = provider is not None and refunds.begin_refund(uow, order_id)
+        owed = refunds.begin_refund(uow, order_id)  # as in cancel, with or without provider
         uow.commit()
     if owed and provider is not None:
         refunds.settle_refund(uow_factory, provider, order_id, "returned")

@@ -127,6 +127,29 @@ def test_a_charge_captured_while_the_order_is_cancelled_is_kept_and_refunded(
         assert row is not None and row.status == "refund_pending"  # the provider is silent
 
 
+def test_a_paid_order_cancelled_with_no_provider_at_hand_is_owed_back(
+    uow_factory: UowFactory,
+) -> None:
+    """Without a provider the payment stayed captured, and nothing ever refunded it; now it
+    waits as refund_pending for the worker, which retries once a provider is configured."""
+    product = _product(uow_factory, stock=10)
+    user_id = _shopper(uow_factory, product, 1)
+    order = place_order(uow_factory(), CheckoutRequest(user_id, "k", "GB", ADDRESS),
+                        PricingRules())  # fmt: skip
+    with uow_factory() as uow:
+        uow.payments.add({"id": order.id, "order_id": order.id, "provider": "sandbox",
+                          "method": "card", "idempotency_key": f"pay-{order.id}",
+                          "status": "captured", "provider_ref": f"ch_{order.id[:8]}",
+                          "amount": order.total, "currency": "GBP"})  # fmt: skip
+        uow.orders.require(order.id).status = "paid"
+        uow.commit()
+    orders.cancel(uow_factory, None, order.id, user_id)
+    with uow_factory() as uow:
+        final, row = uow.orders.get(order.id), uow.payments.for_order(order.id)
+    assert final is not None and final.status == "cancelled"
+    assert row is not None and row.status == "refund_pending"
+
+
 def test_parallel_checkouts_to_one_address_are_counted_by_the_velocity_rule(
     uow_factory: UowFactory,
 ) -> None:
