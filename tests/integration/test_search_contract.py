@@ -297,6 +297,29 @@ def test_symbols_and_compatibility_letters_are_asked_as_the_index_reads_them(
     assert _search(fresh, text=typed)[0] == "tab-8"
 
 
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("Acme ﬁne Linen", "fine"),  # a ligature
+        ("Acme ﬁne Linen", "ﬁne"),
+        ("Acme Ａ４ Paper", "a4"),  # full-width letters and digits
+        ("Acme Ａ４ Paper", "Ａ４"),
+        ("Acme 2 m² Rug", "m2"),  # superscripts and subscripts are digits
+        ("Acme H₂O Bottle", "h2o"),
+        ("Acme H2O Bottle", "H₂O"),
+        ("Acme ½ inch Drill Bit", "½"),  # "1⁄2": two numbers, as the fraction slash splits
+    ],
+)
+def test_compatibility_forms_fold_to_plain_letters_and_digits(
+    fresh: SearchEngine, name: str, typed: str
+) -> None:
+    # OpenSearch's asciifolding read "ﬁne" as "fine" and "Ａ４" as "a4" while the embedded
+    # index kept "ﬁne" and "ａ４"; the standard tokenizer dropped "²" and "₂", FTS5 kept "m²".
+    fresh.bulk_index([dataclasses.replace(PRODUCTS["tab-8"], name=name)])
+    assert _search(fresh, text=typed)[0] == "tab-8"
+    assert name in fresh.suggest(typed)
+
+
 @pytest.mark.parametrize("typed", ["kinderwagen", "Kinder\u00adwagen", "KINDERW"])
 def test_a_soft_hyphen_does_not_split_a_word(fresh: SearchEngine, typed: str) -> None:
     # Text copied from web pages carries invisible soft hyphens: OpenSearch indexed the word

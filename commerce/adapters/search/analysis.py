@@ -48,10 +48,38 @@ _LETTERS = str.maketrans(
 FINAL_SIGMA = "ς"
 
 
+# Compatibility decompositions end with the CJK compatibility ideographs supplement
+# (U+2FA1D): scanning the planes above would only cost time.
+_LAST_COMPATIBILITY_FORM = 0x2FFFF
+
+
+@functools.cache
+def compatibility_forms() -> dict[str, str]:
+    """Letters, digits and marks written in a compatibility form, each with its NFKC form
+    (``ﬁ`` → ``fi``, ``Ａ`` → ``A``, ``²`` → ``2``, ``½`` → ``1⁄2``).
+
+    Both engines rewrite these before splitting words (the embedded index in Python, the
+    Lucene analysers with a ``mapping`` char filter built from this table): asciifolding
+    alone folded "ﬁne" but dropped "²" and "₂" at the tokenizer, which FTS5 kept as "m²".
+    Symbols keep their form: "Ivo™" is still the word "ivo", not "ivotm".
+    """
+    forms: dict[str, str] = {}
+    for ch in map(chr, range(_LAST_COMPATIBILITY_FORM + 1)):
+        if unicodedata.category(ch)[0] in "LNM" and not unicodedata.is_normalized("NFKC", ch):
+            forms[ch] = unicodedata.normalize("NFKC", ch)
+    return forms
+
+
+@functools.cache
+def _compatibility_table() -> dict[int, str]:
+    return {ord(ch): form for ch, form in compatibility_forms().items()}
+
+
 def fold_letters(text: str) -> str:
-    """Only the letters Unicode cannot decompose (``ß`` → ``ss``), and soft hyphens dropped:
-    for an index whose tokenizer already lowercases and strips diacritics."""
-    return text.translate(_LETTERS)
+    """Compatibility forms rewritten (``ﬁ`` → ``fi``), the letters Unicode cannot decompose
+    (``ß`` → ``ss``) folded and soft hyphens dropped: for an index whose tokenizer already
+    lowercases and strips diacritics."""
+    return text.translate(_compatibility_table()).translate(_LETTERS)
 
 
 def fold(text: str) -> str:
@@ -59,7 +87,8 @@ def fold(text: str) -> str:
     ``lowercase`` + ``asciifolding``: a letter with no ASCII form (``й``, ``έ``) is kept."""
     # One sigma: Python lowers a word-final "Σ" to "ς", Lucene to "σ", so "ΚΑΦΕΣ" and "καφες"
     # met on neither engine's terms. FTS5 folds "ς" to "σ"; the Lucene mapping does too.
-    composed = unicodedata.normalize("NFC", text)  # a decomposed "é" folds as "é" does
+    # A decomposed "é" folds as "é" does.
+    composed = unicodedata.normalize("NFC", text.translate(_compatibility_table()))
     return "".join(map(_fold_char, composed)).lower().replace(FINAL_SIGMA, "σ")
 
 
@@ -67,8 +96,8 @@ def fold(text: str) -> str:
 def _fold_char(ch: str) -> str:
     if unicodedata.category(ch)[0] == "M":  # a mark nothing composes with ("कुर्ता"): kept
         return ch
-    # Canonical decomposition only (accents): neither index rewrites "™" as "tm", "ﬁ" as "fi" or
-    # "４" as "4" before splitting words, so "Ivo™" was asked as "ivotm" and "ﬁne" as "fine".
+    # Canonical decomposition only (accents): compatibility forms of letters and digits were
+    # rewritten before (``compatibility_forms``), those of symbols are kept ("™" is no "tm").
     decomposed = fold_letters(unicodedata.normalize("NFD", ch))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return plain if plain.isascii() else ch

@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from commerce.adapters.search.analysis import FINAL_SIGMA, SOFT_HYPHEN, SYNONYMS
+from commerce.adapters.search.analysis import (
+    FINAL_SIGMA,
+    SOFT_HYPHEN,
+    SYNONYMS,
+    compatibility_forms,
+)
 from commerce.domain.search import ProductDoc
 
 Json = dict[str, Any]
@@ -27,16 +32,20 @@ def index_body() -> Json:
 # Characters the standard tokenizer keeps inside a word (Unicode's word-break rules: "don't",
 # "12.5cm", "e.g", "snake_case") but ``analysis.tokens`` splits on, as the embedded index does:
 # the query's words are ``tokens``', so without this "don't" could not find "Don't Panic".
+# The fraction slash comes from compatibility forms too: "½" is read "1⁄2", not "1/2".
 WORD_JOINERS = ("'", "\u2019", "\u2018", "\u201b", "\uff07", ".", "\uff0e", ",", ":", ";",
-                "_", "\u00b7", "\u2027")  # fmt: skip
+                "_", "\u00b7", "\u2027", "\u2044")  # fmt: skip
 
 
 def _analysis() -> Json:
     folded = ["lowercase", "asciifolding"]
     stemmed = [*folded, "english_possessive", "english_stemmer"]
-    split = {"char_filter": ["split_joined_words", "one_sigma", "no_soft_hyphens"]}
+    split = {
+        "char_filter": ["compatibility_forms", "split_joined_words", "one_sigma", "no_soft_hyphens"]
+    }
     return {
         "char_filter": {
+            "compatibility_forms": {"type": "mapping", "mappings": _compatibility_rules()},
             "split_joined_words": {
                 "type": "mapping",
                 "mappings": [f"{ch} => \\u0020" for ch in WORD_JOINERS],
@@ -73,6 +82,13 @@ def _analysis() -> Json:
             },
         },
     }
+
+
+def _compatibility_rules() -> list[str]:
+    """``analysis.compatibility_forms`` as mapping rules. Spaces in a form ("ﷺ" is a
+    sentence) are escaped, or the rule parser would trim them."""
+    space = "\\u0020"
+    return [f"{ch} => {form.replace(' ', space)}" for ch, form in compatibility_forms().items()]
 
 
 def _text(**extra: Any) -> Json:
