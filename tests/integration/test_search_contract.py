@@ -222,6 +222,39 @@ def test_words_typed_halfway_are_completed_at_every_letter(
     assert name in [hit.name for hit in engine.search(SearchRequest(text=typed, size=20)).hits]
 
 
+LONG_NAME = "Acme Geschirrspülmaschinenreiniger Tabs"
+
+
+@pytest.mark.parametrize(
+    "typed", ["geschirrspülmaschinen", "Geschirrspulmaschinenreinig", "acme geschirrspülmaschinenr"]
+)
+def test_words_longer_than_twenty_letters_are_completed(fresh: SearchEngine, typed: str) -> None:
+    # OpenSearch's edge n-grams stop at 20 letters: past the 20th letter typed, the
+    # suggestions went blank and the partial word found nothing; the embedded index completed.
+    fresh.bulk_index([dataclasses.replace(PRODUCTS["tab-8"], name=LONG_NAME)])
+    assert fresh.suggest(typed) == [LONG_NAME]
+    assert _search(fresh, text=typed)[0] == "tab-8"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "geschirrspülmaschinenreinigerx",  # the whole word, and one letter more
+        "geschirrspülmaschinenreinigung",  # the same first 20 letters, then another word
+        "x" * 45,
+        "lap" * 15,
+        "gaming laptop zzz",
+    ],
+)
+def test_a_prefix_no_name_word_starts_with_suggests_nothing(
+    fresh: SearchEngine, typed: str
+) -> None:
+    # Suggestions are product names only: never the typed text echoed back, and no name
+    # that merely shares the first letters of a long word.
+    fresh.bulk_index([dataclasses.replace(PRODUCTS["tab-8"], name=LONG_NAME)])
+    assert fresh.suggest(typed, size=10) == []
+
+
 def test_price_stock_and_catalog_changes_apply_incrementally(fresh: SearchEngine) -> None:
     assert fresh.update_fields("lap-game17", {"price": 59999.5})
     assert "lap-game17" in _search(fresh, text="laptop", min_price=30000, max_price=60000)

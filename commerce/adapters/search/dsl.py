@@ -20,7 +20,7 @@ from commerce.adapters.search.analysis import (
     matches_nothing,
     tokens,
 )
-from commerce.adapters.search.mapping import PRICE_SCALE
+from commerce.adapters.search.mapping import AUTOCOMPLETE_MAX_GRAM, PRICE_SCALE
 from commerce.domain.search import (
     MAX_QUERY_TERMS,
     QueryProfile,
@@ -119,7 +119,6 @@ def text_query(text: str, weights: Weights = WEIGHTS, variants: Sequence[str] = 
     # Not ``fuzziness``: it would widen words the catalog holds ("mum" to every "mug") and
     # measure edits between stems ("deocrat" is two from "decor"), unlike the embedded index.
     fuzzy = {**keyword, "query": " ".join([text, *variants]), "boost": weights.fuzzy}
-    partial = {"query": text, "operator": "and", "boost": weights.partial}
     optional: list[tuple[float, Json]] = [
         (weights.coverage, {"multi_match": {**keyword, "type": "cross_fields", "operator": "and"}}),
         (weights.exact, {"match": {"name.plain": {"query": text}}}),
@@ -129,10 +128,31 @@ def text_query(text: str, weights: Weights = WEIGHTS, variants: Sequence[str] = 
     should: list[Json] = [
         {"multi_match": keyword},
         {"multi_match": fuzzy},
-        {"match": {"name.autocomplete": partial}},
+        partial_words(text, weights.partial),
     ]
     should += [_boosted(clause, boost) for boost, clause in optional if boost]
     return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def partial_words(text: str, boost: float | None = None) -> Json:
+    """Names holding a word that starts with each of the words of ``text``.
+
+    The edge n-grams keep the first ``AUTOCOMPLETE_MAX_GRAM`` letters of a name word, so a
+    longer typed word ("geschirrspülmaschinen") matched nothing there, where the embedded
+    index completes it: it is cut to that length for the n-grams, and must also start a
+    word of the unstemmed name (a ``prefix`` filter, exact as the embedded prefix query).
+    """
+    words = text.split()
+    cut = " ".join(word[:AUTOCOMPLETE_MAX_GRAM] for word in words)
+    match: Json = {"query": cut, "operator": "and"}
+    if boost is not None:
+        match["boost"] = boost
+    clause: Json = {"match": {"name.autocomplete": match}}
+    long = [word for word in words if len(word) > AUTOCOMPLETE_MAX_GRAM]
+    if not long:
+        return clause
+    prefixes = [{"prefix": {"name.plain": {"value": word}}} for word in dict.fromkeys(long)]
+    return {"bool": {"must": [clause], "filter": prefixes}}
 
 
 def typo_body(words: Sequence[str]) -> Json | None:
@@ -249,7 +269,7 @@ def suggest_body(prefix: str, size: int) -> Json:
         "_source": ["name"],
         "query": {
             "function_score": {
-                "query": {"match": {"name.autocomplete": {"query": text, "operator": "and"}}},
+                "query": partial_words(text),
                 "functions": ranking_functions(),
                 "score_mode": "multiply",
                 "boost_mode": "multiply",

@@ -19,6 +19,7 @@ from commerce.domain.search import ProductDoc
 
 Json = dict[str, Any]
 PRICE_SCALE = 100  # price is stored in hundredths of the currency unit
+AUTOCOMPLETE_MAX_GRAM = 20  # letters of each name word indexed as partial words
 
 
 def index_body() -> Json:
@@ -58,7 +59,11 @@ def _analysis() -> Json:
             "english_possessive": {"type": "stemmer", "language": "possessive_english"},
             "english_stemmer": {"type": "stemmer", "language": "english"},
             "shop_synonyms": {"type": "synonym_graph", "synonyms": list(SYNONYMS)},
-            "autocomplete_ngram": {"type": "edge_ngram", "min_gram": 1, "max_gram": 20},
+            "autocomplete_ngram": {
+                "type": "edge_ngram",
+                "min_gram": 1,
+                "max_gram": AUTOCOMPLETE_MAX_GRAM,
+            },
         },
         "analyzer": {
             "shop_text": {"type": "custom", "tokenizer": "standard", "filter": stemmed, **split},

@@ -42,6 +42,28 @@ def test_shipped_query_has_every_clause_and_ranking_multipliers() -> None:
     assert scored["score_mode"] == scored["boost_mode"] == "multiply"
 
 
+def test_a_word_longer_than_the_edge_ngrams_is_cut_and_must_start_a_name_word() -> None:
+    long = "geschirrspulmaschinenreiniger"  # 29 letters; the n-grams hold the first 20
+    body = dsl.suggest_body(f"Acme {long}", 5)["query"]["function_score"]["query"]
+    assert body == {
+        "bool": {
+            "must": [
+                {
+                    "match": {
+                        "name.autocomplete": {
+                            "query": f"acme {long[: mapping.AUTOCOMPLETE_MAX_GRAM]}",
+                            "operator": "and",
+                        }
+                    }
+                }
+            ],
+            "filter": [{"prefix": {"name.plain": {"value": long}}}],
+        }
+    }
+    short = dsl.suggest_body("acme tab", 5)["query"]["function_score"]["query"]
+    assert short == {"match": {"name.autocomplete": {"query": "acme tab", "operator": "and"}}}
+
+
 def test_typos_are_looked_up_unstemmed_then_searched_as_words() -> None:
     # Only words the index lacks are looked up, as the embedded index does: "ab" is too short
     # to have a typo, and the node answers for the other words.
