@@ -20,7 +20,7 @@ from commerce.adapters.search.analysis import (
     matches_nothing,
     tokens,
 )
-from commerce.adapters.search.mapping import AUTOCOMPLETE_MAX_GRAM, PRICE_SCALE
+from commerce.adapters.search.mapping import AUTOCOMPLETE_MAX_GRAM, MAX_TOKEN_LENGTH, PRICE_SCALE
 from commerce.domain.search import (
     MAX_QUERY_TERMS,
     QueryProfile,
@@ -151,7 +151,10 @@ def partial_words(text: str, boost: float | None = None) -> Json:
     long = [word for word in words if len(word) > AUTOCOMPLETE_MAX_GRAM]
     if not long:
         return clause
-    prefixes = [{"prefix": {"name.plain": {"value": word}}} for word in dict.fromkeys(long)]
+    # No indexed word is longer than MAX_TOKEN_LENGTH; a longer prefix (an automaton of over
+    # 1,000 states) is refused by the node.
+    values = dict.fromkeys(word[:MAX_TOKEN_LENGTH] for word in long)
+    prefixes = [{"prefix": {"name.plain": {"value": value}}} for value in values]
     return {"bool": {"must": [clause], "filter": prefixes}}
 
 

@@ -20,6 +20,7 @@ from commerce.domain.search import ProductDoc
 Json = dict[str, Any]
 PRICE_SCALE = 100  # price is stored in hundredths of the currency unit
 AUTOCOMPLETE_MAX_GRAM = 20  # letters of each name word indexed as partial words
+MAX_TOKEN_LENGTH = 255  # the standard tokenizer's default: longer words are split there
 
 
 def index_body() -> Json:
