@@ -9,12 +9,14 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from search_catalog import catalog
 
 from commerce.adapters.search import SearchEngine, new_index_name, search_engine_from_url
 from commerce.adapters.search.errors import InvalidSearchRequest, SearchUnavailable
+from commerce.adapters.search.lucene import LuceneClient, LuceneSearchEngine
 from commerce.domain.search import MAX_RESULT_WINDOW, QueryProfile, SearchRequest, SortOrder
 from pipelines.indexing import full_reindex
 
@@ -538,6 +540,38 @@ def test_reindexes_at_the_same_time_leave_one_index_behind_the_alias(
         engines[0].drop_index(index)
     for engine in engines:
         engine.close()
+
+
+class _CountingClient:
+    """The real OpenSearch client, counting the searches sent through it."""
+
+    def __init__(self, client: LuceneClient) -> None:
+        self.client = client
+        self.searches = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+    def search(self, index: str, body: dict[str, Any]) -> dict[str, Any]:
+        self.searches += 1
+        return self.client.search(index, body)
+
+
+@pytest.mark.search
+def test_opensearch_looks_typos_up_within_the_search(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # The term-suggester lookup was a request of its own before every search: a query
+    # without a typo now takes one request, and one with a typo is asked again with the
+    # close words (the typo contract tests check it finds the same products).
+    engine = _build("opensearch", request, tmp_path_factory)
+    assert isinstance(engine, LuceneSearchEngine)
+    engine.client = counting = _CountingClient(engine.client)
+    assert _search(engine, text="wireless mouse")[0] == "mouse-wl"
+    assert counting.searches == 1
+    assert _search(engine, text="wireles mouse")[0] == "mouse-wl"
+    assert counting.searches == 3
+    _teardown(engine)
 
 
 @pytest.mark.search

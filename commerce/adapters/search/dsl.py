@@ -158,10 +158,11 @@ def partial_words(text: str, boost: float | None = None) -> Json:
     return {"bool": {"must": [clause], "filter": prefixes}}
 
 
-def typo_body(words: Sequence[str]) -> Json | None:
-    """Index words close to each query word the index does not hold (``suggest_mode:
-    missing``), unstemmed, as the embedded index looks typos up in its vocabulary; None if no
-    word is long enough to have a typo. More candidates than kept: ``typo_variants`` picks."""
+def typo_suggest(words: Sequence[str]) -> Json | None:
+    """The ``suggest`` section of a search looking up index words close to each query word
+    the index does not hold (``suggest_mode: missing``), unstemmed, as the embedded index
+    looks typos up in its vocabulary; None if no word is long enough to have a typo. More
+    candidates than kept: ``typo_variants`` picks."""
     suggest = {
         str(i): {
             "text": word,
@@ -179,12 +180,12 @@ def typo_body(words: Sequence[str]) -> Json | None:
         for i, word in enumerate(words)
         if (edits := auto_fuzziness(word))
     }
-    return {"size": 0, "suggest": suggest} if suggest else None
+    return suggest or None
 
 
 def typo_variants(words: Sequence[str], response: Json) -> list[str]:
-    """The words to add for the typos, from a ``typo_body`` response: the nearest candidates
-    of each word, chosen as the embedded index chooses them."""
+    """The words to add for the typos, from the response to a search with ``typo_suggest``:
+    the nearest candidates of each word, chosen as the embedded index chooses them."""
     found: set[str] = set()
     for key, entries in response.get("suggest", {}).items():
         options = [option["text"] for entry in entries for option in entry["options"]]

@@ -178,25 +178,26 @@ class LuceneSearchEngine:
 
     def search(self, request: SearchRequest) -> SearchResult:
         validate_request(request)
-        variants = self._typo_variants(request)
-        response = self._search(dsl.search_body(request, self.weights, variants))
+        # Typos are looked up by a term suggester in the search itself: most queries have no
+        # typo and take one request. A typo's close words change the query, so that search
+        # is asked again with them, exactly as the embedded index tolerates typos.
+        words = tokens(request.text) if request.profile is QueryProfile.SHIPPED else []
+        body = dsl.search_body(request, self.weights)
+        response = self._search_looking_up_typos(body, dsl.typo_suggest(words))
+        variants = dsl.typo_variants(words, response)
+        if variants:
+            response = self._search(dsl.search_body(request, self.weights, variants))
         return parse_search(response, request)
 
-    def _typo_variants(self, request: SearchRequest) -> list[str]:
-        """Index words close to the query words the index does not hold, asked for first so
-        typos are tolerated exactly as the embedded index tolerates them."""
-        if request.profile is not QueryProfile.SHIPPED:
-            return []
-        words = tokens(request.text)
-        body = dsl.typo_body(words)
-        if body is None:
-            return []
+    def _search_looking_up_typos(self, body: Json, lookup: Json | None) -> Json:
+        if lookup is None:
+            return self._search(body)
         try:
-            return dsl.typo_variants(words, self._search(body))
+            return self._search({**body, "suggest": lookup})
         except SearchUnavailable:
             # An index built before the ``words`` field refuses the lookup until it is rebuilt:
             # search on without typos. A node that is down fails the search itself next.
-            return []
+            return self._search(body)
 
     def _search(self, body: Json) -> Json:
         # The old index of an alias swap may vanish under a query already resolved to it:

@@ -67,12 +67,12 @@ def test_a_word_longer_than_the_edge_ngrams_is_cut_and_must_start_a_name_word() 
 def test_typos_are_looked_up_unstemmed_then_searched_as_words() -> None:
     # Only words the index lacks are looked up, as the embedded index does: "ab" is too short
     # to have a typo, and the node answers for the other words.
-    body = dsl.typo_body(["deocration", "ab", "mug"])
-    assert body is not None and set(body["suggest"]) == {"0", "2"}
-    term = body["suggest"]["0"]["term"]
+    suggest = dsl.typo_suggest(["deocration", "ab", "mug"])
+    assert suggest is not None and set(suggest) == {"0", "2"}
+    term = suggest["0"]["term"]
     assert (term["field"], term["suggest_mode"], term["max_edits"]) == ("words", "missing", 2)
-    assert body["suggest"]["2"]["term"]["max_edits"] == 1
-    assert dsl.typo_body(["ab", "x"]) is None
+    assert suggest["2"]["term"]["max_edits"] == 1
+    assert dsl.typo_suggest(["ab", "x"]) is None
     options = [{"text": t} for t in ("decorations", "decoration", "deodorant", "xdecoration")]
     response = {"suggest": {"0": [{"options": options}], "2": [{"options": []}]}}
     variants = dsl.typo_variants(["deocration", "ab", "mug"], response)
