@@ -15,13 +15,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from commerce.adapters.search.analysis import fold_letters
 from commerce.adapters.search.dsl import FACET_FIELDS, FACET_SIZE, WEIGHTS, Weights
 from commerce.adapters.search.embedded_query import (
     CompiledQuery,
     compile_request,
     order_by,
     suggest_query,
+)
+from commerce.adapters.search.embedded_tables import (
+    create_tables,
+    delete_rows,
+    drop_tables,
+    tables,
+    upsert,
 )
 from commerce.adapters.search.embedded_vocab import Vocabularies
 from commerce.adapters.search.errors import IndexNotFound, SearchUnavailable
@@ -35,18 +41,7 @@ from commerce.domain.search import (
     SearchResult,
 )
 
-# Marks (vowel signs, viramas) are part of words, as in Lucene's standard tokenizer: by
-# default unicode61 splits at them, so no Hindi, Bengali, Tamil or Thai word was found whole.
-_TOKENIZE_PLAIN = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
-_TOKENIZE_STEMMED = f"porter {_TOKENIZE_PLAIN}"
 _T = TypeVar("_T")
-_DOC_COLUMNS = (
-    "id, name, description, category, brand, price_cents, popularity, rating, stock, created_at"
-)
-
-
-def _tables(index: str) -> dict[str, str]:
-    return {k: f'"{index}__{k}"' for k in ("docs", "fts", "plain", "words", "vocab")}
 
 
 class EmbeddedSearchEngine:
@@ -105,31 +100,12 @@ class EmbeddedSearchEngine:
 
     def create_index(self, index: str) -> None:
         self.drop_index(index)
-        t = _tables(index)
         with self._write() as conn:
-            conn.execute(
-                f"CREATE TABLE {t['docs']} (rowid INTEGER PRIMARY KEY, id TEXT UNIQUE NOT NULL, "
-                "name TEXT, description TEXT, category TEXT, brand TEXT, price_cents INTEGER, "
-                "popularity REAL, rating REAL, stock INTEGER, created_at TEXT)"
-            )
-            conn.execute(
-                f"CREATE VIRTUAL TABLE {t['fts']} USING fts5(name, description, category, brand, "
-                f'tokenize="{_TOKENIZE_STEMMED}")'
-            )
-            # Unstemmed: the name alone for plain BM25, every word for typo tolerance.
-            conn.execute(
-                f'CREATE VIRTUAL TABLE {t["plain"]} USING fts5(name, tokenize="{_TOKENIZE_PLAIN}")'
-            )
-            conn.execute(
-                f"CREATE VIRTUAL TABLE {t['words']} USING fts5(text, "
-                f'tokenize="{_TOKENIZE_PLAIN}", detail=none, columnsize=0)'
-            )
-            conn.execute(f"CREATE VIRTUAL TABLE {t['vocab']} USING fts5vocab({t['words']}, 'row')")
+            create_tables(conn, index)
 
     def drop_index(self, index: str) -> None:
         with self._write() as conn:
-            for table in reversed(_tables(index).values()):
-                conn.execute(f"DROP TABLE IF EXISTS {table}")
+            drop_tables(conn, index)
         self._vocab.forget(index)
 
     def versions(self) -> list[str]:
@@ -192,41 +168,14 @@ class EmbeddedSearchEngine:
 
     def bulk_index(self, docs: Iterable[ProductDoc], index: str | None = None) -> int:
         target = self._target(index)
-        t = _tables(target)
+        t = tables(target)
         count = 0
         with self._write() as conn:
             for doc in docs:
-                self._upsert(conn, t, doc)
+                upsert(conn, t, doc)
                 count += 1
         self._vocab.forget(target)
         return count
-
-    @staticmethod
-    def _upsert(conn: sqlite3.Connection, t: dict[str, str], doc: ProductDoc) -> None:
-        (rowid,) = conn.execute(
-            f"INSERT INTO {t['docs']} ({_DOC_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?) "
-            "ON CONFLICT(id) DO UPDATE SET name=excluded.name, description=excluded.description, "
-            "category=excluded.category, brand=excluded.brand, price_cents=excluded.price_cents, "
-            "popularity=excluded.popularity, rating=excluded.rating, stock=excluded.stock, "
-            "created_at=excluded.created_at RETURNING rowid",
-            (doc.product_id, doc.name, doc.description, doc.category, doc.brand,
-             round(doc.price * PRICE_SCALE), doc.popularity, doc.rating, doc.stock,
-             doc.created_at.isoformat()),
-        ).fetchone()  # fmt: skip
-        for table in (t["fts"], t["plain"], t["words"]):
-            conn.execute(f"DELETE FROM {table} WHERE rowid = ?", (rowid,))
-        # Query words are folded in Python (analysis.fold); the index text must fold the same.
-        name, desc, category, brand = (
-            fold_letters(v) for v in (doc.name, doc.description, doc.category, doc.brand)
-        )
-        conn.execute(
-            f"INSERT INTO {t['fts']} (rowid, name, description, category, brand) "
-            "VALUES (?,?,?,?,?)",
-            (rowid, name, desc, category, brand),
-        )
-        conn.execute(f"INSERT INTO {t['plain']} (rowid, name) VALUES (?,?)", (rowid, name))
-        words = f"{name} {desc} {category} {brand}"
-        conn.execute(f"INSERT INTO {t['words']} (rowid, text) VALUES (?,?)", (rowid, words))
 
     def update_fields(self, product_id: str, fields: Mapping[str, float | int]) -> bool:
         check_update(fields)
@@ -236,24 +185,17 @@ class EmbeddedSearchEngine:
         sets = ", ".join(f"{column} = ?" for column in values)
         with self._write() as conn:
             cur = conn.execute(
-                f"UPDATE {_tables(self._target())['docs']} SET {sets} WHERE id = ?",
+                f"UPDATE {tables(self._target())['docs']} SET {sets} WHERE id = ?",
                 (*values.values(), product_id),
             )
         return cur.rowcount > 0
 
     def delete(self, product_ids: Iterable[str]) -> int:
-        t = _tables(self._target())
+        t = tables(self._target())
         removed = 0
         with self._write() as conn:
             for product_id in product_ids:
-                row = conn.execute(
-                    f"DELETE FROM {t['docs']} WHERE id = ? RETURNING rowid",
-                    (product_id,),
-                ).fetchone()
-                if row is not None:
-                    removed += 1
-                    for table in (t["fts"], t["plain"], t["words"]):
-                        conn.execute(f"DELETE FROM {table} WHERE rowid = ?", row)
+                removed += delete_rows(conn, t, product_id)
         return removed
 
     # --- reads ------------------------------------------------------------------------------
@@ -281,7 +223,7 @@ class EmbeddedSearchEngine:
                     conn.execute("ROLLBACK")
 
     def _search(self, conn: sqlite3.Connection, index: str, request: SearchRequest) -> SearchResult:
-        t = _tables(index)
+        t = tables(index)
         q = compile_request(
             request, lambda word: self._vocab.fuzzy(conn, index, word), self.weights
         )
@@ -326,7 +268,7 @@ class EmbeddedSearchEngine:
 
     @staticmethod
     def _suggest(conn: sqlite3.Connection, index: str, match: str, size: int) -> list[str]:
-        t = _tables(index)
+        t = tables(index)
         rows = conn.execute(
             f"SELECT d.name FROM {t['plain']} f JOIN {t['docs']} d ON d.rowid = f.rowid "
             f"WHERE {t['plain']} MATCH ? ORDER BY (CASE WHEN d.stock > 0 THEN 1.5 ELSE 1.0 END) "
