@@ -10,7 +10,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
-from commerce.adapters.search.errors import IndexNotFound, SearchUnavailable
+from commerce.adapters.search.errors import IndexNotFound, SearchRefused, SearchUnavailable
 from commerce.adapters.search.lucene import LuceneSearchEngine
 
 Json = dict[str, Any]
@@ -78,7 +78,8 @@ def _call(request: Any) -> Any:
     except NotFoundError as e:
         raise IndexNotFound(f"not found: {e.message}") from e
     except ApiError as e:
-        raise SearchUnavailable(f"Elasticsearch error {e.status_code}: {e.message}") from e
+        error = SearchRefused if e.status_code == 400 else SearchUnavailable
+        raise error(f"Elasticsearch error {e.status_code}: {e.message}") from e
     except TransportError as e:
         raise SearchUnavailable(f"Elasticsearch unreachable: {e}") from e
 

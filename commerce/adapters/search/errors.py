@@ -34,6 +34,11 @@ class SearchUnavailable(SearchError):
     code = "search_unavailable"
 
 
+class SearchRefused(SearchUnavailable):
+    """The engine answered, and refused the request (HTTP 400): an index built for another
+    mapping, say. To the API it is the engine failing, like any ``SearchUnavailable``."""
+
+
 class UnknownSearchUrl(SearchError):
     """The configured search URL names no known engine."""
 

@@ -12,7 +12,12 @@ from typing import Any, Protocol
 
 from commerce.adapters.search import dsl, mapping
 from commerce.adapters.search.analysis import tokens
-from commerce.adapters.search.errors import IndexNotFound, SearchError, SearchUnavailable
+from commerce.adapters.search.errors import (
+    IndexNotFound,
+    SearchError,
+    SearchRefused,
+    SearchUnavailable,
+)
 from commerce.adapters.search.port import check_update, validate_request
 from commerce.domain.search import (
     FacetBucket,
@@ -194,9 +199,9 @@ class LuceneSearchEngine:
             return self._search(body)
         try:
             return self._search({**body, "suggest": lookup})
-        except SearchUnavailable:
+        except SearchRefused:
             # An index built before the ``words`` field refuses the lookup until it is rebuilt:
-            # search on without typos. A node that is down fails the search itself next.
+            # search on without typos. (A node that is down is not asked twice.)
             return self._search(body)
 
     def _search(self, body: Json) -> Json:

@@ -7,7 +7,7 @@ from typing import Any
 from opensearchpy import ConnectionError as OSConnectionError
 from opensearchpy import NotFoundError, OpenSearch, TransportError
 
-from commerce.adapters.search.errors import IndexNotFound, SearchUnavailable
+from commerce.adapters.search.errors import IndexNotFound, SearchRefused, SearchUnavailable
 from commerce.adapters.search.lucene import LuceneSearchEngine
 
 Json = dict[str, Any]
@@ -73,7 +73,8 @@ def _call(request: Any) -> Any:
     except OSConnectionError as e:
         raise SearchUnavailable(f"OpenSearch unreachable: {e}") from e
     except TransportError as e:
-        raise SearchUnavailable(
+        error = SearchRefused if e.status_code == 400 else SearchUnavailable
+        raise error(
             f"OpenSearch error {e.status_code}: {e.error}", {"info": str(e.info)[:500]}
         ) from e
 

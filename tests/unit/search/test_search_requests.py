@@ -17,6 +17,7 @@ from commerce.adapters.search.analysis import (
 from commerce.adapters.search.embedded import EmbeddedSearchEngine
 from commerce.adapters.search.errors import (
     InvalidSearchRequest,
+    SearchRefused,
     SearchUnavailable,
     UnknownSearchUrl,
 )
@@ -111,7 +112,7 @@ class _IndexWithoutWords:
 
     def search(self, index: str, body: Json) -> Json:
         if "suggest" in body:
-            raise SearchUnavailable("OpenSearch error 400: no mapping found for field [words]")
+            raise SearchRefused("OpenSearch error 400: no mapping found for field [words]")
         self.searched.append(body)
         return {"hits": {"total": {"value": 0}, "hits": []}}
 
@@ -122,3 +123,24 @@ def test_an_index_built_before_the_words_field_is_still_searched() -> None:
     engine = LuceneSearchEngine(client)  # type: ignore[arg-type]
     assert engine.search(SearchRequest(text="wireles mouse")).total == 0
     assert len(client.searched) == 1
+
+
+class _NodeDown:
+    name = "opensearch"
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def search(self, index: str, body: Json) -> Json:
+        self.tries += 1
+        raise SearchUnavailable("OpenSearch unreachable: connection refused")
+
+
+def test_a_node_that_is_down_is_asked_once_per_search() -> None:
+    """Only a refusal (an old index) is asked again without the typo lookup: asking a node
+    that is down twice doubled the wait for the 503."""
+    client = _NodeDown()
+    engine = LuceneSearchEngine(client)  # type: ignore[arg-type]
+    with pytest.raises(SearchUnavailable):
+        engine.search(SearchRequest(text="wireles mouse"))
+    assert client.tries == 1
