@@ -56,6 +56,7 @@ def command(
 ) -> None:
     """Seconds per iteration of implicit ALS and Spark MLlib ALS on the same interactions."""
     from emporium.bench.recs import load
+    from emporium.services.spark import BLAS_PACKAGES, NATIVE_BLAS, native_blas
 
     outputs.check_writable(json_path)
     settings = get_settings()
@@ -84,6 +85,7 @@ def command(
         "implicit_total_s_per_iter": imp_total,
         "spark_total_s_per_iter": spark_total,
         "ratio": spark / imp if imp > 0 else None,
+        "spark_native_blas": native_blas(),
     }
     typer.echo(f"{'engine':<10}{'s/iter (marginal)':>20}{'s/iter (total)':>17}")
     typer.echo(f"{'implicit':<10}{imp:>20.4f}{imp_total:>17.4f}")
@@ -92,6 +94,11 @@ def command(
         typer.echo(
             f"Spark / implicit: {result['ratio']:.1f}x per iteration "
             "(implicit's published MovieLens-20M ratio: about 15x)"
+        )
+    if not result["spark_native_blas"]:
+        typer.echo(
+            f"note: Spark ran without a native BLAS ({NATIVE_BLAS} not found; its JVM fallback "
+            f"is slower): `apt-get install {' '.join(BLAS_PACKAGES)}` for a fair comparison"
         )
     if json_path:
         outputs.write_text(json_path, json.dumps(result, indent=2))
