@@ -9,13 +9,13 @@ ingested segment tells the two apart.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from models.datasets.registry import sha256_of
 from pipelines.jobs.lake import LakePaths
 
 SINKS = ("bronze", "quarantine")
@@ -38,7 +38,7 @@ def check_log_unchanged(root: Path, lake: Path) -> None:
     for path, seen_ms in _seen_segments(lake):
         if not path.is_relative_to(root) or _mtime_ms(path) in (None, seen_ms):
             continue
-        if known.get(str(path)) != _sha256(path):
+        if known.get(str(path)) != sha256_of(path):
             raise ValueError(
                 f"the event log segment {path} was written again after the lake {lake} "
                 "ingested it (was the log deleted?): its new events would be skipped. Ingest "
@@ -53,7 +53,7 @@ def record_ingested_segments(lake: Path) -> None:
     added = False
     for path, seen_ms in _seen_segments(lake):
         if str(path) not in known and _mtime_ms(path) == seen_ms:
-            known[str(path)] = _sha256(path)
+            known[str(path)] = sha256_of(path)
             added = True
     if added:
         target = LakePaths(lake).log_fingerprints
@@ -86,11 +86,3 @@ def _mtime_ms(path: Path) -> int | None:
         return path.stat().st_mtime_ns // 1_000_000
     except FileNotFoundError:  # a log pruned or moved: nothing of it can be skipped wrongly
         return None
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
