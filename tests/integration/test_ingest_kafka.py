@@ -13,7 +13,8 @@ from ingest_support import (
     kill_after_first_commit,
     start_ingest_process,
 )
-from kafka import KafkaAdminClient, KafkaProducer
+from kafka import KafkaProducer
+from kafka_support import fresh_topics
 from pyspark.sql import SparkSession
 
 from pipelines.events.kafka import KafkaEventBus
@@ -31,14 +32,8 @@ def spark() -> Iterator[SparkSession]:
 
 @pytest.fixture
 def topics(kafka_url: str, unique: str) -> Iterator[tuple[str, str]]:
-    names = (f"it-click-{unique}", f"it-commerce-{unique}")
-    servers = kafka_url.removeprefix("kafka://").split(",")
-    admin = KafkaAdminClient(bootstrap_servers=servers, request_timeout_ms=15000)
-    spec = {"num_partitions": 3, "replication_factor": 1}
-    admin.create_topics({name: spec for name in names}, wait_for_metadata=True)
-    yield names
-    admin.delete_topics(list(names))
-    admin.close()
+    with fresh_topics(kafka_url, f"it-click-{unique}", f"it-commerce-{unique}") as names:
+        yield (names[0], names[1])
 
 
 def _send_garbage(kafka_url: str, topic: str) -> None:

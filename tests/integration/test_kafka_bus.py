@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from kafka import KafkaAdminClient
+from kafka_support import fresh_topics
 
 from pipelines.events.bus import ConsumedEvent
 from pipelines.events.envelope import Event
@@ -22,21 +22,8 @@ PARTITIONS = 3
 @pytest.fixture
 def topic(kafka_url: str, unique: str) -> Iterator[str]:
     """A fresh three-partition topic per test, so runs against a shared broker never collide."""
-    name = f"test-events-{unique}"
-    admin = KafkaAdminClient(
-        bootstrap_servers=kafka_url.removeprefix("kafka://").split(","),
-        request_timeout_ms=30000,  # the shared test machine can be very busy
-        bootstrap_timeout_ms=30000,
-    )
-    try:
-        admin.create_topics(
-            {name: {"num_partitions": PARTITIONS, "replication_factor": 1}},
-            wait_for_metadata=True,
-        )
+    with fresh_topics(kafka_url, f"test-events-{unique}", partitions=PARTITIONS) as (name,):
         yield name
-        admin.delete_topics([name])
-    finally:
-        admin.close()
 
 
 @pytest.fixture
