@@ -5,8 +5,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from commerce.domain.search import ProductDoc
+from commerce.adapters.search import search_engine_from_url
+from commerce.domain.search import ProductDoc, SearchHit, SearchRequest
+
+if TYPE_CHECKING:
+    from emporium.settings import Settings
 
 _T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -55,3 +60,12 @@ def catalog() -> list[ProductDoc]:
         ProductDoc(pid, name, desc, cat, brand, price, pop, rating, stock, _T0 + timedelta(days=i))
         for i, (pid, name, desc, cat, brand, price, pop, rating, stock) in enumerate(_ROWS)
     ]
+
+
+def hits_behind(settings: Settings, text: str) -> tuple[SearchHit, ...]:
+    """What the index behind the settings' search URL and alias finds for ``text``."""
+    engine = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
+    try:
+        return engine.search(SearchRequest(text=text)).hits
+    finally:
+        engine.close()

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from search_catalog import hits_behind
 
 from commerce.adapters.db import make_engine, make_session_factory, upgrade
-from commerce.adapters.search import search_engine_from_url
 from commerce.domain.products import Product
-from commerce.domain.search import SearchRequest
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from emporium.settings import Settings
 
@@ -55,11 +54,7 @@ def _laptop_stand_catalog(settings: Settings) -> None:
 
 def _found(settings: Settings, text: str) -> list[str]:
     """The product ids the index behind the settings' alias finds for ``text``."""
-    search = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
-    try:
-        return [hit.product_id for hit in search.search(SearchRequest(text=text)).hits]
-    finally:
-        search.close()
+    return [hit.product_id for hit in hits_behind(settings, text)]
 
 
 def test_train_dag_registers_a_champion(dagbag, airflow_db: Path, settings: Settings) -> None:  # type: ignore[no-untyped-def]

@@ -15,10 +15,9 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from search_catalog import hits_behind
 from typer.testing import CliRunner
 
-from commerce.adapters.search import search_engine_from_url
-from commerce.domain.search import SearchRequest
 from commerce.service_layer import catalog
 from emporium.cli import app
 from emporium.cli_db import migrate
@@ -76,11 +75,7 @@ def test_the_apis_client_and_search_events_reach_the_renamed_clickstream_topic(
 
 
 def _found(settings: Settings, text: str) -> dict[str, float]:
-    engine = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
-    try:
-        return {hit.product_id: hit.price for hit in engine.search(SearchRequest(text)).hits}
-    finally:
-        engine.close()
+    return {hit.product_id: hit.price for hit in hits_behind(settings, text)}
 
 
 def _run_worker_until_found(settings: Settings, text: str, log: Path) -> dict[str, float]:

@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 from db_support import fresh_database
-from kafka import KafkaAdminClient
+from kafka_support import fresh_topics
+from search_catalog import hits_behind
 
 from commerce.adapters.outbox import SqlAlchemyOutboxSource
-from commerce.adapters.search import search_engine_from_url
-from commerce.domain.search import SearchRequest
 from commerce.service_layer import catalog
 from emporium.search_indexing import SearchIndexer, reindex_catalog
 from emporium.settings import Settings
@@ -33,20 +32,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.kafka, pytest.mark.search]
 @pytest.fixture
 def commerce_topic(kafka_url: str, unique: str) -> Iterator[str]:
     """A fresh commerce topic for this run (the broker creates none on first use)."""
-    name = f"test-indexer-commerce-{unique}"
-    admin = KafkaAdminClient(
-        bootstrap_servers=kafka_url.removeprefix("kafka://").split(","),
-        request_timeout_ms=30000,  # the shared test machine can be very busy
-        bootstrap_timeout_ms=30000,
-    )
-    try:
-        admin.create_topics(
-            {name: {"num_partitions": 3, "replication_factor": 1}}, wait_for_metadata=True
-        )
+    with fresh_topics(kafka_url, f"test-indexer-commerce-{unique}") as (name,):
         yield name
-        admin.delete_topics([name])
-    finally:
-        admin.close()
 
 
 @pytest.fixture
@@ -74,11 +61,7 @@ def _product(sku: str, name: str, price: str) -> dict[str, object]:
 
 
 def _found(settings: Settings, text: str) -> dict[str, float]:
-    engine = search_engine_from_url(settings.search_url, alias=settings.search.index_alias)
-    try:
-        return {hit.product_id: hit.price for hit in engine.search(SearchRequest(text)).hits}
-    finally:
-        engine.close()
+    return {hit.product_id: hit.price for hit in hits_behind(settings, text)}
 
 
 def test_catalog_changes_reach_opensearch_through_kafka(settings: Settings, unique: str) -> None:

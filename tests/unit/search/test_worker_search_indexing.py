@@ -6,10 +6,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from search_catalog import hits_behind
 
 from commerce.adapters.outbox import SqlAlchemyOutboxSource
-from commerce.adapters.search import search_engine_from_url
-from commerce.domain.search import SearchHit, SearchRequest
 from commerce.service_layer import catalog
 from emporium.cli_db import migrate
 from emporium.search_indexing import SearchIndexer, reindex_catalog
@@ -32,16 +31,8 @@ def _relay(settings: Settings) -> None:
     bus.close()
 
 
-def _hits(settings: Settings, text: str) -> tuple[SearchHit, ...]:
-    engine = search_engine_from_url(settings.search_url)
-    try:
-        return engine.search(SearchRequest(text)).hits
-    finally:
-        engine.close()
-
-
 def _found(settings: Settings, text: str) -> dict[str, float]:
-    return {hit.product_id: hit.price for hit in _hits(settings, text)}
+    return {hit.product_id: hit.price for hit in hits_behind(settings, text)}
 
 
 @pytest.fixture
@@ -141,7 +132,7 @@ def test_a_released_reservation_puts_the_product_back_in_search(settings: Settin
 
 
 def _in_stock(settings: Settings, text: str) -> dict[str, bool]:
-    return {hit.product_id: hit.in_stock for hit in _hits(settings, text)}
+    return {hit.product_id: hit.in_stock for hit in hits_behind(settings, text)}
 
 
 def test_a_product_changed_while_the_catalog_is_read_is_not_left_stale(
