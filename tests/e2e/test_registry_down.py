@@ -108,17 +108,22 @@ def served_by_version_1(client: TestClient) -> None:
     assert body["model_version"] == "1" and [i["item_id"] for i in body["items"]] == ["11"]
 
 
+def champion_loaded_and_looked_up_every_request(container: Container, client: TestClient) -> None:
+    """Version 1 registered and served, with the registry looked at on every request."""
+    assert container.champion is not None
+    container.champion.ttl = 0.0
+    stock_the_shop(container)
+    register(container, l2=1.0)
+    served_by_version_1(client)
+
+
 def test_a_loaded_champion_is_served_while_the_registry_refuses_connections(
     container: Container,
     client: TestClient,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    assert container.champion is not None
-    container.champion.ttl = 0.0  # look at the registry on every request
-    stock_the_shop(container)
-    register(container, l2=1.0)
-    served_by_version_1(client)
+    champion_loaded_and_looked_up_every_request(container, client)
     registry_at(container, REFUSED, monkeypatch)
     with caplog.at_level(logging.WARNING, logger="emporium.champion"):
         for _ in range(3):
@@ -133,11 +138,7 @@ def test_a_loaded_champion_is_served_while_the_registry_hangs_and_it_is_asked_on
     silent: SilentRegistry,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    assert container.champion is not None
-    container.champion.ttl = 0.0  # look at the registry on every request
-    stock_the_shop(container)
-    register(container, l2=1.0)
-    served_by_version_1(client)
+    champion_loaded_and_looked_up_every_request(container, client)
     registry_at(container, silent.url, monkeypatch)
     for _ in range(3):
         served_by_version_1(client)
