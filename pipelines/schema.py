@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from pyspark.sql import types as T
 
-SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (1,)
-
 ENVELOPE_FIELDS: tuple[str, ...] = (
     "event_id",
     "type",

@@ -8,9 +8,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 SCHEMA_VERSION = 1
+#: The envelope versions every consumer reads (bronze quarantines any other).
+SUPPORTED_SCHEMA_VERSIONS: tuple[int, ...] = (SCHEMA_VERSION,)
+#: ``event_id`` as text: a UUID in its canonical 8-4-4-4-12 form, in either case. Python's
+#: ``uuid.UUID`` also takes it without hyphens, in braces or as a URN, which bronze refused.
+UUID_PATTERN = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_UUID_RE = re.compile(UUID_PATTERN)
 #: The longest user, session, request or product id an event carries.
 ID_MAX_LENGTH = 128
 #: ``ts`` as text: an RFC 3339 date-time (section 5.6: seconds required, "T" and "Z" in either
@@ -44,6 +50,34 @@ class Event(BaseModel):
     product_id: str | None = Field(default=None, max_length=ID_MAX_LENGTH)
     payload: dict[str, Any] = Field(default_factory=dict)
     schema_version: int = SCHEMA_VERSION
+
+    @model_validator(mode="before")
+    @classmethod
+    def _versioned_on_the_wire(cls, data: Any, info: ValidationInfo) -> Any:
+        # A record read from the wire must say its version (bronze quarantines one that does
+        # not); an event built in Python gets the current one.
+        wire = (info.context or {}).get("wire")
+        if wire and isinstance(data, dict) and "schema_version" not in data:
+            raise ValueError("schema_version is required")
+        return data
+
+    @field_validator("event_id", mode="before")
+    @classmethod
+    def _canonical_uuid(cls, value: Any) -> Any:
+        if isinstance(value, str) and not _UUID_RE.fullmatch(value):
+            raise ValueError("event_id must be a UUID such as 01234567-89ab-cdef-0123-456789abcdef")
+        return value
+
+    @field_validator("schema_version", mode="before")
+    @classmethod
+    def _supported_version(cls, value: Any) -> Any:
+        # Pydantic alone took 1.0, "1" and true as 1, and any other integer as a version.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("schema_version must be an integer")
+        if value not in SUPPORTED_SCHEMA_VERSIONS:
+            supported = ", ".join(map(str, SUPPORTED_SCHEMA_VERSIONS))
+            raise ValueError(f"unsupported schema_version {value} (supported: {supported})")
+        return value
 
     @field_validator("ts", mode="before")
     @classmethod
@@ -85,7 +119,7 @@ class Event(BaseModel):
     @classmethod
     def from_json(cls, raw: str | bytes) -> Event:
         """Parse one event; raises ``pydantic.ValidationError`` on a bad record."""
-        return cls.model_validate(json.loads(raw))
+        return cls.model_validate(json.loads(raw), context={"wire": True})
 
 
 def partition_key(user_id: str | None, session_id: str | None) -> str:

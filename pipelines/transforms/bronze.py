@@ -7,20 +7,14 @@ from datetime import UTC, datetime
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from pipelines.events.envelope import TS_PATTERN
-from pipelines.schema import (
-    BRONZE_SCHEMA,
-    QUARANTINE_SCHEMA,
-    RAW_ENVELOPE_SCHEMA,
-    SUPPORTED_SCHEMA_VERSIONS,
-)
+from pipelines.events.envelope import SUPPORTED_SCHEMA_VERSIONS, TS_PATTERN, UUID_PATTERN
+from pipelines.schema import BRONZE_SCHEMA, QUARANTINE_SCHEMA, RAW_ENVELOPE_SCHEMA
 
 #: Event times bronze takes: from the Unix epoch to a day after the event was ingested (clocks
 #: run a little ahead). A time outside once broke or corrupted every batch after it: year 1
 #: cannot be collected into Python, and year 9999 as the feature time decayed every weight to 0.
 EARLIEST_TS = datetime(1970, 1, 1, tzinfo=UTC)
 CLOCK_AHEAD_HOURS = 24
-UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 REASON = "reason"
 ID_FIELDS = ("user_id", "session_id", "request_id", "product_id")
 # The text Spark gives for a JSON boolean, object, array or number with a fraction or an
@@ -68,7 +62,8 @@ def _reason() -> Column:
         .when(~F.is_valid_utf8("raw"), F.lit("not UTF-8 text"))
         .when(~F.col("_is_obj"), F.lit("not a JSON object"))
         .when(F.col("event_id").isNull(), F.lit("missing event_id"))
-        .when(~F.col("event_id").rlike(UUID_PATTERN), F.lit("event_id is not a UUID"))
+        # \z, not $, as for ts below.
+        .when(~F.col("event_id").rlike(f"^{UUID_PATTERN}\\z"), F.lit("event_id is not a UUID"))
         .when(F.col("type").isNull() | (F.length("type") == 0), F.lit("missing type"))
         .when(_is_not_text("type"), F.lit("type is not a string"))
         .when(F.length("type") > 64, F.lit("type longer than 64 characters"))
@@ -86,6 +81,7 @@ def _reason() -> Column:
             F.col("schema_version").isNull() | ~F.col("schema_version").isin(*versions),
             F.lit("unsupported schema_version"),
         )
+        .when(_is_quoted("schema_version"), F.lit("schema_version is not an integer"))
         .when(_is_not_object("payload"), F.lit("payload is not an object"))
     )
     for name in ID_FIELDS:
@@ -106,6 +102,15 @@ def _is_not_text(name: str) -> Column:
     kind = _json_kind(name)
     suspect = F.col(name).rlike(_ODD_ID_TEXT)
     return F.when(suspect, kind.isNotNull() & (kind != "STRING")).otherwise(F.lit(False))
+
+
+def _is_quoted(name: str) -> Column:
+    # Spark reads the JSON string "1" as the integer 1's text; only the JSON type tells them
+    # apart, so only records whose raw text shows a quote after the key parse again.
+    maybe_string = F.col("raw").rlike(f'"{name}"\\s*:\\s*"')
+    return F.when(maybe_string, F.coalesce(_json_kind(name) == "STRING", F.lit(False))).otherwise(
+        F.lit(False)
+    )
 
 
 def _is_not_object(name: str) -> Column:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -96,3 +97,41 @@ def test_json_is_a_single_line() -> None:
 def test_unknown_fields_are_refused() -> None:
     with pytest.raises(ValidationError):
         Event.from_json('{"type": "view", "colour": "red"}')
+
+
+@pytest.mark.parametrize(
+    "event_id",
+    [
+        "0123456789abcdef0123456789abcdef",  # uuid.UUID takes these; bronze does not
+        "{01234567-89ab-cdef-0123-456789abcdef}",
+        "urn:uuid:01234567-89ab-cdef-0123-456789abcdef",
+        "01234567-89ab-cdef-0123-456789abcdef\n",
+    ],
+)
+def test_an_event_id_not_in_canonical_uuid_form_is_refused(event_id: str) -> None:
+    with pytest.raises(ValidationError, match="event_id must be a UUID"):
+        Event(type="view", event_id=event_id)
+
+
+def test_an_upper_case_event_id_is_taken_and_written_in_lower_case() -> None:
+    event = Event(type="view", event_id="01234567-89AB-CDEF-0123-456789ABCDEF")
+    assert str(event.event_id) == "01234567-89ab-cdef-0123-456789abcdef"
+
+
+@pytest.mark.parametrize("version", [1.0, "1", True, "1.0"])
+def test_a_schema_version_that_is_not_an_integer_is_refused(version: object) -> None:
+    with pytest.raises(ValidationError, match="schema_version must be an integer"):
+        Event(type="view", schema_version=version)
+
+
+def test_an_unsupported_schema_version_is_refused() -> None:
+    with pytest.raises(ValidationError, match="unsupported schema_version 2"):
+        Event(type="view", schema_version=2)
+
+
+def test_a_record_from_the_wire_must_say_its_schema_version() -> None:
+    record = Event(type="view").model_dump(mode="json")
+    del record["schema_version"]
+    with pytest.raises(ValidationError, match="schema_version is required"):
+        Event.from_json(json.dumps(record))
+    assert Event(type="view").schema_version == 1  # built in Python: the current version

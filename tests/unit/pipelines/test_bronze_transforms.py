@@ -94,6 +94,16 @@ AGREEMENT = [
     _good(ts="2026-01-02T03:04Z"), _good(ts="2026-01-02"), _good(ts=1767323045),
     _good(ts="1767323045"), _good(ts="2026-01-02T03:04:05"), _good(ts="2026-13-02T03:04:05Z"),
     _good(user_id=7), _good(user_id=7.5), _good(product_id=False),
+    _good(event_id="0123456789abcdef0123456789abcdef"),
+    _good(event_id="{01234567-89ab-cdef-0123-456789abcdef}"),
+    _good(event_id="urn:uuid:01234567-89ab-cdef-0123-456789abcdef"),
+    _good(event_id="01234567-89AB-CDEF-0123-456789ABCDEF"), _good(event_id=7),
+    _good(schema_version=1.0), _good(schema_version="1"), _good(schema_version="1.0"),
+    _good(schema_version=True), _good(schema_version=2), _good(schema_version=None),
+    _good(schema_version=" 1"), _good(schema_version="01"), _good(schema_version=1e0),
+    _good(event_id="01234567-89ab-cdef-0123-456789abcdef\n"), _good(schema_version=1),
+    _good(payload={"schema_version": "1"}),
+    json.dumps({k: v for k, v in json.loads(_good()).items() if k != "schema_version"}),
 ]  # fmt: skip
 
 
