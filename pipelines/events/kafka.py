@@ -169,10 +169,14 @@ class KafkaEventBus:
                         auto_offset_reset="earliest",
                         **self._client_config(),
                     )
-                    # Load the topic's partitions before joining: kafka-python may otherwise
-                    # assign from metadata lacking them and stay with no partitions.
-                    known = consumer.partitions_for_topic(topic)
+                    # Subscribe, then load the topic's partitions, before the first poll joins:
+                    # kafka-python may otherwise assign from metadata lacking them and stay with
+                    # no partitions. In this order the leader's metadata snapshot already holds
+                    # the topic when it assigns; loaded before subscribing, the snapshot is empty,
+                    # and the first metadata refresh after joining forces a second rebalance, in
+                    # which a commit of the first batch fails (RebalanceInProgressError).
                     consumer.subscribe([topic])
+                    known = consumer.partitions_for_topic(topic)
                 except KafkaError as e:
                     raise kafka_error(f"joining {group}", e, group=group, topic=topic) from e
                 if not known:

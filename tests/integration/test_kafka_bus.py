@@ -87,6 +87,23 @@ def test_committed_group_offsets_survive_a_consumer_restart(
     assert list(restarted.consume(topic, group, timeout_s=2)) == []  # nothing re-delivered
 
 
+def test_a_new_member_commits_its_first_batch_while_it_keeps_polling(
+    kafka_url: str, topic: str, unique: str, open_bus: list[KafkaEventBus]
+) -> None:
+    # A lone member that rebalanced again right after joining (kafka-python assigned from a
+    # metadata snapshot without the topic) refused commits while that rebalance ran, about
+    # half a second after its first batch: poll without waiting and commit, for two seconds.
+    group = f"g-{unique}"
+    new_bus(open_bus, kafka_url).publish(topic, clicks(users=3, per_user=2))
+    member = new_bus(open_bus, kafka_url)
+    consumed = drain(member, topic, group, expected=6)
+    assert len(consumed) == 6
+    watch_until = time.monotonic() + 2.0
+    while time.monotonic() < watch_until:
+        assert list(member.consume(topic, group, timeout_s=0)) == []
+        member.commit(group, consumed)
+
+
 def test_a_consumer_that_crashes_before_commit_reads_again(
     kafka_url: str, topic: str, unique: str, open_bus: list[KafkaEventBus]
 ) -> None:
