@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from emporium.services import process
-from emporium.services.errors import NotHealthyError, PortInUseError, StopError
+from emporium.services.errors import NotHealthyError, PortInUseError, ServiceError, StopError
 from emporium.services.install import Installer
 
 HOST = "127.0.0.1"
@@ -161,6 +161,8 @@ class ManagedService(ABC):
     def _set_up(self) -> None:
         try:
             self.after_start()
+        except ServiceError:
+            raise  # says already which engine failed and why
         except Exception as exc:  # client errors of any library: the set-up failed
             raise NotHealthyError(self.name, f"set-up after start failed: {exc!r}") from exc
 

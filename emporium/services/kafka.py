@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from emporium.services import process
 from emporium.services.base import HOST, Health, Launch, ManagedService, java_env
+from emporium.services.errors import NotHealthyError
 from emporium.services.install import JavaHome, run_bounded
 
 if TYPE_CHECKING:
@@ -26,6 +27,10 @@ CONTROLLER_PORT = 59093
 TOPICS = ("clickstream", "commerce")
 PARTITIONS = 3
 FORMAT_TIMEOUT = 120.0
+#: Bound on the first consumer group: creating and loading ``__consumer_offsets`` (50
+#: partitions) takes a second on an idle machine, far longer beside other JVMs starting.
+GROUP_READY_TIMEOUT = 120.0
+READY_GROUP = "emporium-services-ready"
 
 
 def _dependency(group: str, artifact: str, version: str) -> str:
@@ -107,6 +112,7 @@ def random_cluster_id() -> str:
 class KafkaService(ManagedService):
     name = "kafka"
     port = 59092
+    controller_port: ClassVar[int] = CONTROLLER_PORT
     extra_ports: ClassVar[tuple[int, ...]] = (CONTROLLER_PORT,)
     start_timeout: ClassVar[float] = 90.0
     stop_timeout: ClassVar[float] = 30.0
@@ -141,7 +147,7 @@ class KafkaService(ManagedService):
         assert self._java is not None
         self.dir.mkdir(parents=True, exist_ok=True)
         config = self.dir / "server.properties"
-        config.write_text(server_properties(self.port, CONTROLLER_PORT, self.data_dir))
+        config.write_text(server_properties(self.port, self.controller_port, self.data_dir))
         (self.dir / "log4j2.yaml").write_text(LOG4J2_YAML)
         (self.dir / "version").write_text(KAFKA_VERSION + "\n")
         if not (self.data_dir / "meta.properties").exists():
@@ -176,8 +182,13 @@ class KafkaService(ManagedService):
         )
 
     def after_start(self) -> None:
-        """Create the topics explicitly, since auto-creation is off (idempotent): the default
-        names and any the settings rename them to."""
+        """Create the topics (auto-creation is off), then wait until consumer groups work."""
+        self._create_topics()
+        self._wait_for_groups()
+
+    def _create_topics(self) -> None:
+        """Create the topics explicitly (idempotent): the default names and any the settings
+        rename them to."""
         from kafka.admin import NewTopic
         from kafka.errors import TopicAlreadyExistsError
 
@@ -191,6 +202,51 @@ class KafkaService(ManagedService):
                         admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
         finally:
             admin.close()
+
+    def _wait_for_groups(self, timeout_s: float = GROUP_READY_TIMEOUT) -> None:
+        """Wait (bounded) until a consumer group can commit; NotHealthyError if none can.
+
+        A broker answers metadata long before it serves a consumer group: the first group
+        creates ``__consumer_offsets`` and loads its partitions, and until then joins and
+        commits are refused (COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR), so a consumer
+        started at once waited out that load or gave up.
+        """
+        from kafka.errors import KafkaError
+
+        try:
+            self._commit_probe(timeout_s)
+        except KafkaError as exc:
+            raise NotHealthyError(
+                self.name,
+                f"no consumer group could commit within {timeout_s:.0f}s ({exc!r}): the group "
+                f"coordinator never became ready\n{self._log_tail()}",
+            ) from exc
+        admin = self._admin()
+        try:  # the probe group is only a check: leave no group behind
+            admin.delete_groups([READY_GROUP])
+        finally:
+            admin.close()
+
+    def _commit_probe(self, timeout_s: float) -> None:
+        """Commit offset 0 of the first topic for a probe group; kafka-python retries the
+        coordinator's refusals within the commit's timeout, so one commit is the wait."""
+        from kafka import KafkaConsumer
+        from kafka.structs import OffsetAndMetadata, TopicPartition
+
+        timeout_ms = int(timeout_s * 1000)
+        probe = KafkaConsumer(
+            group_id=READY_GROUP,
+            enable_auto_commit=False,
+            bootstrap_servers=f"{HOST}:{self.port}",
+            client_id="emporium-services",
+            request_timeout_ms=5000,
+            bootstrap_timeout_ms=min(timeout_ms, 5000),
+        )
+        try:
+            offsets = {TopicPartition(TOPICS[0], 0): OffsetAndMetadata(0, "", -1)}
+            probe.commit(offsets, timeout_ms=timeout_ms)
+        finally:
+            probe.close(autocommit=False)
 
     def health(self) -> Health:
         # kafka-python waits out its bootstrap timeout on a closed port; a plain connect
