@@ -10,7 +10,12 @@ from datetime import datetime
 from typing import Any
 
 from kafka import KafkaConsumer
-from kafka.errors import CommitFailedError, KafkaError, KafkaTimeoutError
+from kafka.errors import (
+    CommitFailedError,
+    KafkaError,
+    KafkaTimeoutError,
+    RebalanceInProgressError,
+)
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from pipelines.events.bus import ConsumedEvent
@@ -26,7 +31,9 @@ def kafka_error(action: str, error: Exception, **details: Any) -> EventBusError:
     """Our error for a kafka-python one; raise it ``from`` the original."""
     if isinstance(error, KafkaTimeoutError):
         return BusUnavailable(f"Kafka did not answer in time while {action}: {error}", **details)
-    if isinstance(error, CommitFailedError):
+    # kafka-python refuses a commit during a rebalance with RebalanceInProgressError, which
+    # is no CommitFailedError; both mean the events come again, which callers handle.
+    if isinstance(error, CommitFailedError | RebalanceInProgressError):
         return CommitFailed(f"Kafka refused the commit while {action}: {error}", **details)
     return EventBusError(f"Kafka failed while {action}: {error}", **details)
 
