@@ -18,6 +18,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from pipelines.jobs.lake import LakePaths
 from pipelines.jobs.log_segments import check_log_unchanged, record_ingested_segments
+from pipelines.jobs.sink_files import read_sink
 from pipelines.schema import BRONZE_PARTITIONS, QUARANTINE_PARTITIONS
 from pipelines.transforms.bronze import parse_envelope, to_bronze, to_quarantine
 
@@ -149,10 +150,11 @@ def run_ingest(
 
 
 def read_bronze(spark: SparkSession, lake: Path) -> DataFrame:
-    """The committed bronze events (through the sink's metadata log)."""
-    return spark.read.parquet(str(LakePaths(lake).bronze))
+    """The committed bronze events: the files the sink's metadata log lists, or, once
+    compacted, those the compaction manifest reads instead (``sink_files.read_sink``)."""
+    return read_sink(spark, LakePaths(lake).bronze)
 
 
 def read_quarantine(spark: SparkSession, lake: Path) -> DataFrame:
-    """The committed quarantine records."""
-    return spark.read.parquet(str(LakePaths(lake).quarantine))
+    """The committed quarantine records (compacted or not, as ``read_bronze``)."""
+    return read_sink(spark, LakePaths(lake).quarantine)

@@ -10,8 +10,11 @@ from pathlib import Path
 class LakePaths:
     """The lake's layout under ``root``.
 
-    Bronze and quarantine are Structured Streaming file-sink outputs: read them through their
-    root directory so Spark uses the sink's ``_spark_metadata`` log (only committed files).
+    Bronze and quarantine are Structured Streaming file-sink outputs: read them with
+    ``ingest.read_bronze`` / ``read_quarantine`` only. Those read the files the sink's
+    ``_spark_metadata`` log lists (only committed ones), less those compaction replaced, plus
+    its own (``sink_files``). A plain read of the root directory fails once compaction has
+    deleted replaced files; one of a partition directory also sees uncommitted files.
     """
 
     root: Path
