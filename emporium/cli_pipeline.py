@@ -1,4 +1,5 @@
-"""Pipeline commands (``emporium replay``, ``emporium ingest``, ``emporium batch``).
+"""Pipeline commands (``emporium replay``, ``ingest``, ``batch``, ``compact``, ``train``,
+``reindex``).
 
 Each is a thin shell over :mod:`emporium.steps`, the same functions the Airflow DAGs run.
 """
@@ -91,6 +92,25 @@ def batch(
     typer.echo(json.dumps(counts))
 
 
+def compact(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Plan only: rewrite nothing."),
+    target_mb: int = typer.Option(
+        None, min=1, help="Target file size in MiB (default EMPORIUM_COMPACTION__TARGET_FILE_MB)."
+    ),
+    min_age_days: int = typer.Option(
+        None, min=0, help="Compact partitions this many days old or older (0: today's too)."
+    ),
+) -> None:
+    """Rewrite bronze's small Parquet files into few large ones: the emporium_maintenance
+    DAG's step. Safe beside a running ingest or batch; rerun after a failure to finish."""
+    try:
+        outcome = steps.compact(get_settings(), dry_run, target_mb, min_age_days)
+    except (FileNotFoundError, ValueError, steps.StepError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
+    typer.echo(json.dumps(outcome))
+
+
 def train() -> None:
     """Train on the gold interactions, register and gate: the emporium_train DAG's step.
 
@@ -119,5 +139,6 @@ def register(app: typer.Typer) -> None:
     app.command("replay")(replay)
     app.command("ingest")(ingest)
     app.command("batch")(batch)
+    app.command("compact")(compact)
     app.command("train")(train)
     app.command("reindex")(reindex)

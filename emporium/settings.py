@@ -122,6 +122,20 @@ class TrainingSettings(BaseModel):
     retune_days: float = Field(default=7.0, ge=0.0, allow_inf_nan=False)
 
 
+class CompactionSettings(BaseModel):
+    """What ``emporium compact`` (the emporium_maintenance DAG's step) does to bronze.
+
+    Partitions dated ``min_age_days`` before today (UTC) or earlier have their files under
+    half of ``target_file_mb`` rewritten into files of about that size; the files they
+    replace are deleted ``keep_replaced_minutes`` later (readers that listed them before keep
+    reading), by the next run.
+    """
+
+    target_file_mb: int = Field(default=128, ge=1)
+    min_age_days: int = Field(default=1, ge=0)
+    keep_replaced_minutes: float = Field(default=60.0, ge=0.0, allow_inf_nan=False)
+
+
 class ServeSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -158,6 +172,7 @@ class Settings(BaseSettings):
     payments: PaymentsSettings = PaymentsSettings()
     serve: ServeSettings = ServeSettings()
     training: TrainingSettings = TrainingSettings()
+    compaction: CompactionSettings = CompactionSettings()
 
     @model_validator(mode="after")
     def _secrets_outside_dev(self) -> Settings:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -164,6 +165,40 @@ def batch(
                         clickstream_topic=topic_names(settings)[0])  # fmt: skip
     with exclusive(settings, "batch"), spark_session(settings, "emporium-batch") as spark:
         return run_batch(spark, job)
+
+
+def compact(
+    settings: Settings,
+    dry_run: bool = False,
+    target_mb: int | None = None,
+    min_age_days: int | None = None,
+) -> dict[str, Any]:
+    """Compact the small files of bronze's events and quarantine tables; returns what each
+    run did per table. Options left None come from ``settings.compaction``. Runs beside
+    ingest and batch (they read and write through the sink log and the compaction manifest,
+    see ``pipelines.jobs.sink_files``), one compaction at a time."""
+    from pipelines.jobs.compaction import CompactionSettings, compact_table
+    from pipelines.jobs.lake import LakePaths
+    from pipelines.schema import BRONZE_PARTITIONS, QUARANTINE_PARTITIONS
+
+    lake = LakePaths(settings.lake_path)
+    if not (lake.bronze / "_spark_metadata").is_dir():  # before Spark
+        raise StepError(f"no bronze table at {lake.bronze}: run `emporium ingest` first")
+    config = settings.compaction
+    job = CompactionSettings(
+        target_bytes=(target_mb or config.target_file_mb) * 1024 * 1024,
+        min_age_days=config.min_age_days if min_age_days is None else min_age_days,
+        keep_replaced_s=config.keep_replaced_minutes * 60,
+        dry_run=dry_run,
+    )
+    tables = {"bronze.events": (lake.bronze, BRONZE_PARTITIONS),
+              "bronze.quarantine": (lake.quarantine, QUARANTINE_PARTITIONS)}  # fmt: skip
+    reports: dict[str, Any] = {"dry_run": dry_run}
+    with exclusive(settings, "compact"), spark_session(settings, "emporium-compact") as spark:
+        for name, (path, partitions) in tables.items():
+            if (path / "_spark_metadata").is_dir():
+                reports[name] = asdict(compact_table(spark, path, partitions, job))
+    return reports
 
 
 def gold_interactions(settings: Settings) -> Any:
