@@ -22,3 +22,9 @@ def test_features_dag_ingests_before_building_tables(dagbag) -> None:  # type: i
     dag = dagbag.dags["emporium_features"]
     assert dag.get_task("ingest").downstream_task_ids == {"batch"}
     assert dag.catchup is False and dag.max_active_runs == 1
+
+
+def test_maintenance_dag_compacts_bronze_nightly(dagbag) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags["emporium_maintenance"]
+    assert [t.task_id for t in dag.tasks] == ["compact_bronze"]
+    assert dag.catchup is False and dag.max_active_runs == 1
