@@ -86,7 +86,7 @@ def compact_table(
     ``today`` (UTC by default) dates the partitions ingest still writes to.
     """
     table = table.absolute()
-    manifest = recover(table)
+    manifest = (load_manifest(table) or Manifest()) if settings.dry_run else recover(table)
     live = live_files(committed_files(spark, table), manifest)
     sized = [LiveFile(f, (table / f).stat().st_size) for f in live]
     newest = (today or datetime.now(UTC).date()) - timedelta(days=settings.min_age_days)
