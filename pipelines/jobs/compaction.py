@@ -45,6 +45,7 @@ from pipelines.jobs.sink_files import (
     COMPACTION_DIR,
     Manifest,
     committed_files,
+    listed_in_the_driver,
     live_files,
     load_manifest,
     save_manifest,
@@ -128,7 +129,8 @@ def rewrite(
     move them into their partition directories; returns their paths under ``table``."""
     staging = table / COMPACTION_DIR / "staging" / run
     sources = [str(table / f) for plan in plans for f in plan.files]
-    frame = spark.read.option("basePath", str(table)).parquet(*sources)
+    with listed_in_the_driver(spark):
+        frame = spark.read.option("basePath", str(table)).parquet(*sources)
     tasks = max(1, min(sum(p.outputs for p in plans), spark.sparkContext.defaultParallelism * 4))
     bucketed = frame.withColumn("_bucket", _bucket(frame, partitions, plans))
     (

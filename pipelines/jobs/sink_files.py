@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -112,4 +113,22 @@ def read_sink(spark: SparkSession, table: Path) -> DataFrame:
         return spark.read.parquet(str(table))
     files = live_files(committed_files(spark, table), manifest)
     root = table.absolute()
-    return spark.read.option("basePath", str(root)).parquet(*[str(root / f) for f in files])
+    with listed_in_the_driver(spark):
+        return spark.read.option("basePath", str(root)).parquet(*[str(root / f) for f in files])
+
+
+@contextmanager
+def listed_in_the_driver(spark: SparkSession) -> Iterator[None]:
+    """Past 32 paths Spark lists them in a distributed job; for known files (nothing to walk)
+    that job cost 7.8 s on 563 files, where the driver took 0.7 s. Spark lists when the
+    DataFrame is created, so the setting is only needed that long."""
+    key = "spark.sql.sources.parallelPartitionDiscovery.threshold"
+    previous = spark.conf.get(key, None)
+    spark.conf.set(key, str(2**31 - 1))
+    try:
+        yield
+    finally:
+        if previous is None:
+            spark.conf.unset(key)
+        else:
+            spark.conf.set(key, previous)
