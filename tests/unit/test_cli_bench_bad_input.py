@@ -94,3 +94,39 @@ def test_bench_checkout_on_an_unreachable_database_is_a_message(tmp_path: Path) 
     assert "secret" not in text
     assert isinstance(result.exception, SystemExit)
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--events", "0"], "--events"),
+        (["--events", "-5"], "--events"),
+        (["--events", "100"], "100 is too few: 30 micro-batches x 20 days x 2 types need 1200"),
+        (["--days", "0"], "--days"),
+        (["--days", "-1"], "--days"),
+        (["--batches", "3"], "at least 4 micro-batches"),
+        (["--batches", "-4"], "--batches"),
+        (["--repeats", "0"], "--repeats"),
+        (["--target-mb", "0"], "--target-mb"),
+    ],
+)
+def test_bench_compact_refuses_sizes_it_cannot_build_before_spark_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
+    out = tmp_path / "out.json"
+    result, text = run("bench", "compact", *args, "--json", str(out))
+    assert result.exit_code == 2, result.output
+    assert message in text
+    assert not (tmp_path / "state").exists()  # no bronze built, no Spark started
+    assert not out.exists()
+
+
+def test_bench_compact_refuses_an_unwritable_json_path_before_spark_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
+    result, text = run("bench", "compact", "--json", str(tmp_path / "nowhere" / "out.json"))
+    assert result.exit_code == 2, result.output
+    assert "--json" in text and "is not an existing directory" in text
+    assert not (tmp_path / "state").exists()
