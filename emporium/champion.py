@@ -3,8 +3,10 @@
 Loaded from the MLflow registry on first use, and loaded again when the ``champion`` alias
 moves to another version (checked at most every ``ttl`` seconds), so a promotion or a
 rollback reaches a running API without a restart. A registry that does not answer costs a
-request at most ``timeout_s`` (MLflow's own client would retry for minutes), and is asked
-again only after a backoff; meanwhile the loaded model keeps being served.
+request at most ``timeout_s`` per request made of it (MLflow's own client would retry for
+minutes), whether it stops answering the look-up or the load of the version found, and is
+asked again only after a backoff; meanwhile the loaded model keeps being served (a version
+is swapped in only once it has loaded whole).
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class Champion:
     ttl : float
         Seconds between two looks at the registry.
     timeout_s : float
-        The longest a tracking server may take to connect, and then to answer a look.
+        The longest a tracking server may take to connect, and then to answer each request
+        of a look (the alias; for a new version, where its files are and each file).
     """
 
     def __init__(
@@ -129,15 +132,16 @@ class Champion:
 
     def _refresh(self) -> RecommendationService | None:
         from models.serving import RecommendationService
-        from models.tracking.lookup import champion_version_within
-        from models.tracking.promotion import load_champion
+        from models.tracking.lookup import champion_version_within, load_version_within
 
-        version = champion_version_within(self._registry_uri(), self.name, self.timeout_s)
+        uri = self._registry_uri()
+        version = champion_version_within(uri, self.name, self.timeout_s)
         if version is None:
             return None
         if self._service is not None and self._service.version == version:
             return self._service
-        model = load_champion(self.name, version).unwrap_python_model().model
+        loaded = load_version_within(uri, self.name, version, self.timeout_s)
+        model = loaded.unwrap_python_model().model
         log.info("serving %s version %s", self.name, version)
         return RecommendationService(model, version)
 
