@@ -29,6 +29,10 @@ DEFAULT_NAME = "emporium-recommender"
 # After a failed look the registry is left alone for 5 s, then 10, 20 ... at most 5 min (or
 # ``ttl`` when longer), so a registry that is down costs one request a few seconds per period.
 MIN_BACKOFF_S, MAX_BACKOFF_S = 5.0, 300.0
+# /health reuses what the registry last said (to a look or to a health probe) for this long,
+# so load balancers probing every few seconds cost it one request per period; a probe waits
+# at most HEALTH_TIMEOUT_S to connect, then to be answered.
+HEALTH_MAX_AGE_S, HEALTH_TIMEOUT_S = 15.0, 2.0
 
 
 def registry_client(settings: Settings) -> Any:
@@ -76,6 +80,9 @@ class Champion:
         self._backoff = 0.0  # the wait after failed looks (MIN_BACKOFF_S, doubling)
         self._unavailable: str | None = None  # why the registry did not answer the last look
         self._lock = threading.Lock()
+        # The registry's latest answer to anyone: (its URI, when, why it failed or None).
+        self._heard: tuple[str | None, float, str | None] = (None, -float("inf"), None)
+        self._probing = threading.Lock()
 
     def get(self) -> RecommendationService | None:
         """The champion, looking at the registry if ``ttl`` (and any backoff) has passed.
@@ -99,6 +106,37 @@ class Champion:
         if service is None and unavailable is not None:
             raise RegistryUnavailable(unavailable)
         return service
+
+    def health(self) -> dict[str, object]:
+        """The registry for ``/health``: ``healthy`` (it answered its latest request, asked
+        again when that is older than ``HEALTH_MAX_AGE_S``), ``model_version`` (the version
+        served, or None), and ``error`` when unhealthy. Never waits behind a look or another
+        probe: while one is under way, the latest answer is reported."""
+        uri = self.settings.mlflow_tracking_uri
+        heard_from, heard_at, _ = self._heard
+        stale = heard_from != uri or time.monotonic() - heard_at >= HEALTH_MAX_AGE_S
+        if stale and self._probing.acquire(blocking=False):
+            try:
+                self._probe(uri)
+            finally:
+                self._probing.release()
+        heard_from, _, error = self._heard
+        if heard_from != uri:
+            error = "not asked yet: the first request to it is still waiting"
+        service = self._service
+        report: dict[str, object] = {"healthy": error is None}
+        report["model_version"] = service.version if service is not None else None
+        return {**report, "error": error} if error is not None else report
+
+    def _probe(self, uri: str) -> None:
+        from models.tracking.lookup import champion_version_within
+
+        error = None
+        try:
+            champion_version_within(uri, self.name, min(self.timeout_s, HEALTH_TIMEOUT_S))
+        except Exception as e:  # noqa: BLE001 - reported by /health, not raised
+            error = str(e) or repr(e)
+        self._heard = (uri, time.monotonic(), error)
 
     def warm_up_in_background(self) -> threading.Thread:
         """Load the champion now, off the caller's thread, so the first request need not."""
@@ -129,6 +167,7 @@ class Champion:
         else:
             self._failures, self._backoff, self._unavailable = 0, 0.0, None
         self._checked = time.monotonic()
+        self._heard = (self._uri, self._checked, self._unavailable)
 
     def _refresh(self) -> RecommendationService | None:
         from models.serving import RecommendationService

@@ -158,6 +158,13 @@ class Container:
         return self.settings.auth.refresh_token_days
 
     def health(self) -> dict[str, dict[str, object]]:
+        """Each engine's health, the model registry's included (see ``serving.routers.health``
+        for what makes the API unhealthy)."""
+        return {**self.engine_health(), **self._registry_health()}
+
+    def engine_health(self) -> dict[str, dict[str, object]]:
+        """The engines built from the settings, each checked now (the registry is not: the
+        API starts and serves without it)."""
         return {
             "database": {**database_health(self.engine), "url": redact(self.settings.database_url)},
             "events": {**self.event_bus.health(), "url": self.settings.events_url},
@@ -165,6 +172,18 @@ class Container:
             "cache": {**self.cache.health(), "url": redact(self.settings.cache_url)},
             **self._payments_health(),
         }
+
+    def _registry_health(self) -> dict[str, dict[str, object]]:
+        if self.champion is None:
+            return {}
+        uri = self.settings.mlflow_tracking_uri
+        report = self.champion.health()
+        if "error" in report:
+            report["error"] = str(report["error"]).replace(uri, redact(uri))
+        # A loaded champion keeps being served while the registry is down: only new versions
+        # wait for it. With none loaded, recommendations answer 503 until it is back.
+        report["required"] = report["model_version"] is None
+        return {"registry": {**report, "url": redact(uri)}}
 
     def _payments_health(self) -> dict[str, dict[str, object]]:
         if self.payment_provider is None:
@@ -322,7 +341,7 @@ def build_container(settings: Settings, check: bool = True) -> Container:
         Champion(settings),
     )
     if check:
-        report = container.health()
+        report = container.engine_health()
         for name, setting in SETTINGS_BY_ENGINE.items():
             _check(setting, urls[name], report[name])
         if "payments" in report:

@@ -26,7 +26,10 @@ class AppContainer(Protocol):
     access_token_minutes: int
     refresh_token_days: int
 
-    def health(self) -> dict[str, dict[str, object]]: ...
+    def health(self) -> dict[str, dict[str, object]]:
+        """Each engine's report: ``healthy``, and ``"required": False`` on one the API keeps
+        serving without (the model registry while a champion is loaded)."""
+        ...
 
     def recommendations(self) -> RecommendationService | None:
         """The champion recommender, or None while no model is registered; raises

@@ -1,4 +1,4 @@
-"""``GET /health``: each configured engine's status."""
+"""``GET /health``: each configured engine's status, and whether this API can serve."""
 
 from __future__ import annotations
 
@@ -10,8 +10,20 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health")
 def health(request: Request) -> JSONResponse:
-    """200 when every engine is healthy, 503 otherwise; the body lists each engine."""
+    """The body lists each engine; ``status`` is "ok" when every one is healthy, else
+    "degraded".
+
+    The code is for a load balancer: 503 when an engine the API cannot serve without is
+    unhealthy, else 200. Every engine counts except one marked ``"required": false``: the
+    model registry while a champion is loaded (``model_version``), which keeps being served
+    while the registry is down (only a new version waits for it). With none loaded, the
+    registry counts: recommendations answer 503 ``registry_unavailable`` until it is back.
+
+    The registry is asked at most every 15 s (its latest answer is reused meanwhile, a look
+    for the champion's included) and waited for at most 2 s to connect, then to answer.
+    """
     engines = request.app.state.container.health()
     healthy = all(bool(e.get("healthy")) for e in engines.values())
+    serving = all(bool(e.get("healthy")) or e.get("required") is False for e in engines.values())
     body = {"status": "ok" if healthy else "degraded", "engines": engines}
-    return JSONResponse(status_code=200 if healthy else 503, content=body)
+    return JSONResponse(status_code=200 if serving else 503, content=body)

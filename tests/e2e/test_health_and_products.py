@@ -4,6 +4,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from fastapi.testclient import TestClient
+from test_registry_down import champion_loaded_and_looked_up_every_request
 
 from commerce.domain.products import Product
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -22,9 +23,22 @@ def test_health_lists_every_engine(client: TestClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["engines"]) == {"database", "events", "search", "cache"}
+    assert set(body["engines"]) == {"database", "events", "search", "cache", "registry"}
     assert all(engine["healthy"] for engine in body["engines"].values())
     assert response.headers["x-request-id"]
+
+
+def test_health_reports_the_registry_and_the_champion_loaded(
+    container: Container, client: TestClient
+) -> None:
+    before = client.get("/health")
+    assert before.status_code == 200
+    registry = before.json()["engines"]["registry"]
+    assert registry["healthy"] is True and registry["model_version"] is None  # none registered
+    champion_loaded_and_looked_up_every_request(container, client)
+    after = client.get("/health")
+    assert after.status_code == 200 and after.json()["status"] == "ok"
+    assert after.json()["engines"]["registry"]["model_version"] == "1"
 
 
 def test_products_are_paged_and_string_skus_are_kept(

@@ -143,3 +143,50 @@ def test_a_loaded_champion_is_served_while_the_registry_hangs_and_it_is_asked_on
     for _ in range(3):
         served_by_version_1(client)
     assert len(silent.accepted) == 1  # the first request looked; the others were not held
+
+
+# /health: a registry down costs the API its place behind the load balancer only while no
+# champion is loaded (then recommendations answer 503 too); it is asked at most once per
+# period, and never waited for longer than a probe's bound.
+
+
+def registry_health(response: httpx.Response) -> dict[str, Any]:
+    registry: dict[str, Any] = response.json()["engines"]["registry"]
+    return registry
+
+
+def test_health_stays_200_while_a_loaded_champion_is_served_and_the_registry_hangs(
+    container: Container,
+    client: TestClient,
+    silent: SilentRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    champion_loaded_and_looked_up_every_request(container, client)
+    registry_at(container, silent.url, monkeypatch)
+    for _ in range(2):
+        response = answer(client, "/health")
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "degraded"
+        registry = registry_health(response)
+        assert registry["healthy"] is False and registry["error"]
+        assert registry["model_version"] == "1" and registry["required"] is False
+    assert len(silent.accepted) == 1  # the second probe reused the first one's answer
+    served_by_version_1(client)
+
+
+def test_health_is_503_while_no_champion_is_loaded_and_the_registry_hangs(
+    container: Container,
+    client: TestClient,
+    silent: SilentRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry_at(container, silent.url, monkeypatch)
+    for _ in range(2):
+        response = answer(client, "/health")
+        assert response.status_code == 503, response.text
+        assert response.json()["status"] == "degraded"
+        registry = registry_health(response)
+        assert registry["healthy"] is False and registry["error"]
+        assert registry["model_version"] is None and registry["required"] is True
+    assert len(silent.accepted) == 1
+    unavailable(answer(client, "/recommendations/1"))  # what the 503 warned of
