@@ -180,9 +180,10 @@ class Container:
         report = self.champion.health()
         if "error" in report:
             report["error"] = str(report["error"]).replace(uri, redact(uri))
-        # A loaded champion keeps being served while the registry is down: only new versions
-        # wait for it. With none loaded, recommendations answer 503 until it is back.
-        report["required"] = report["model_version"] is None
+        # Never required: a loaded champion keeps being served while the registry is down,
+        # and with none loaded only recommendations answer 503; cart, checkout and search go
+        # on, so a registry outage must not take every API instance out of rotation.
+        report["required"] = False
         return {"registry": {**report, "url": redact(uri)}}
 
     def _payments_health(self) -> dict[str, dict[str, object]]:

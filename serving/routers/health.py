@@ -15,9 +15,9 @@ def health(request: Request) -> JSONResponse:
 
     The code is for a load balancer: 503 when an engine the API cannot serve without is
     unhealthy, else 200. Every engine counts except one marked ``"required": false``: the
-    model registry while a champion is loaded (``model_version``), which keeps being served
-    while the registry is down (only a new version waits for it). With none loaded, the
-    registry counts: recommendations answer 503 ``registry_unavailable`` until it is back.
+    model registry. A champion already loaded (``model_version``) keeps being served while it
+    is down; with none loaded only recommendations answer 503 ``registry_unavailable``, while
+    commerce and search go on, so a registry outage never takes the API out of rotation.
 
     The registry is asked at most every 15 s (its latest answer is reused meanwhile, a look
     for the champion's included) and waited for at most 2 s to connect, then to answer.
