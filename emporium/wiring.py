@@ -107,6 +107,13 @@ def database_health(
     return {"engine": name, **outcome}
 
 
+#: The engines without which this API serves nothing useful: ``/health`` answers 503 only when
+#: one of them is down. Every other engine costs only the requests that need it a 503 (search,
+#: login's rate limit, posted events, payments, recommendations without a loaded champion),
+#: and taking every instance out of a load balancer for it would stop cart and checkout too.
+REQUIRED_ENGINES = frozenset({"database"})
+
+
 @dataclass
 class Container:
     """The engines of one process. Build with :func:`build_container`."""
@@ -158,9 +165,12 @@ class Container:
         return self.settings.auth.refresh_token_days
 
     def health(self) -> dict[str, dict[str, object]]:
-        """Each engine's health, the model registry's included (see ``serving.routers.health``
-        for what makes the API unhealthy)."""
-        return {**self.engine_health(), **self._registry_health()}
+        """Each engine's health, the model registry's included, each marked ``required``
+        (see ``serving.routers.health`` for what makes the API unhealthy)."""
+        report = {**self.engine_health(), **self._registry_health()}
+        for name, engine in report.items():
+            engine["required"] = name in REQUIRED_ENGINES
+        return report
 
     def engine_health(self) -> dict[str, dict[str, object]]:
         """The engines built from the settings, each checked now (the registry is not: the
@@ -180,10 +190,6 @@ class Container:
         report = self.champion.health()
         if "error" in report:
             report["error"] = str(report["error"]).replace(uri, redact(uri))
-        # Never required: a loaded champion keeps being served while the registry is down,
-        # and with none loaded only recommendations answer 503; cart, checkout and search go
-        # on, so a registry outage must not take every API instance out of rotation.
-        report["required"] = False
         return {"registry": {**report, "url": redact(uri)}}
 
     def _payments_health(self) -> dict[str, dict[str, object]]:

@@ -82,3 +82,24 @@ def test_an_event_stream_that_does_not_answer_is_503_bus_unavailable(
             "/events", json={"events": [{"type": "page_view", "payload": {"path": "/"}}]}
         )
         _unavailable(sent, "bus_unavailable")
+
+
+def test_health_is_200_degraded_while_only_the_cache_is_down(cache_down: TestClient) -> None:
+    """Only the database is required: a cache outage costs login a 503, not every instance its
+    place behind the load balancer (which would stop cart and checkout too)."""
+    response = cache_down.get("/health")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["engines"]["cache"]["healthy"] is False
+    assert body["engines"]["cache"]["required"] is False
+    assert body["engines"]["database"] == {**body["engines"]["database"], "healthy": True,
+                                           "required": True}  # fmt: skip
+
+
+def test_health_is_503_while_the_database_is_down(database_down: TestClient) -> None:
+    response = database_down.get("/health")
+    assert response.status_code == 503, response.text
+    database = response.json()["engines"]["database"]
+    assert database["healthy"] is False and database["required"] is True
+    assert "secret" not in response.text
