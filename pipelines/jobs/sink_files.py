@@ -26,7 +26,6 @@ log: the log only grows, so it then lists every file the manifest's compacted fi
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -34,6 +33,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pyspark.sql import DataFrame, SparkSession
+
+from pipelines.events.disklog_topic import fsync_dir, write_durably
 
 COMPACTION_DIR = "_compaction"  # a leading underscore: Spark's directory listings skip it
 MANIFEST_VERSION = 1
@@ -74,20 +75,9 @@ def save_manifest(table: Path, manifest: Manifest) -> None:
         "doomed": dict(sorted(manifest.doomed.items())),
     }
     partial = path.with_name(f".{path.name}.tmp")
-    with open(partial, "w", encoding="utf-8") as out:
-        json.dump(data, out)
-        out.flush()
-        os.fsync(out.fileno())
+    write_durably(partial, json.dumps(data).encode("utf-8"))
     partial.replace(path)
-    _fsync_directory(path.parent)
-
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_dir(path.parent)
 
 
 def committed_files(spark: SparkSession, table: Path) -> list[str]:
