@@ -7,6 +7,9 @@ from contextlib import contextmanager
 
 from kafka.admin import KafkaAdminClient
 
+from pipelines.events.bus import ConsumedEvent
+from pipelines.events.kafka import KafkaEventBus
+
 
 @contextmanager
 def fresh_topics(kafka_url: str, *names: str, partitions: int = 3) -> Iterator[tuple[str, ...]]:
@@ -23,3 +26,14 @@ def fresh_topics(kafka_url: str, *names: str, partitions: int = 3) -> Iterator[t
         admin.delete_topics(list(names))
     finally:
         admin.close()
+
+
+def drain(bus: KafkaEventBus, topic: str, group: str, expected: int) -> list[ConsumedEvent]:
+    """Consume until ``expected`` events arrived or several polls in a row brought nothing."""
+    got: list[ConsumedEvent] = []
+    empty_polls = 0
+    while len(got) < expected and empty_polls < 5:
+        batch = list(bus.consume(topic, group, max_events=expected - len(got), timeout_s=3))
+        empty_polls = 0 if batch else empty_polls + 1
+        got.extend(batch)
+    return got

@@ -7,9 +7,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from kafka_support import fresh_topics
+from kafka_support import drain, fresh_topics
 
-from pipelines.events.bus import ConsumedEvent
 from pipelines.events.envelope import Event
 from pipelines.events.errors import CommitFailed, PublishFailed, UnknownTopic
 from pipelines.events.kafka import KafkaEventBus
@@ -49,17 +48,6 @@ def clicks(users: int, per_user: int, ts: datetime | None = None) -> list[Event]
         for n in range(per_user)
         for u in range(users)
     ]
-
-
-def drain(bus: KafkaEventBus, topic: str, group: str, expected: int) -> list[ConsumedEvent]:
-    """Consume until ``expected`` events arrived or several polls in a row brought nothing."""
-    got: list[ConsumedEvent] = []
-    empty_polls = 0
-    while len(got) < expected and empty_polls < 5:
-        batch = list(bus.consume(topic, group, max_events=expected - len(got), timeout_s=3))
-        empty_polls = 0 if batch else empty_polls + 1
-        got.extend(batch)
-    return got
 
 
 def test_committed_group_offsets_survive_a_consumer_restart(

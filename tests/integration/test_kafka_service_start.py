@@ -13,11 +13,11 @@ from typing import Any, ClassVar
 
 import pytest
 from kafka.admin import KafkaAdminClient
+from kafka_support import drain
 
 from emporium.services.base import ServiceContext
 from emporium.services.errors import NotHealthyError
 from emporium.services.kafka import READY_GROUP, TOPICS, KafkaService
-from pipelines.events.bus import ConsumedEvent
 from pipelines.events.envelope import Event
 from pipelines.events.kafka import KafkaEventBus
 
@@ -66,15 +66,6 @@ def _describe(service: KafkaService) -> tuple[dict[str, Any], set[str]]:
     return offsets_topic, groups
 
 
-def _drain(bus: KafkaEventBus, topic: str, group: str, expected: int) -> list[ConsumedEvent]:
-    consumed: list[ConsumedEvent] = []
-    for _ in range(5):  # a poll may bring part of the batch
-        consumed += bus.consume(topic, group, max_events=expected - len(consumed), timeout_s=10)
-        if len(consumed) == expected:
-            break
-    return consumed
-
-
 def test_up_returns_a_broker_on_which_a_first_consumer_reads_commits_and_resumes(
     just_started: KafkaService,
 ) -> None:
@@ -89,7 +80,7 @@ def test_up_returns_a_broker_on_which_a_first_consumer_reads_commits_and_resumes
     bus = KafkaEventBus.from_url(url)
     try:
         bus.publish(topic, first_batch)
-        consumed = _drain(bus, topic, group, expected=9)
+        consumed = drain(bus, topic, group, expected=9)
         bus.commit(group, consumed)
     finally:
         bus.close()
