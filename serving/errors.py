@@ -55,6 +55,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "idempotency_in_progress": 409,
     "idempotency_key_required": 400,
     "invalid_credentials": 401,
+    "password_unchanged": 422,
     "invalid_token": 401,
     "stale_signature": 401,
     "empty_cart": 409,

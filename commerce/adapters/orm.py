@@ -94,6 +94,8 @@ users = Table(
     Column("country", String(64), nullable=True),
     Column("is_active", Boolean, nullable=False, default=True),
     _ts("created_at"),
+    # NULL until the first change; access tokens issued before it are refused.
+    _ts("password_changed_at", nullable=True),
     CheckConstraint("role IN ('customer', 'admin')", name="role"),
 )
 
@@ -115,6 +117,8 @@ refresh_tokens = Table(
     _ts("revoked_at", nullable=True),
 )
 Index("ix_refresh_tokens_family_id", refresh_tokens.c.family_id)
+# A password change revokes all of a user's tokens at once.
+Index("ix_refresh_tokens_user_id", refresh_tokens.c.user_id)
 
 outbox = Table(
     "outbox",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -47,6 +47,7 @@ _DUMMY_HASH = _Argon2(type=Type.ID).hash("dummy-password-for-timing")
 class AccessClaims:
     user_id: str
     role: str
+    issued_at: datetime  # whole seconds: a JWT's ``iat``
 
 
 class JwtTokens:
@@ -87,7 +88,11 @@ class JwtTokens:
             raise InvalidToken("access token is invalid or expired") from e
         if not isinstance(claims.get("sub"), str) or not isinstance(claims.get("role"), str):
             raise InvalidToken("access token is missing claims")
-        return AccessClaims(user_id=claims["sub"], role=claims["role"])
+        try:  # PyJWT has checked that ``iat`` is a number no later than now, not how early
+            issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
+        except (OverflowError, OSError, ValueError) as e:
+            raise InvalidToken("access token has an impossible issue time") from e
+        return AccessClaims(user_id=claims["sub"], role=claims["role"], issued_at=issued_at)
 
 
 def new_refresh_token() -> tuple[str, str]:

@@ -15,13 +15,25 @@ from commerce.adapters.orm import as_utc, dml, refresh_tokens, users
 from commerce.domain.errors import EmailTaken
 from commerce.domain.users import User
 
-_COLUMNS = ("id", "email", "password_hash", "role", "country", "is_active", "created_at")
+_COLUMNS = (
+    "id", "email", "password_hash", "role", "country", "is_active", "created_at",
+    "password_changed_at",
+)  # fmt: skip
 
 
 def _to_user(row: Row[Any]) -> User:
     values = {name: getattr(row, name) for name in _COLUMNS}
     values["created_at"] = as_utc(row.created_at)
+    if row.password_changed_at is not None:
+        values["password_changed_at"] = as_utc(row.password_changed_at)
     return User(**values)
+
+
+def _select(condition: Any, for_share: bool) -> Any:
+    query = select(users).where(condition)
+    # FOR SHARE waits for a password change in flight and holds one off until commit (a no-op
+    # on SQLite, whose writers are serial).
+    return query.with_for_update(read=True) if for_share else query
 
 
 class SqlAlchemyUserRepository:
@@ -37,13 +49,25 @@ class SqlAlchemyUserRepository:
             raise EmailTaken("an account with this email exists", {"field": "email"}) from e
         return user
 
-    def get(self, user_id: str) -> User | None:
-        row = self.session.execute(select(users).where(users.c.id == user_id)).first()
+    def get(self, user_id: str, *, for_share: bool = False) -> User | None:
+        """The user; ``for_share`` locks the row against a password change until commit."""
+        row = self.session.execute(_select(users.c.id == user_id, for_share)).first()
         return _to_user(row) if row else None
 
-    def get_by_email(self, email: str) -> User | None:
-        row = self.session.execute(select(users).where(users.c.email == email)).first()
+    def get_by_email(self, email: str, *, for_share: bool = False) -> User | None:
+        row = self.session.execute(_select(users.c.email == email, for_share)).first()
         return _to_user(row) if row else None
+
+    def replace_password(self, user_id: str, old_hash: str, new_hash: str, now: datetime) -> bool:
+        """Set the new hash only if the stored one is still ``old_hash`` (the one the current
+        password was checked against); False when another change got there first."""
+        result = dml(
+            self.session,
+            update(users)
+            .where(users.c.id == user_id, users.c.password_hash == old_hash)
+            .values(password_hash=new_hash, password_changed_at=now),
+        )
+        return result.rowcount == 1
 
     def set_role(self, user_id: str, role: str) -> None:
         dml(self.session, update(users).where(users.c.id == user_id).values(role=role))
@@ -93,6 +117,16 @@ class SqlAlchemyRefreshTokenRepository:
             .values(revoked_at=now),
         )
         return result.rowcount == 1
+
+    def revoke_all(self, user_id: str, now: datetime) -> int:
+        """Revoke every live token of the user (every session); returns how many."""
+        result = dml(
+            self.session,
+            update(refresh_tokens)
+            .where(refresh_tokens.c.user_id == user_id, refresh_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now),
+        )
+        return int(result.rowcount)
 
     def revoke_family(self, family_id: str, now: datetime) -> None:
         dml(

@@ -95,6 +95,12 @@ class AuthenticationFailed(CommerceError):
     code = "invalid_credentials"
 
 
+class PasswordUnchanged(InvalidInput):
+    """A password change whose new password is the current one."""
+
+    code = "password_unchanged"
+
+
 class InvalidToken(CommerceError):
     code = "invalid_token"
 

@@ -116,6 +116,11 @@ class UserLoggedIn(DomainEvent):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class PasswordChanged(DomainEvent):
+    sessions_revoked: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class StockReceived(DomainEvent):
     quantity: int
     available: int

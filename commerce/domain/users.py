@@ -8,7 +8,7 @@ from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 
-from commerce.domain.errors import InvalidInput
+from commerce.domain.errors import InvalidInput, PasswordUnchanged
 from commerce.domain.events import utcnow
 
 CUSTOMER = "customer"
@@ -27,13 +27,40 @@ def normalize_email(email: str) -> str:
     return result.normalized.lower()
 
 
-def validate_password(password: str) -> None:
+def validate_password(password: str, field: str = "password") -> None:
     """Length rules only; the message never contains the password."""
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD or not password.strip():
         raise InvalidInput(
             f"password must be {MIN_PASSWORD}-{MAX_PASSWORD} characters",
-            {"field": "password"},
+            {"field": field},
         )
+
+
+def validate_new_password(current: str, new: str) -> None:
+    """A password change's new password: registration's rules, and not the current one.
+
+    Raises
+    ------
+    InvalidInput
+        ``new`` breaks the length rules (``details.field`` is ``new_password``).
+    PasswordUnchanged
+        ``new`` is ``current``: the change would sign every other session out for nothing.
+    """
+    validate_password(new, field="new_password")
+    if new == current:
+        raise PasswordUnchanged(
+            "the new password must differ from the current one", {"field": "new_password"}
+        )
+
+
+def issued_before_password_change(issued_at: datetime, changed_at: datetime | None) -> bool:
+    """Whether an access token issued at ``issued_at`` predates the last password change.
+
+    A JWT's ``iat`` holds whole seconds, so the change is compared at whole seconds too: a
+    token issued in the same second as the change (the fresh pair it returns) stays valid;
+    one issued earlier in that second does too, which is the price of standard ``iat``.
+    """
+    return changed_at is not None and issued_at < changed_at.replace(microsecond=0)
 
 
 def new_user_id() -> str:
@@ -49,6 +76,7 @@ class User:
     country: str | None = None
     is_active: bool = True
     created_at: datetime = dataclasses.field(default_factory=utcnow)
+    password_changed_at: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:

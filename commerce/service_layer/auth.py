@@ -1,4 +1,4 @@
-"""Use cases of accounts: register, create an admin, login, refresh, logout."""
+"""Use cases of accounts: register, create an admin, login, refresh, logout, change password."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from commerce.domain.users import (
     User,
     new_user_id,
     normalize_email,
+    validate_new_password,
     validate_password,
 )
 from commerce.service_layer.rate_limit import LoginRateLimiter
@@ -81,7 +82,8 @@ def login(
         account = email.strip().lower()
     limiter.hit(account, address)
     with uow:
-        user = uow.users.get_by_email(normalize_email(email))
+        # Shared lock: a password change waits for this login, then revokes its session.
+        user = uow.users.get_by_email(normalize_email(email), for_share=True)
         if user is None or not user.password_hash or not user.is_active:
             auth.hasher.dummy_verify()
             raise AuthenticationFailed("email or password is wrong")
@@ -96,6 +98,9 @@ def refresh(uow: SqlAlchemyUnitOfWork, auth: AuthConfig, refresh_token: str) -> 
     """Rotate: the presented token dies and a new one is issued in the same family.
 
     Presenting an already-rotated token means it leaked: the whole family is revoked.
+    The user row is share-locked before the token (the order a password change takes them
+    in), so a rotation racing a change either ends first and is revoked by it, or waits and
+    finds its token revoked.
     """
     token_hash = hash_refresh_token(refresh_token)
     now = utcnow()
@@ -103,11 +108,11 @@ def refresh(uow: SqlAlchemyUnitOfWork, auth: AuthConfig, refresh_token: str) -> 
         row = uow.refresh_tokens.find(token_hash)
         if row is None:
             raise InvalidToken("refresh token is not valid")
+        user = uow.users.get(row.user_id, for_share=True)
         if not uow.refresh_tokens.revoke(token_hash, now):
             uow.refresh_tokens.revoke_family(row.family_id, now)
             uow.commit()
             raise InvalidToken("refresh token was already used; the session is revoked")
-        user = uow.users.get(row.user_id)
         if _expired(row.expires_at, now) or user is None or not user.is_active:
             uow.commit()
             raise InvalidToken("refresh token is not valid")
@@ -123,6 +128,76 @@ def logout(uow: SqlAlchemyUnitOfWork, refresh_token: str) -> None:
         if row is not None:
             uow.refresh_tokens.revoke_family(row.family_id, utcnow())
             uow.commit()
+
+
+@dataclasses.dataclass(frozen=True)
+class PasswordChange:
+    user_id: str
+    current_password: str
+    new_password: str
+    address: str
+    request_id: str | None = None
+
+
+def change_password(
+    uow: SqlAlchemyUnitOfWork, auth: AuthConfig, limiter: LoginRateLimiter, cmd: PasswordChange
+) -> TokenPair:
+    """Check the current password, store the new one's hash, sign out every session and
+    return a fresh pair (a new session for the caller), all in one transaction.
+
+    Each attempt counts against the account's login limit before the password is checked,
+    so this cannot be used to guess passwords faster than login. Both hashes are computed
+    outside the transaction; the update then applies only if the stored hash is still the
+    one checked, so of two changes from the same current password exactly one succeeds.
+
+    Raises
+    ------
+    InvalidInput, PasswordUnchanged
+        The new password breaks the rules, or is the current one.
+    RateLimited
+        Too many attempts for the account or the client address.
+    AuthenticationFailed
+        The current password is wrong (or was changed meanwhile).
+    """
+    validate_new_password(cmd.current_password, cmd.new_password)
+    with uow:
+        user = uow.users.get(cmd.user_id)
+    if user is None or not user.is_active:
+        raise InvalidToken("the account behind this token does not exist or is disabled")
+    limiter.hit(user.email or user.id, cmd.address)  # the counter login uses
+    old_hash = user.password_hash
+    if not old_hash:
+        auth.hasher.dummy_verify()
+        raise AuthenticationFailed("the current password is wrong", {"field": "current_password"})
+    if not auth.hasher.verify(old_hash, cmd.current_password):
+        raise AuthenticationFailed("the current password is wrong", {"field": "current_password"})
+    return _store_new_password(uow, auth, user, old_hash, auth.hasher.hash(cmd.new_password), cmd)
+
+
+def _store_new_password(
+    uow: SqlAlchemyUnitOfWork,
+    auth: AuthConfig,
+    user: User,
+    old_hash: str,
+    new_hash: str,
+    cmd: PasswordChange,
+) -> TokenPair:
+    now = utcnow()
+    with uow:
+        # Locks the user row first (then its tokens): the order login and refresh take.
+        if not uow.users.replace_password(user.id, old_hash, new_hash, now):
+            raise AuthenticationFailed(
+                "the current password is wrong", {"field": "current_password"}
+            )
+        revoked = uow.refresh_tokens.revoke_all(user.id, now)
+        pair = _issue(uow, auth, user, family_id=str(uuid.uuid4()))
+        uow.emit(
+            events.PasswordChanged(
+                user_id=user.id, request_id=cmd.request_id, sessions_revoked=revoked
+            )
+        )
+        uow.commit()
+    return pair
 
 
 def _issue(uow: SqlAlchemyUnitOfWork, auth: AuthConfig, user: User, family_id: str) -> TokenPair:

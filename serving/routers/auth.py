@@ -1,4 +1,4 @@
-"""Accounts: register, login, refresh, logout and ``GET /me``."""
+"""Accounts: register, login, refresh, logout, change password and ``GET /me``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from commerce.domain.errors import UserNotFound
 from commerce.domain.users import User
 from commerce.service_layer import auth, cart
 from serving.routers.deps import Claims, auth_config, login_limiter, new_uow, request_id
-from serving.schemas.auth import Credentials, RefreshRequest, TokenResponse, UserPublic
+from serving.schemas.auth import (
+    Credentials,
+    PasswordChangeRequest,
+    RefreshRequest,
+    TokenResponse,
+    UserPublic,
+)
 
 router = APIRouter(tags=["auth"])
 
@@ -74,6 +80,23 @@ def logout(body: RefreshRequest, request: Request) -> Response:
     """Revoke the session the refresh token belongs to."""
     auth.logout(new_uow(request), body.refresh_token)
     return Response(status_code=204)
+
+
+@router.post("/auth/password", response_model=TokenResponse)
+def change_password(body: PasswordChangeRequest, claims: Claims, request: Request) -> TokenResponse:
+    """Change the password: every session is signed out (refresh tokens revoked, access
+    tokens issued before the change refused) and the caller gets a fresh pair.
+
+    Wrong ``current_password``: 401 ``invalid_credentials``, counted against the same
+    limit as login (429 ``rate_limited``). A new password breaking the rules: 422
+    ``invalid_input``; equal to the current one: 422 ``password_unchanged``.
+    """
+    cmd = auth.PasswordChange(
+        claims.user_id, body.current_password, body.new_password, _address(request),
+        request_id(request),
+    )  # fmt: skip
+    return _tokens(auth.change_password(new_uow(request), auth_config(request),
+                                        login_limiter(request), cmd))  # fmt: skip
 
 
 @router.get("/me", response_model=UserPublic)

@@ -11,7 +11,7 @@ from commerce.adapters.security import AccessClaims, JwtTokens, PasswordHasher
 from commerce.domain.errors import InvalidToken, PaymentsUnavailable, PermissionDenied
 from commerce.domain.payments import PaymentProvider
 from commerce.domain.pricing import PricingRules
-from commerce.domain.users import User
+from commerce.domain.users import User, issued_before_password_change
 from commerce.service_layer.auth import AuthConfig
 from commerce.service_layer.rate_limit import LoginRateLimiter
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
@@ -75,7 +75,8 @@ def _account(
 ) -> tuple[AccessClaims, User]:
     """The token's claims and its account, read once per request. A valid signature is not
     enough: the account must still exist and be active (a disabled account's tokens stop
-    working now, not when they expire)."""
+    working now, not when they expire), and the token must not predate the account's last
+    password change (the change signs every session out, access tokens included)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise InvalidToken("an access token is required")
     claims = auth_config(request).tokens.verify(credentials.credentials)
@@ -83,6 +84,8 @@ def _account(
         user = uow.users.get(claims.user_id)
     if user is None or not user.is_active:
         raise InvalidToken("the account behind this token does not exist or is disabled")
+    if issued_before_password_change(claims.issued_at, user.password_changed_at):
+        raise InvalidToken("the password was changed since this token was issued; log in again")
     return claims, user
 
 

@@ -13,6 +13,13 @@ class Credentials(InputModel):
     password: str = Field(min_length=1, max_length=MAX_PASSWORD)
 
 
+class PasswordChangeRequest(InputModel):
+    # Only the bound against hashing cost here: the length rules answer ``invalid_input``
+    # with ``details.field``, as registration's do.
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD)
+    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD)
+
+
 class RefreshRequest(InputModel):
     refresh_token: str = Field(min_length=1, max_length=256)
 
