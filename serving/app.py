@@ -15,6 +15,7 @@ from serving.analytics import BackgroundPublisher
 from serving.container import AppContainer
 from serving.errors import error_response, install_error_handlers
 from serving.routers import (
+    account,
     admin_inventory,
     admin_orders,
     admin_products,
@@ -32,8 +33,8 @@ from serving.routers import (
 )
 
 ROUTERS = (
-    health, products, search, recommendations, auth, cart, checkout, orders, reviews, events,
-    webhooks, admin_products, admin_inventory, admin_orders,
+    health, products, search, recommendations, auth, account, cart, checkout, orders, reviews,
+    events, webhooks, admin_products, admin_inventory, admin_orders,
 )  # fmt: skip
 
 MAX_BODY_BYTES = 1 << 20  # 1 MiB: no legitimate request of this API is larger

@@ -51,6 +51,13 @@ class SqlAlchemyCartRepository:
         query = select(carts.c.id).where(carts.c.user_id == user_id)
         return str(self.session.execute(query).scalar_one())
 
+    def find_for_user(self, user_id: str) -> str | None:
+        """The user's cart id, or None if they never had one (unlike ``for_user``, creates
+        nothing: a read-only caller such as the data export)."""
+        query = select(carts.c.id).where(carts.c.user_id == user_id)
+        found = self.session.execute(query).scalar_one_or_none()
+        return str(found) if found else None
+
     def lock(self, cart_id: str) -> None:
         """Hold the cart row until commit, so two checkouts of one cart run one after the
         other and the second finds it empty (a no-op on SQLite, whose writers are serial)."""

@@ -125,6 +125,12 @@ class SqlAlchemyOrderRepository:
         ).all()
         return self._load(rows), int(total.scalar_one())
 
+    def all_for_user(self, user_id: str) -> list[Order]:
+        """Every order of the user with its lines, newest first (the data export)."""
+        query = select(orders).where(orders.c.user_id == user_id)
+        rows = self.session.execute(query.order_by(orders.c.placed_at.desc(), orders.c.id)).all()
+        return self._load(rows)
+
     def _load(self, rows: Sequence[Any]) -> list[Order]:
         ids = [row.id for row in rows]
         lines: dict[str, list[OrderLine]] = {i: [] for i in ids}

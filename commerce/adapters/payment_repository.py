@@ -45,6 +45,13 @@ class SqlAlchemyPaymentRepository:
         )
         return {str(o): str(s) for o, s in self.session.execute(query)}
 
+    def for_orders(self, order_ids: Sequence[str]) -> dict[str, Row[Any]]:
+        """The payment row per order id (orders without a payment are left out)."""
+        if not order_ids:
+            return {}
+        query = select(payments).where(payments.c.order_id.in_(list(order_ids)))
+        return {str(row.order_id): row for row in self.session.execute(query)}
+
     def due(self, status: str, older_than: datetime, limit: int = 100) -> list[str]:
         """Orders whose payment has been in ``status`` since before ``older_than``, oldest
         first (the worker retries them)."""

@@ -76,6 +76,12 @@ class SqlAlchemyReviewRepository:
         )
         return [_review(row) for row in self.session.execute(query)]
 
+    def by_user(self, user_id: str) -> list[Review]:
+        """Every review the user wrote, newest first (the data export)."""
+        query = _QUERY.where(reviews.c.user_id == user_id)
+        rows = self.session.execute(query.order_by(reviews.c.created_at.desc(), reviews.c.id))
+        return [_review(row) for row in rows]
+
     def summary(self, product_id: int) -> RatingSummary:
         query = select(func.count(), func.coalesce(func.sum(reviews.c.rating), 0)).where(
             reviews.c.product_id == product_id

@@ -128,6 +128,19 @@ class SqlAlchemyRefreshTokenRepository:
         )
         return int(result.rowcount)
 
+    def live_for_user(self, user_id: str, now: datetime) -> list[Row[Any]]:
+        """The user's unrevoked, unexpired tokens (its signed-in sessions), oldest first."""
+        query = (
+            select(refresh_tokens.c.created_at, refresh_tokens.c.expires_at)
+            .where(
+                refresh_tokens.c.user_id == user_id,
+                refresh_tokens.c.revoked_at.is_(None),
+                refresh_tokens.c.expires_at > now,
+            )
+            .order_by(refresh_tokens.c.created_at, refresh_tokens.c.id)
+        )
+        return list(self.session.execute(query))
+
     def revoke_family(self, family_id: str, now: datetime) -> None:
         dml(
             self.session,

@@ -79,6 +79,18 @@ class SqlAlchemyUnitOfWork:
             self.session.close()
             self._session = None
 
+    def read_snapshot(self) -> None:
+        """Make every read of this transaction see one moment: PostgreSQL's READ COMMITTED
+        gives each statement its own, so a report spanning tables could mix two. Call first
+        in the ``with`` block, before any query. SQLite transactions already read one."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.connection(
+                execution_options={
+                    "isolation_level": "REPEATABLE READ",
+                    "postgresql_readonly": True,
+                }
+            )
+
     def emit(self, *events: DomainEvent) -> None:
         for event in events:
             self.outbox.add(event)

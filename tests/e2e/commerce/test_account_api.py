@@ -1,19 +1,27 @@
-"""Changing a password over HTTP, on SQLite and PostgreSQL."""
+"""Changing a password and exporting one's data over HTTP, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import jwt
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from commerce.adapters.orm import carts
 
 Code = Callable[[Any], str]
 Headers = dict[str, str]
+Stocked = Callable[..., str]
 PASSWORD, NEW = "correct horse battery", "a brand new passphrase"
 SECRET = "e2e-secret-" + "x" * 40  # the e2e container's signing secret
+ADDRESS = {"name": "Ada", "line1": "1 High St", "city": "York", "postcode": "YO1 7HH"}
 
 
 def _bearer(token: str) -> Headers:
@@ -102,3 +110,77 @@ def test_password_guesses_share_the_login_limit(client: TestClient, code: Code) 
     right = _change(client, me, PASSWORD, NEW)
     assert right.status_code == 429 and code(right) == "rate_limited"
     assert _login(client, email).status_code == 429
+
+
+def _shop(client: TestClient, me: Headers, stocked: Stocked, card: Callable[[str], str]) -> str:
+    """Two paid orders (one then cancelled and refunded), a review, one line left in the
+    cart. Returns the sku."""
+    sku = stocked("4.25", stock=20)
+    order_ids = []
+    for n in (2, 1):
+        assert client.post("/cart/items", headers=me, json={"sku": sku, "quantity": n}).is_success
+        body = {"country": "GB", "shipping_address": {**ADDRESS, "line1": uuid.uuid4().hex[:8]},
+                "payment": {"method": "card", "token": card("4242424242424242")}}  # fmt: skip
+        paid = client.post("/checkout", headers={**me, "Idempotency-Key": uuid.uuid4().hex},
+                           json=body)  # fmt: skip
+        assert paid.status_code == 201, paid.text
+        order_ids.append(paid.json()["id"])
+    assert client.post(f"/orders/{order_ids[1]}/cancel", headers=me).status_code == 200
+    review = {"rating": 4, "title": "Sturdy", "body": "Holds tea."}
+    assert client.post(f"/products/{sku}/reviews", headers=me, json=review).status_code == 201
+    assert client.post("/cart/items", headers=me, json={"sku": sku, "quantity": 3}).is_success
+    return sku
+
+
+def test_export_holds_my_data_and_nobody_elses(
+    client: TestClient, stocked: Stocked, card: Callable[[str], str]
+) -> None:
+    mine_email, theirs_email = _register(client), _register(client)
+    me = _bearer(_login(client, mine_email).json()["access_token"])
+    them = _bearer(_login(client, theirs_email).json()["access_token"])
+    my_sku, their_sku = _shop(client, me, stocked, card), _shop(client, them, stocked, card)
+    their_orders = [o["id"] for o in client.get("/orders", headers=them).json()["items"]]
+
+    response = client.get("/users/me/export", headers=me)
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert "attachment" in response.headers["content-disposition"]
+    doc = response.json()
+    assert doc["profile"]["email"] == mine_email and doc["format_version"] == 1
+    assert [o["payment_status"] for o in doc["orders"]] == ["refunded", "captured"]
+    cancelled, paid = doc["orders"]
+    assert paid["total"] == str(Decimal(paid["subtotal"]) + Decimal(paid["shipping"])
+                                + Decimal(paid["tax"]))  # fmt: skip
+    assert paid["lines"] == [{"sku": my_sku, "name": f"Item {my_sku}", "unit_price": "4.25",
+                              "quantity": 2, "line_total": "8.50"}]  # fmt: skip
+    assert cancelled["status"] == "cancelled"
+    assert cancelled["payment"]["refunded_amount"] == cancelled["payment"]["amount"]
+    assert paid["payment"]["card_last4"] == "4242" and paid["shipping_address"]["city"] == "York"
+    assert [(r["sku"], r["rating"]) for r in doc["reviews"]] == [(my_sku, 4)]
+    assert [(ln["sku"], ln["quantity"]) for ln in doc["cart"]["lines"]] == [(my_sku, 3)]
+    assert doc["cart"]["subtotal"] == "12.75" and len(doc["sessions"]) == 1
+    for stamp in (doc["exported_at"], doc["profile"]["created_at"], paid["placed_at"]):
+        assert datetime.fromisoformat(stamp).utcoffset() == timedelta(0)
+    text = response.text
+    assert their_sku not in text and theirs_email not in text
+    assert not any(order_id in text for order_id in their_orders)
+    assert "argon2" not in text and "password_hash" not in text
+    assert "token" not in json.dumps(paid["payment"])  # the provider's card token stays ours
+
+
+def test_export_of_a_new_account_is_empty_and_creates_nothing(
+    client: TestClient, session_factory: sessionmaker[Session], code: Code
+) -> None:
+    me = _bearer(_login(client, _register(client)).json()["access_token"])
+    doc = client.get("/users/me/export", headers=me).json()
+    assert (doc["orders"], doc["reviews"], doc["cart"]["lines"]) == ([], [], [])
+    assert doc["cart"]["subtotal"] == "0.00" and doc["profile"]["password_changed_at"] is None
+    with session_factory() as session:  # no cart row was made for the answer's empty cart
+        query = (
+            select(func.count()).select_from(carts).where(carts.c.user_id == doc["profile"]["id"])
+        )
+        assert session.execute(query).scalar_one() == 0
+    unauthenticated = client.get("/users/me/export")
+    assert unauthenticated.status_code == 401 and code(unauthenticated) == "invalid_token"
+    bogus = client.get("/users/me/export", headers=_bearer("not.a.jwt"))
+    assert bogus.status_code == 401 and code(bogus) == "invalid_token"
