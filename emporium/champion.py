@@ -29,9 +29,10 @@ DEFAULT_NAME = "emporium-recommender"
 # After a failed look the registry is left alone for 5 s, then 10, 20 ... at most 5 min (or
 # ``ttl`` when longer), so a registry that is down costs one request a few seconds per period.
 MIN_BACKOFF_S, MAX_BACKOFF_S = 5.0, 300.0
-# /health reuses what the registry last said (to a look or to a health probe) for this long,
-# so load balancers probing every few seconds cost it one request per period; a probe waits
-# at most HEALTH_TIMEOUT_S to connect, then to be answered.
+# /health reports what the registry last said (to a look or to the health probe). The probe
+# runs on its own thread (``watch_registry``), asking again once that answer is this old, so
+# load balancers probing every few seconds cost the registry one request per period and never
+# wait for it; a probe waits at most HEALTH_TIMEOUT_S to connect, then to be answered.
 HEALTH_MAX_AGE_S, HEALTH_TIMEOUT_S = 15.0, 2.0
 
 
@@ -82,7 +83,9 @@ class Champion:
         self._lock = threading.Lock()
         # The registry's latest answer to anyone: (its URI, when, why it failed or None).
         self._heard: tuple[str | None, float, str | None] = (None, -float("inf"), None)
-        self._probing = threading.Lock()
+        self._watcher: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._nudged = threading.Event()  # the registry moved: ask it now, not at the next round
 
     def get(self) -> RecommendationService | None:
         """The champion, looking at the registry if ``ttl`` (and any backoff) has passed.
@@ -108,32 +111,60 @@ class Champion:
         return service
 
     def health(self) -> dict[str, object]:
-        """The registry for ``/health``: ``healthy`` (it answered its latest request, asked
-        again when that is older than ``HEALTH_MAX_AGE_S``), ``model_version`` (the version
-        served, or None), and ``error`` when unhealthy. Never waits behind a look or another
-        probe: while one is under way, the latest answer is reported."""
+        """The registry for ``/health``, from its latest answer (to a look or to the probe of
+        :meth:`watch_registry`); never asks it, so ``/health`` never waits for it.
+
+        ``healthy`` (it answered), ``model_version`` (the version served, or None), and
+        ``error`` when unhealthy. Before the registry configured has answered anything (just
+        started, or moved in the settings), ``healthy`` is None and ``status`` "checking".
+        """
         uri = self.settings.mlflow_tracking_uri
-        heard_from, heard_at, _ = self._heard
-        stale = heard_from != uri or time.monotonic() - heard_at >= HEALTH_MAX_AGE_S
-        if stale and self._probing.acquire(blocking=False):
-            try:
-                self._probe(uri)
-            finally:
-                self._probing.release()
         heard_from, _, error = self._heard
-        if heard_from != uri:
-            error = "not asked yet: the first request to it is still waiting"
         service = self._service
-        report: dict[str, object] = {"healthy": error is None}
-        report["model_version"] = service.version if service is not None else None
+        version = service.version if service is not None else None
+        if heard_from != uri:
+            self._nudged.set()
+            return {"healthy": None, "status": "checking", "model_version": version}
+        report: dict[str, object] = {"healthy": error is None, "model_version": version}
         return {**report, "error": error} if error is not None else report
 
+    def watch_registry(self) -> threading.Thread:
+        """Ask the registry now, then whenever its latest answer is ``HEALTH_MAX_AGE_S`` old,
+        on a daemon thread, for :meth:`health`; :meth:`stop_watching` ends it."""
+        if self._watcher is None:
+            self._watcher = threading.Thread(
+                target=self._watch, name="registry-health", daemon=True
+            )
+            self._watcher.start()
+        return self._watcher
+
+    def stop_watching(self) -> None:
+        """End :meth:`watch_registry`'s thread (after the probe under way, if any)."""
+        self._stopping.set()
+        self._nudged.set()
+
+    def _watch(self) -> None:
+        while not self._stopping.is_set():
+            uri = self.settings.mlflow_tracking_uri
+            heard_from, heard_at, _ = self._heard
+            wait = heard_at + HEALTH_MAX_AGE_S - time.monotonic() if heard_from == uri else 0.0
+            if wait > 0:  # a look answered lately, or the last probe did
+                self._nudged.wait(wait)
+                self._nudged.clear()
+            else:
+                self._probe(uri)
+
     def _probe(self, uri: str) -> None:
+        from emporium.wiring import sqlite_file
         from models.tracking.lookup import champion_version_within
 
         error = None
+        store = sqlite_file(uri)
         try:
-            champion_version_within(uri, self.name, min(self.timeout_s, HEALTH_TIMEOUT_S))
+            # The embedded store is created by the first look or registration: creating it
+            # here would only race them (MLflow creates its tables unguarded).
+            if store is None or store.is_file():
+                champion_version_within(uri, self.name, min(self.timeout_s, HEALTH_TIMEOUT_S))
         except Exception as e:  # noqa: BLE001 - reported by /health, not raised
             error = str(e) or repr(e)
         self._heard = (uri, time.monotonic(), error)

@@ -165,8 +165,9 @@ class Container:
         return self.settings.auth.refresh_token_days
 
     def health(self) -> dict[str, dict[str, object]]:
-        """Each engine's health, the model registry's included, each marked ``required``
-        (see ``serving.routers.health`` for what makes the API unhealthy)."""
+        """Each engine's health, the model registry's included (its latest answer, ``healthy``
+        None until it has given one: see :meth:`start`), each marked ``required`` (see
+        ``serving.routers.health`` for what makes the API unhealthy)."""
         report = {**self.engine_health(), **self._registry_health()}
         for name, engine in report.items():
             engine["required"] = name in REQUIRED_ENGINES
@@ -197,7 +198,15 @@ class Container:
             return {}
         return {"payments": {**self.payment_provider.health(), "url": self.settings.payments.url}}
 
+    def start(self) -> None:
+        """Start what runs beside the API's requests: the registry's health probe, so that
+        ``/health`` only reads its latest answer (:meth:`close` stops it)."""
+        if self.champion is not None:
+            self.champion.watch_registry()
+
     def close(self) -> None:
+        if self.champion is not None:
+            self.champion.stop_watching()
         for closable in (self.event_bus, self.search, self.cache, self.payment_provider):
             close = getattr(closable, "close", None)
             if close is not None:

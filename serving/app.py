@@ -46,6 +46,7 @@ def create_app(build_container: Callable[[], AppContainer]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         container = build_container()
+        container.start()
         app.state.container = container
         app.state.analytics = BackgroundPublisher(container.event_bus, container.clickstream_topic)
         try:

@@ -28,13 +28,20 @@ class AppContainer(Protocol):
 
     def health(self) -> dict[str, dict[str, object]]:
         """Each engine's report: ``healthy``, and ``"required": False`` on one the API keeps
-        serving without (the model registry while a champion is loaded)."""
+        serving without (the model registry while a champion is loaded). An engine not heard
+        from yet (the registry, until its first answer) says ``"healthy": None, "status":
+        "checking"``."""
         ...
 
     def recommendations(self) -> RecommendationService | None:
         """The champion recommender, or None while no model is registered; raises
         ``models.errors.RegistryUnavailable`` while none is loaded and the registry does not
         answer (with one loaded, that one is served)."""
+        ...
+
+    def start(self) -> None:
+        """Start background work (the registry's health probe); called once the container is
+        built, when the API starts. ``close`` stops it."""
         ...
 
     def close(self) -> None: ...

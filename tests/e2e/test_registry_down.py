@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from test_recommendations_api import register, stock_the_shop
 
+from emporium import champion as champion_module
 from emporium.wiring import Container
 
 REFUSED = "http://127.0.0.1:1"  # a port nothing listens on: connection refused
@@ -146,13 +148,25 @@ def test_a_loaded_champion_is_served_while_the_registry_hangs_and_it_is_asked_on
 
 
 # /health: a registry down never costs the API its place behind the load balancer (commerce
-# and search need no registry); it is asked at most once per period, and never waited for
-# longer than a probe's bound.
+# and search need no registry); it is asked at most once per period, by a thread of its own,
+# and /health reports its latest answer.
 
 
 def registry_health(response: httpx.Response) -> dict[str, Any]:
     registry: dict[str, Any] = response.json()["engines"]["registry"]
     return registry
+
+
+def health_once_the_registry_answered(client: TestClient) -> httpx.Response:
+    """``GET /health`` until the registry it reports has answered the probe (``checking``
+    until then), failing the test when it has not within ``BOUND_S``."""
+    deadline = time.monotonic() + BOUND_S
+    while time.monotonic() < deadline:
+        response = answer(client, "/health")
+        if registry_health(response).get("status") != "checking":
+            return response
+        time.sleep(0.05)
+    pytest.fail(f"the registry was still being checked after {BOUND_S:g} s", pytrace=False)
 
 
 def test_health_stays_200_while_a_loaded_champion_is_served_and_the_registry_hangs(
@@ -164,7 +178,7 @@ def test_health_stays_200_while_a_loaded_champion_is_served_and_the_registry_han
     champion_loaded_and_looked_up_every_request(container, client)
     registry_at(container, silent.url, monkeypatch)
     for _ in range(2):
-        response = answer(client, "/health")
+        response = health_once_the_registry_answered(client)
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "degraded"
         registry = registry_health(response)
@@ -182,7 +196,7 @@ def test_health_stays_200_while_no_champion_is_loaded_and_the_registry_hangs(
 ) -> None:
     registry_at(container, silent.url, monkeypatch)
     for _ in range(2):
-        response = answer(client, "/health")
+        response = health_once_the_registry_answered(client)
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "degraded"
         registry = registry_health(response)
@@ -191,3 +205,44 @@ def test_health_stays_200_while_no_champion_is_loaded_and_the_registry_hangs(
     assert len(silent.accepted) == 1
     unavailable(answer(client, "/recommendations/1"))  # only recommendations are refused
     assert answer(client, "/products").status_code == 200
+
+
+def test_health_never_waits_for_the_registry_and_never_asks_it_itself(
+    container: Container,
+    client: TestClient,
+    silent: SilentRegistry,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A load balancer's health check with a time-out shorter than a probe's would count the
+    API as down while the registry hangs: /health reports the probe's latest answer instead,
+    answering while the probe is still held, and the probe runs only on its own thread."""
+    champion = container.champion
+    assert champion is not None
+    held_s = BOUND_S / 3  # a probe of the silent registry is held for the whole test
+    monkeypatch.setattr(champion_module, "HEALTH_TIMEOUT_S", held_s)
+    champion.timeout_s = held_s
+    probes: list[tuple[str, threading.Event]] = []  # (the thread it ran on, finished)
+    probe = champion._probe
+
+    def recorded(uri: str) -> None:
+        probes.append((threading.current_thread().name, threading.Event()))
+        try:
+            probe(uri)
+        finally:
+            probes[-1][1].set()
+
+    monkeypatch.setattr(champion, "_probe", recorded)
+    health_once_the_registry_answered(client)  # the embedded store's answer
+    registry_at(container, silent.url, monkeypatch)
+    answer(client, "/health")  # the registry moved: the probe asks the new one now
+    deadline = time.monotonic() + BOUND_S
+    while not silent.accepted:  # connected, and now waits for an answer that never comes
+        assert time.monotonic() < deadline, "the registry moved to was never probed"
+        time.sleep(0.05)
+    response = answer(client, "/health")
+    assert not probes[-1][1].is_set()  # answered while the probe is still held
+    assert response.status_code == 200 and response.json()["status"] == "ok"
+    assert registry_health(response) == {
+        **registry_health(response), "healthy": None, "status": "checking"
+    }  # fmt: skip
+    assert {thread for thread, _ in probes} == {"registry-health"}

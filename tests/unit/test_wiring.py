@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,11 @@ def test_serve_exits_non_zero_with_the_message(
 def test_embedded_defaults_build_and_report_healthy(settings_env: None) -> None:
     container = build_container(Settings())
     try:
+        container.start()  # the registry's probe, as the API's start-up does
+        deadline = time.monotonic() + 60
+        while container.health()["registry"].get("status") == "checking":
+            assert time.monotonic() < deadline, "the registry's probe never answered"
+            time.sleep(0.05)
         assert all(engine["healthy"] for engine in container.health().values())
     finally:
         container.close()

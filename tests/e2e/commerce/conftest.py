@@ -52,6 +52,9 @@ class CommerceTestContainer:
     def health(self) -> dict[str, dict[str, object]]:
         return {"database": {"healthy": True}}
 
+    def start(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
