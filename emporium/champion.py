@@ -34,6 +34,7 @@ MIN_BACKOFF_S, MAX_BACKOFF_S = 5.0, 300.0
 # load balancers probing every few seconds cost the registry one request per period and never
 # wait for it; a probe waits at most HEALTH_TIMEOUT_S to connect, then to be answered.
 HEALTH_MAX_AGE_S, HEALTH_TIMEOUT_S = 15.0, 2.0
+LOOK_POLL_S = 0.1  # how often the probe sees whether a look under way has answered
 
 
 def registry_client(settings: Settings) -> Any:
@@ -148,6 +149,8 @@ class Champion:
             uri = self.settings.mlflow_tracking_uri
             heard_from, heard_at, _ = self._heard
             wait = heard_at + HEALTH_MAX_AGE_S - time.monotonic() if heard_from == uri else 0.0
+            if wait <= 0 and self._lock.locked():
+                wait = LOOK_POLL_S  # a look under way answers for the registry: no second ask
             if wait > 0:  # a look answered lately, or the last probe did
                 self._nudged.wait(wait)
                 self._nudged.clear()

@@ -74,6 +74,15 @@ def answer(client: TestClient, path: str, **params: Any) -> httpx.Response:
 
 
 def registry_at(container: Container, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Move the API's registry to ``url`` once the health probe (started with the API, or
+    here when it has not started yet) has answered for the one before: it then asks ``url``
+    only when due or asked by /health, so the connections a test counts are its looks."""
+    assert container.champion is not None
+    container.champion.watch_registry()
+    deadline = time.monotonic() + BOUND_S
+    while container.champion.health().get("status") == "checking":
+        assert time.monotonic() < deadline, "the registry's probe never answered"
+        time.sleep(0.05)
     monkeypatch.setattr(container.settings.mlflow, "tracking_uri", url)
 
 
