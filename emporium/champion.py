@@ -38,7 +38,7 @@ LOOK_POLL_S = 0.1  # how often the probe sees whether a look under way has answe
 
 
 def registry_client(settings: Settings) -> Any:
-    """Point MLflow at the configured tracking URI and return a registry client."""
+    """Point MLflow at the configured tracking and registry URIs and return a client."""
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from mlflow import MlflowClient
 
@@ -46,9 +46,12 @@ def registry_client(settings: Settings) -> Any:
 
     settings.state_path.mkdir(parents=True, exist_ok=True)
     configure(
-        settings.mlflow_tracking_uri, settings.mlflow.experiment, settings.mlflow_artifact_root
+        settings.mlflow_tracking_uri,
+        settings.mlflow.experiment,
+        settings.mlflow_artifact_root,
+        registry_uri=settings.mlflow_registry_uri,
     )
-    return MlflowClient()
+    return MlflowClient(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
 
 
 class Champion:
@@ -57,7 +60,8 @@ class Champion:
     Parameters
     ----------
     settings : Settings
-        Where the tracking server / store is.
+        Where the registry is (``mlflow_registry_uri``), and the tracking server / store
+        whose runs hold the versions' files.
     name : str
         The registered model name.
     ttl : float
@@ -76,7 +80,7 @@ class Champion:
     ) -> None:
         self.settings, self.name, self.ttl, self.timeout_s = settings, name, ttl, timeout_s
         self._service: RecommendationService | None = None
-        self._uri: str | None = None  # the registry MLflow was last pointed at
+        self._uris: tuple[str, str] | None = None  # the (tracking, registry) MLflow was set to
         self._checked = -float("inf")
         self._failures = 0
         self._backoff = 0.0  # the wait after failed looks (MIN_BACKOFF_S, doubling)
@@ -119,7 +123,7 @@ class Champion:
         ``error`` when unhealthy. Before the registry configured has answered anything (just
         started, or moved in the settings), ``healthy`` is None and ``status`` "checking".
         """
-        uri = self.settings.mlflow_tracking_uri
+        uri = self.settings.mlflow_registry_uri
         heard_from, _, error = self._heard
         service = self._service
         version = service.version if service is not None else None
@@ -146,7 +150,7 @@ class Champion:
 
     def _watch(self) -> None:
         while not self._stopping.is_set():
-            uri = self.settings.mlflow_tracking_uri
+            uri = self.settings.mlflow_registry_uri
             heard_from, heard_at, _ = self._heard
             wait = heard_at + HEALTH_MAX_AGE_S - time.monotonic() if heard_from == uri else 0.0
             if wait <= 0 and self._lock.locked():
@@ -201,35 +205,36 @@ class Champion:
         else:
             self._failures, self._backoff, self._unavailable = 0, 0.0, None
         self._checked = time.monotonic()
-        self._heard = (self._uri, self._checked, self._unavailable)
+        self._heard = (self._uris[1] if self._uris else None, self._checked, self._unavailable)
 
     def _refresh(self) -> RecommendationService | None:
         from models.serving import RecommendationService
         from models.tracking.lookup import champion_version_within, load_version_within
 
-        uri = self._registry_uri()
-        version = champion_version_within(uri, self.name, self.timeout_s)
+        tracking, registry = self._point_mlflow()
+        version = champion_version_within(registry, self.name, self.timeout_s)
         if version is None:
             return None
         if self._service is not None and self._service.version == version:
             return self._service
-        loaded = load_version_within(uri, self.name, version, self.timeout_s)
+        loaded = load_version_within(registry, self.name, version, self.timeout_s, tracking)
         model = loaded.unwrap_python_model().model
         log.info("serving %s version %s", self.name, version)
         return RecommendationService(model, version)
 
-    def _registry_uri(self) -> str:
-        """Points MLflow (which loads ``models:/`` URIs from its current registry) at ours,
-        without :func:`registry_client`'s experiment look-up: that one asks the server with
-        MLflow's minutes of retries, and serving needs no experiment. Read on every look, so
-        a registry moved in the settings is followed."""
-        uri = self.settings.mlflow_tracking_uri
-        if uri != self._uri:
+    def _point_mlflow(self) -> tuple[str, str]:
+        """Points MLflow (which loads ``models:/`` URIs from its current registry, and a
+        version's files from its tracking store) at ours, without :func:`registry_client`'s
+        experiment look-up: that one asks the server with MLflow's minutes of retries, and
+        serving needs no experiment. Read on every look, so URIs moved in the settings are
+        followed. Returns (tracking URI, registry URI)."""
+        uris = (self.settings.mlflow_tracking_uri, self.settings.mlflow_registry_uri)
+        if uris != self._uris:
             os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
             import mlflow
 
             self.settings.state_path.mkdir(parents=True, exist_ok=True)  # a local store's dir
-            mlflow.set_tracking_uri(uri)
-            mlflow.set_registry_uri(uri)
-            self._uri = uri
-        return uri
+            mlflow.set_tracking_uri(uris[0])
+            mlflow.set_registry_uri(uris[1])
+            self._uris = uris
+        return uris

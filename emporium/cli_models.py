@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from emporium.champion import DEFAULT_NAME, registry_client
-from emporium.settings import REPO_ROOT, get_settings
+from emporium.settings import REPO_ROOT, Settings, get_settings
 
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
@@ -76,16 +76,22 @@ def _client():
         with _quick_requests():
             return registry_client(settings)
     except MlflowException as e:
-        typer.echo(f"error: MLflow at {settings.mlflow_tracking_uri}: {e.message}", err=True)
+        typer.echo(f"error: MLflow at {_stores(settings)}: {e.message}", err=True)
         raise typer.Exit(1) from e
     except SQLAlchemyError as e:  # the embedded store: read-only, full, or being created
         first = str(e.orig if getattr(e, "orig", None) else e).splitlines()[0]
         typer.echo(
-            f"error: MLflow store {settings.mlflow_tracking_uri}: {first} (if another "
+            f"error: MLflow store {_stores(settings)}: {first} (if another "
             "emporium command is creating it, run again)",
             err=True,
         )
         raise typer.Exit(1) from e
+
+
+def _stores(settings: Settings) -> str:
+    """The tracking URI, and the registry's when it is elsewhere (either may have failed)."""
+    tracking, registry = settings.mlflow_tracking_uri, settings.mlflow_registry_uri
+    return tracking if registry == tracking else f"{tracking} (registry {registry})"
 
 
 @contextlib.contextmanager

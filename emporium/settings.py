@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlparse
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,11 +69,31 @@ class CacheSettings(BaseModel):
 
 
 class MlflowSettings(BaseModel):
-    """Tracking and registry: SQLite + local artifacts by default, or a tracking server URI."""
+    """Tracking and registry: SQLite + local artifacts by default, or a tracking server URI.
+
+    ``registry_uri``, when set, is where models are registered instead of the tracking store:
+    a database (``sqlite:///…``, ``postgresql://…``), whose versions point at the files of
+    the runs in the tracking store. An MLflow server is refused as a registry apart from the
+    tracking server: it accepts only versions of runs in its own store.
+    """
 
     tracking_uri: str = ""
     registry_uri: str = ""
     experiment: str = "emporium"
+
+    @model_validator(mode="after")
+    def _registry_can_hold_the_runs(self) -> MlflowSettings:
+        registry = self.registry_uri.rstrip("/")
+        server = urlparse(registry).scheme in ("http", "https")
+        if server and registry != self.tracking_uri.rstrip("/"):
+            raise ValueError(
+                f"EMPORIUM_MLFLOW__REGISTRY_URI={registry} is an MLflow server other than the "
+                "tracking store (EMPORIUM_MLFLOW__TRACKING_URI="
+                f"{self.tracking_uri or 'the embedded store'}): a server registers only runs "
+                "it tracks itself. Set the tracking URI to it too, or use a database as the "
+                "registry (sqlite:///..., postgresql://...)"
+            )
+        return self
 
 
 class SparkSettings(BaseModel):
@@ -242,6 +263,11 @@ class Settings(BaseSettings):
     @property
     def mlflow_tracking_uri(self) -> str:
         return self.mlflow.tracking_uri or f"sqlite:///{self.state_path / 'mlflow.db'}"
+
+    @property
+    def mlflow_registry_uri(self) -> str:
+        """Where models are registered: ``mlflow.registry_uri``, else the tracking store."""
+        return self.mlflow.registry_uri or self.mlflow_tracking_uri
 
     @property
     def mlflow_artifact_root(self) -> Path:

@@ -311,7 +311,7 @@ def _configure_mlflow(settings: Settings) -> None:
 
     settings.state_path.mkdir(parents=True, exist_ok=True)
     configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
-              settings.mlflow_artifact_root)  # fmt: skip
+              settings.mlflow_artifact_root, settings.mlflow_registry_uri)  # fmt: skip
 
 
 def _recent_ranker(
@@ -326,7 +326,7 @@ def _recent_ranker(
     from models.training import reusable_ranker
 
     days = settings.training.retune_days
-    store = sqlite_file(settings.mlflow_tracking_uri)
+    store = sqlite_file(settings.mlflow_registry_uri)
     if not days or (store is not None and not store.is_file()):  # nothing registered yet
         return None
     _configure_mlflow(settings)

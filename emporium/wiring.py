@@ -187,7 +187,7 @@ class Container:
     def _registry_health(self) -> dict[str, dict[str, object]]:
         if self.champion is None:
             return {}
-        uri = self.settings.mlflow_tracking_uri
+        uri = self.settings.mlflow_registry_uri
         report = self.champion.health()
         if "error" in report:
             report["error"] = str(report["error"]).replace(uri, redact(uri))

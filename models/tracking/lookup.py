@@ -69,14 +69,20 @@ def champion_version_within(registry_uri: str, name: str, timeout_s: float) -> s
         raise RegistryUnavailable(f"the model registry at {registry_uri} failed: {e}") from e
 
 
-def load_version_within(registry_uri: str, name: str, version: str, timeout_s: float) -> Any:
+def load_version_within(
+    registry_uri: str,
+    name: str,
+    version: str,
+    timeout_s: float,
+    tracking_uri: str | None = None,
+) -> Any:
     """Version ``version`` of ``name``, loaded as an MLflow pyfunc model.
 
-    A tracking server is asked where the files are, and (when it serves them) for each file,
-    every request once within ``timeout_s``. The files are downloaded to a temporary directory
-    and loaded from there once all have arrived, so a server that stops answering halfway
-    leaves nothing behind. Files the server only points at (a local path, a bucket) are read
-    by MLflow's own client for that store.
+    The registry is asked where the files are, and the tracking server (when it serves them:
+    ``mlflow-artifacts:``) for each file, every request once within ``timeout_s``. The files
+    are downloaded to a temporary directory and loaded from there once all have arrived, so a
+    server that stops answering halfway leaves nothing behind. Files the server only points
+    at (a local path, a bucket) are read by MLflow's own client for that store.
 
     Parameters
     ----------
@@ -86,6 +92,10 @@ def load_version_within(registry_uri: str, name: str, version: str, timeout_s: f
         The registered model and its version.
     timeout_s : float
         The longest a server may take to accept each connection, and then to send each part.
+    tracking_uri : str, optional
+        The tracking server or store whose runs hold the files, when the registry is kept
+        elsewhere (a database registry's versions point at a tracking server's
+        ``mlflow-artifacts:`` files); by default ``registry_uri``.
 
     Raises
     ------
@@ -94,7 +104,7 @@ def load_version_within(registry_uri: str, name: str, version: str, timeout_s: f
     """
     with _fetching(registry_uri, name, version):
         source = _download_uri(registry_uri, name, version, timeout_s)
-    served = _served_files(registry_uri, source)
+    served = _served_files(tracking_uri or registry_uri, source)
     if served is None:
         return mlflow.pyfunc.load_model(source)
     with tempfile.TemporaryDirectory(prefix="emporium-model-") as local:
@@ -141,12 +151,12 @@ def _download_uri(registry_uri: str, name: str, version: str, timeout_s: float) 
     return str(verify_rest_response(response, DOWNLOAD_URI_ENDPOINT).json()["artifact_uri"])
 
 
-def _served_files(registry_uri: str, source: str) -> tuple[str, str] | None:
+def _served_files(tracking_uri: str, source: str) -> tuple[str, str] | None:
     """The server and the path of files a tracking server serves, else None."""
     parsed = urlparse(source)
-    if parsed.scheme == "mlflow-artifacts" and _is_server(registry_uri):
-        server = urlparse(registry_uri)
-        host = f"{server.scheme}://{parsed.netloc}{server.path}" if parsed.netloc else registry_uri
+    if parsed.scheme == "mlflow-artifacts" and _is_server(tracking_uri):
+        server = urlparse(tracking_uri)
+        host = f"{server.scheme}://{parsed.netloc}{server.path}" if parsed.netloc else tracking_uri
         return host, parsed.path.strip("/")
     if _is_server(source) and ARTIFACTS_ENDPOINT in source:
         host, path = source.split(ARTIFACTS_ENDPOINT, 1)

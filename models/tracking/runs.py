@@ -52,8 +52,14 @@ class TrainingRun:
     train_end: float | None = None
 
 
-def configure(tracking_uri: str, experiment: str, artifact_root: str | Path | None = None) -> str:
-    """Point MLflow at ``tracking_uri`` and make ``experiment`` current; returns its id.
+def configure(
+    tracking_uri: str,
+    experiment: str,
+    artifact_root: str | Path | None = None,
+    registry_uri: str | None = None,
+) -> str:
+    """Point MLflow at ``tracking_uri`` (and its registry at ``registry_uri``) and make
+    ``experiment`` current; returns its id.
 
     Parameters
     ----------
@@ -63,9 +69,13 @@ def configure(tracking_uri: str, experiment: str, artifact_root: str | Path | No
         Experiment name, created if missing.
     artifact_root : str or Path, optional
         Where a new experiment stores artifacts (local backends; a server picks its own).
+    registry_uri : str, optional
+        Where models are registered and their aliases kept, when not in the tracking store
+        (a database such as ``sqlite:///path/registry.db``: its versions point at the files
+        of runs in the tracking store).
     """
     mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
+    mlflow.set_registry_uri(registry_uri or tracking_uri)
     found = mlflow.get_experiment_by_name(experiment)
     if found is not None:
         exp_id = found.experiment_id

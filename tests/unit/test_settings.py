@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,31 @@ def test_one_topic_for_both_kinds_of_event_is_refused(monkeypatch: pytest.Monkey
         Settings()
     monkeypatch.setenv("EMPORIUM_EVENTS__COMMERCE_TOPIC", "shop.orders")
     assert Settings().events.commerce_topic == "shop.orders"
+
+
+def test_the_registry_is_the_tracking_store_unless_set(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path))
+    monkeypatch.delenv("EMPORIUM_MLFLOW__TRACKING_URI", raising=False)
+    monkeypatch.delenv("EMPORIUM_MLFLOW__REGISTRY_URI", raising=False)
+    assert Settings().mlflow_registry_uri == f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("EMPORIUM_MLFLOW__REGISTRY_URI", f"sqlite:///{tmp_path / 'registry.db'}")
+    assert Settings().mlflow_registry_uri == f"sqlite:///{tmp_path / 'registry.db'}"
+    # The tracking server named again as the registry is the same store.
+    monkeypatch.setenv("EMPORIUM_MLFLOW__TRACKING_URI", "http://127.0.0.1:5000")
+    monkeypatch.setenv("EMPORIUM_MLFLOW__REGISTRY_URI", "http://127.0.0.1:5000/")
+    assert Settings().mlflow_registry_uri == "http://127.0.0.1:5000/"
+
+
+@pytest.mark.parametrize("tracking", ["", "http://127.0.0.1:5000", "sqlite:///tmp/t.db"])
+def test_a_registry_server_other_than_the_tracking_store_is_refused(
+    tracking: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Such a server refuses every version whose run it does not track itself: training would
+    log its run and then fail to register it."""
+    monkeypatch.setenv("EMPORIUM_MLFLOW__TRACKING_URI", tracking)
+    monkeypatch.setenv("EMPORIUM_MLFLOW__REGISTRY_URI", "http://127.0.0.1:5001")
+    refused = re.escape("EMPORIUM_MLFLOW__REGISTRY_URI=http://127.0.0.1:5001")
+    with pytest.raises(ValidationError, match=refused):
+        Settings()
