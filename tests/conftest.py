@@ -64,6 +64,17 @@ def spark_cluster_url() -> str:
 
 
 @pytest.fixture(scope="session")
+def smtp_url() -> str:
+    return _engine_url("EMPORIUM_TEST_SMTP_URL", "SMTP server (aiosmtpd)")
+
+
+@pytest.fixture(scope="session")
+def smtp_maildir() -> Path:
+    """The Maildir the test SMTP server delivers into."""
+    return Path(_engine_url("EMPORIUM_TEST_SMTP_MAILDIR", "SMTP server's Maildir"))
+
+
+@pytest.fixture(scope="session")
 def data_dir() -> Path:
     path = Path(os.environ.get("EMPORIUM_DATA_DIR", DEFAULT_DATA_DIR))
     if not path.is_dir():

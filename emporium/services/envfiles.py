@@ -17,6 +17,7 @@ TEST_VARIABLES = {
     "mlflow": "EMPORIUM_TEST_MLFLOW_URL",
     "payments": "EMPORIUM_TEST_PAYMENTS_URL",
     "spark": "EMPORIUM_TEST_SPARK_URL",
+    "mail": "EMPORIUM_TEST_SMTP_URL",
 }
 
 # Engine name -> the Settings variable the platform reads.
@@ -28,11 +29,15 @@ REAL_VARIABLES = {
     "mlflow": "EMPORIUM_MLFLOW__TRACKING_URI",
     "payments": "EMPORIUM_PAYMENTS__URL",
     "spark": "EMPORIUM_SPARK__MASTER",
+    "mail": "EMPORIUM_MAIL__URL",
 }
 
 
 # Engine name -> (test variable, real variable) for a second value besides the URL.
 CA_VARIABLES = {"payments": ("EMPORIUM_TEST_PAYMENTS_CA_FILE", "EMPORIUM_PAYMENTS__CA_FILE")}
+
+# Engine name -> (attribute, test variable): a path only tests read (where mail arrives).
+TEST_PATH_VARIABLES = {"mail": ("maildir", "EMPORIUM_TEST_SMTP_MAILDIR")}
 
 
 def render(variables: Mapping[str, str], urls: Mapping[str, str]) -> str:
@@ -52,6 +57,15 @@ def _ca_lines(services: list[ManagedService], which: int) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+def _test_path_lines(services: list[ManagedService]) -> str:
+    lines = []
+    for service in services:
+        if service.name in TEST_PATH_VARIABLES:
+            attribute, variable = TEST_PATH_VARIABLES[service.name]
+            lines.append(f"export {variable}={shlex.quote(str(getattr(service, attribute)))}\n")
+    return "".join(lines)
+
+
 def write_env_files(state_dir: Path, services: list[ManagedService]) -> list[Path]:
     """Write test.env and real.env for every engine in ``services``."""
     urls = {service.name: service.url for service in services}
@@ -60,6 +74,7 @@ def write_env_files(state_dir: Path, services: list[ManagedService]) -> list[Pat
     files = (("test.env", TEST_VARIABLES), ("real.env", REAL_VARIABLES))
     for which, (file_name, variables) in enumerate(files):
         path = state_dir / file_name
-        path.write_text(render(variables, urls) + _ca_lines(services, which))
+        extra = _test_path_lines(services) if file_name == "test.env" else ""
+        path.write_text(render(variables, urls) + _ca_lines(services, which) + extra)
         written.append(path)
     return written

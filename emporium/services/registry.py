@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Sequence
 from emporium.services.base import ManagedService, ServiceContext, UpResult
 from emporium.services.errors import ServiceError
 from emporium.services.kafka import KafkaService
+from emporium.services.mail import MailService
 from emporium.services.mlflow import MlflowService
 from emporium.services.payments import PaymentsSandboxService
 from emporium.services.postgres import PostgresService
@@ -26,6 +27,7 @@ REGISTRY: dict[str, type[ManagedService]] = {
         SparkClusterService,
         MlflowService,
         PaymentsSandboxService,
+        MailService,
         WorkerService,
     )
 }
