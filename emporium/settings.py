@@ -112,6 +112,19 @@ class AuthSettings(BaseModel):
     audience: str = "emporium-api"
     access_token_minutes: int = Field(default=15, ge=1)
     refresh_token_days: int = Field(default=14, ge=1)
+    #: How long a mailed password-reset link works.
+    reset_token_minutes: int = Field(default=30, ge=1)
+    #: The shop's web front: reset mails link to ``<storefront_url>/reset-password?token=…``.
+    storefront_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://\S+$")
+
+
+class MailSettings(BaseModel):
+    """Outgoing mail (password resets): ``.eml`` files under ``state_dir/mail`` by default,
+    ``smtp://[user:password@]host:port[?starttls=true]`` or ``smtps://…`` for a server."""
+
+    url: str = ""
+    sender: str = Field(default="emporium <no-reply@localhost>", min_length=3)
+    timeout_s: float = Field(default=10.0, gt=0)
 
 
 class PaymentsSettings(BaseModel):
@@ -191,6 +204,7 @@ class Settings(BaseSettings):
     spark: SparkSettings = SparkSettings()
     auth: AuthSettings = AuthSettings()
     payments: PaymentsSettings = PaymentsSettings()
+    mail: MailSettings = MailSettings()
     serve: ServeSettings = ServeSettings()
     training: TrainingSettings = TrainingSettings()
     compaction: CompactionSettings = CompactionSettings()
@@ -259,6 +273,10 @@ class Settings(BaseSettings):
     @property
     def cache_url(self) -> str:
         return self.cache.url or "memory://"
+
+    @property
+    def mail_url(self) -> str:
+        return self.mail.url or f"file://{self.state_path / 'mail'}"
 
     @property
     def mlflow_tracking_uri(self) -> str:

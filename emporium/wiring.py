@@ -13,6 +13,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -127,6 +128,7 @@ class Container:
     payment_provider: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
     champion: Champion | None = None
+    mailer: Any = None
 
     def recommendations(self) -> RecommendationService | None:
         """The champion recommender (loaded from the registry on first use), or None."""
@@ -147,6 +149,18 @@ class Container:
     @property
     def clickstream_topic(self) -> str:
         return self.settings.events.clickstream_topic
+
+    @property
+    def password_reset(self) -> Any:
+        """The reset mails' set-up (``commerce.service_layer.password_reset.ResetConfig``),
+        or None without a mailer."""
+        if self.mailer is None:
+            return None
+        from commerce.service_layer.password_reset import ResetConfig
+
+        auth = self.settings.auth
+        minutes = timedelta(minutes=auth.reset_token_minutes)
+        return ResetConfig(self.mailer, self.settings.mail.sender, auth.storefront_url, minutes)
 
     @property
     def jwt_issuer(self) -> str:
@@ -182,7 +196,13 @@ class Container:
             "search": {**self.search.health(), "url": self.settings.search_url},
             "cache": {**self.cache.health(), "url": redact(self.settings.cache_url)},
             **self._payments_health(),
+            **self._mail_health(),
         }
+
+    def _mail_health(self) -> dict[str, dict[str, object]]:
+        if self.mailer is None:
+            return {}
+        return {"mail": {**self.mailer.health(), "url": redact(self.settings.mail_url)}}
 
     def _registry_health(self) -> dict[str, dict[str, object]]:
         if self.champion is None:
@@ -246,6 +266,23 @@ def build_payments(settings: Settings) -> Any:
         return SandboxPaymentProvider(settings.payments.url, ca_file, settings.payments.timeout_s)
     except OSError as e:  # unreadable, or not a certificate
         raise EngineUnavailable("EMPORIUM_PAYMENTS__CA_FILE", str(ca_file), str(e)) from e
+
+
+def build_mailer(settings: Settings) -> Any:
+    """The mailer ``EMPORIUM_MAIL__URL`` names (``.eml`` files under the state dir by
+    default). Nothing connects here: an SMTP server is reached per message and by health.
+
+    Raises
+    ------
+    EngineUnavailable
+        If the URL names no mailer.
+    """
+    from commerce.adapters.mail import mailer_from_url
+
+    try:
+        return mailer_from_url(settings.mail_url, settings.mail.timeout_s)
+    except ValueError as e:
+        raise EngineUnavailable("EMPORIUM_MAIL__URL", settings.mail_url, str(e)) from e
 
 
 def _load_fraud_model(settings: Settings) -> Any:
@@ -355,6 +392,7 @@ def build_container(settings: Settings, check: bool = True) -> Container:
         build_payments(settings),
         {"fraud_model": _load_fraud_model(settings)},
         Champion(settings),
+        build_mailer(settings),
     )
     if check:
         report = container.engine_health()
@@ -362,6 +400,7 @@ def build_container(settings: Settings, check: bool = True) -> Container:
             _check(setting, urls[name], report[name])
         if "payments" in report:
             _check("EMPORIUM_PAYMENTS__URL", settings.payments.url, report["payments"])
+        _check("EMPORIUM_MAIL__URL", settings.mail_url, report["mail"])
     return container
 
 

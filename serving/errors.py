@@ -65,6 +65,8 @@ STATUS_BY_CODE: dict[str, int] = {
     "review_exists": 409,
     "review_not_found": 404,
     "payments_unavailable": 503,
+    "mail_unavailable": 503,
+    "invalid_reset_token": 400,
     "tracking_number_in_use": 409,
     # engines that did not answer: the request may simply be tried again
     "database_unavailable": 503,

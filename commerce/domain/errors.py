@@ -139,6 +139,19 @@ class PaymentsUnavailable(CommerceError):
     code = "payments_unavailable"
 
 
+class MailUnavailable(CommerceError):
+    """The mail engine did not take a message (server down, refused, directory unwritable)."""
+
+    code = "mail_unavailable"
+
+
+class InvalidResetToken(CommerceError):
+    """A password-reset token that is unknown, expired, already used or replaced: one code
+    for all, so the answer says nothing about which."""
+
+    code = "invalid_reset_token"
+
+
 class DuplicateReview(CommerceError):
     code = "review_exists"
 

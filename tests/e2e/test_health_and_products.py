@@ -26,7 +26,7 @@ def test_health_lists_every_engine(client: TestClient) -> None:
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"  # the registry, maybe not heard from yet, counts as no fault
-    assert set(body["engines"]) == {"database", "events", "search", "cache", "registry"}
+    assert set(body["engines"]) == {"database", "events", "search", "cache", "mail", "registry"}
     assert response.headers["x-request-id"]
     body = health_once_the_registry_answered(client).json()
     assert body["status"] == "ok"
