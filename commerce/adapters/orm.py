@@ -120,6 +120,18 @@ Index("ix_refresh_tokens_family_id", refresh_tokens.c.family_id)
 # A password change revokes all of a user's tokens at once.
 Index("ix_refresh_tokens_user_id", refresh_tokens.c.user_id)
 
+# At most one reset token per user: a new request replaces the row (user_id is the key).
+password_reset_tokens = Table(
+    "password_reset_tokens",
+    metadata,
+    Column("user_id", String(64), ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    # sha256 of the mailed token, as for refresh tokens: a leaked table resets nobody.
+    Column("token_hash", String(64), nullable=False, unique=True),
+    _ts("created_at"),
+    _ts("expires_at"),
+    _ts("used_at", nullable=True),
+)
+
 outbox = Table(
     "outbox",
     metadata,

@@ -103,3 +103,12 @@ def new_refresh_token() -> tuple[str, str]:
 
 def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_reset_token() -> tuple[str, str]:
+    """A single-use password-reset token for the mail and the sha256 we store."""
+    return new_refresh_token()
+
+
+def hash_reset_token(token: str) -> str:
+    return hash_refresh_token(token)

@@ -29,10 +29,12 @@ def _to_user(row: Row[Any]) -> User:
     return User(**values)
 
 
-def _select(condition: Any, for_share: bool) -> Any:
+def _select(condition: Any, for_share: bool, for_update: bool = False) -> Any:
     query = select(users).where(condition)
     # FOR SHARE waits for a password change in flight and holds one off until commit (a no-op
     # on SQLite, whose writers are serial).
+    if for_update:  # NO KEY UPDATE: rows that merely reference the user may still be added
+        return query.with_for_update(key_share=True)
     return query.with_for_update(read=True) if for_share else query
 
 
@@ -49,9 +51,13 @@ class SqlAlchemyUserRepository:
             raise EmailTaken("an account with this email exists", {"field": "email"}) from e
         return user
 
-    def get(self, user_id: str, *, for_share: bool = False) -> User | None:
-        """The user; ``for_share`` locks the row against a password change until commit."""
-        row = self.session.execute(_select(users.c.id == user_id, for_share)).first()
+    def get(
+        self, user_id: str, *, for_share: bool = False, for_update: bool = False
+    ) -> User | None:
+        """The user; ``for_share`` locks the row against a password change until commit,
+        ``for_update`` against every other writer and sharer (a password reset)."""
+        query = _select(users.c.id == user_id, for_share, for_update)
+        row = self.session.execute(query).first()
         return _to_user(row) if row else None
 
     def get_by_email(self, email: str, *, for_share: bool = False) -> User | None:
@@ -68,6 +74,15 @@ class SqlAlchemyUserRepository:
             .values(password_hash=new_hash, password_changed_at=now),
         )
         return result.rowcount == 1
+
+    def set_password(self, user_id: str, new_hash: str, now: datetime) -> None:
+        """Store a new hash whatever the old one was (a reset: the old password is unknown)."""
+        dml(
+            self.session,
+            update(users)
+            .where(users.c.id == user_id)
+            .values(password_hash=new_hash, password_changed_at=now),
+        )
 
     def set_role(self, user_id: str, role: str) -> None:
         dml(self.session, update(users).where(users.c.id == user_id).values(role=role))

@@ -121,6 +121,13 @@ class PasswordChanged(DomainEvent):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class PasswordReset(DomainEvent):
+    """A forgotten password replaced through a mailed token (never in the event)."""
+
+    sessions_revoked: int
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class StockReceived(DomainEvent):
     quantity: int
     available: int

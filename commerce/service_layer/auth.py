@@ -190,6 +190,7 @@ def _store_new_password(
                 "the current password is wrong", {"field": "current_password"}
             )
         revoked = uow.refresh_tokens.revoke_all(user.id, now)
+        uow.password_resets.revoke_for_user(user.id, now)  # a mailed link must not undo it
         pair = _issue(uow, auth, user, family_id=str(uuid.uuid4()))
         uow.emit(
             events.PasswordChanged(

@@ -30,10 +30,12 @@ class LoginRateLimiter:
         per_address: int = 50,
         window_s: int = 900,
         registrations_per_address: int = 20,
+        resets: tuple[int, int] = (5, 20),
     ) -> None:
         self.counter = counter
         self.per_account, self.per_address, self.window_s = per_account, per_address, window_s
         self.registrations_per_address = registrations_per_address
+        self.resets_per_account, self.resets_per_address = resets
 
     def hit(self, email: str, address: str) -> None:
         account = self.counter.incr(f"login:acct:{_digest(email)}", self.window_s)
@@ -51,6 +53,24 @@ class LoginRateLimiter:
         """
         count = self.counter.incr(f"register:addr:{_digest(address)}", self.window_s)
         if count > self.registrations_per_address:
+            raise RateLimited(self.window_s)
+
+    def password_reset(self, email: str, address: str) -> None:
+        """Count one password-reset request for ``email`` (canonical, as for ``hit``) from
+        ``address``, whether or not the account exists (the answer must not tell).
+
+        Counters of their own, not login's: resetting someone's password many times must not
+        lock them out of logging in. Each request may send a mail, so the account's limit is
+        low (``resets[0]``), the address's higher (``resets[1]``, a shared office NAT).
+
+        Raises
+        ------
+        RateLimited
+            Past either limit in the window.
+        """
+        account = self.counter.incr(f"reset:acct:{_digest(email)}", self.window_s)
+        by_address = self.counter.incr(f"reset:addr:{_digest(address)}", self.window_s)
+        if account > self.resets_per_account or by_address > self.resets_per_address:
             raise RateLimited(self.window_s)
 
 

@@ -12,6 +12,7 @@ from commerce.adapters.idempotency_repository import SqlAlchemyIdempotencyReposi
 from commerce.adapters.inventory_repository import SqlAlchemyInventoryRepository
 from commerce.adapters.order_repository import SqlAlchemyOrderRepository
 from commerce.adapters.outbox import SqlAlchemyOutbox
+from commerce.adapters.password_reset_repository import SqlAlchemyPasswordResetRepository
 from commerce.adapters.payment_repository import SqlAlchemyPaymentRepository
 from commerce.adapters.product_repository import SqlAlchemyProductRepository
 from commerce.adapters.review_repository import SqlAlchemyReviewRepository
@@ -32,6 +33,7 @@ class SqlAlchemyUnitOfWork:
     products: SqlAlchemyProductRepository
     users: SqlAlchemyUserRepository
     refresh_tokens: SqlAlchemyRefreshTokenRepository
+    password_resets: SqlAlchemyPasswordResetRepository
     inventory: SqlAlchemyInventoryRepository
     carts: SqlAlchemyCartRepository
     orders: SqlAlchemyOrderRepository
@@ -59,6 +61,7 @@ class SqlAlchemyUnitOfWork:
         self.products = SqlAlchemyProductRepository(session)
         self.users = SqlAlchemyUserRepository(session)
         self.refresh_tokens = SqlAlchemyRefreshTokenRepository(session)
+        self.password_resets = SqlAlchemyPasswordResetRepository(session)
         self.inventory = SqlAlchemyInventoryRepository(session)
         self.carts = SqlAlchemyCartRepository(session)
         self.orders = SqlAlchemyOrderRepository(session)

@@ -1,18 +1,28 @@
-"""Accounts: register, login, refresh, logout, change password and ``GET /me``."""
+"""Accounts: register, login, refresh, logout, change or reset the password, ``GET /me``."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Request, Response
 
 from commerce.domain.errors import UserNotFound
 from commerce.domain.users import User
-from commerce.service_layer import auth, cart
-from serving.routers.deps import Claims, auth_config, login_limiter, new_uow, request_id
+from commerce.service_layer import auth, cart, password_reset
+from serving.routers.deps import (
+    Claims,
+    auth_config,
+    login_limiter,
+    new_uow,
+    request_id,
+    reset_config,
+)
 from serving.schemas.auth import (
     Credentials,
     PasswordChangeRequest,
+    PasswordResetAccepted,
+    PasswordResetConfirm,
+    PasswordResetRequest,
     RefreshRequest,
     TokenResponse,
     UserPublic,
@@ -97,6 +107,35 @@ def change_password(body: PasswordChangeRequest, claims: Claims, request: Reques
     )  # fmt: skip
     return _tokens(auth.change_password(new_uow(request), auth_config(request),
                                         login_limiter(request), cmd))  # fmt: skip
+
+
+@router.post("/auth/password-reset", status_code=202, response_model=PasswordResetAccepted)
+def request_password_reset(
+    body: PasswordResetRequest, request: Request, background: BackgroundTasks
+) -> PasswordResetAccepted:
+    """Mail a single-use reset link to the account, if there is one: 202 with the same body
+    either way. The mail goes out after the answer (so it is as quick for any email); if it
+    cannot be sent, its token is removed and the user asks again. Rate limited per email and
+    per client address (429 ``rate_limited``); a malformed email is 422 ``invalid_input``.
+    """
+    config = reset_config(request)
+    pending = password_reset.request_reset(
+        new_uow(request), login_limiter(request), config, body.email, _address(request)
+    )
+    if pending is not None:
+        background.add_task(password_reset.deliver, new_uow(request), config.mailer, pending)
+    return PasswordResetAccepted(message=password_reset.ACCEPTED)
+
+
+@router.post("/auth/password-reset/confirm", status_code=204)
+def confirm_password_reset(body: PasswordResetConfirm, request: Request) -> Response:
+    """Set a new password with the mailed token: 204, and every session is signed out (log
+    in with the new password). An unknown, expired, used or replaced token: 400
+    ``invalid_reset_token``; a new password breaking the rules: 422 ``invalid_input``.
+    """
+    cmd = password_reset.ResetConfirmation(body.token, body.new_password, request_id(request))
+    password_reset.confirm_reset(new_uow(request), auth_config(request).hasher, cmd)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=UserPublic)

@@ -8,11 +8,17 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from commerce.adapters.security import AccessClaims, JwtTokens, PasswordHasher
-from commerce.domain.errors import InvalidToken, PaymentsUnavailable, PermissionDenied
+from commerce.domain.errors import (
+    InvalidToken,
+    MailUnavailable,
+    PaymentsUnavailable,
+    PermissionDenied,
+)
 from commerce.domain.payments import PaymentProvider
 from commerce.domain.pricing import PricingRules
 from commerce.domain.users import User, issued_before_password_change
 from commerce.service_layer.auth import AuthConfig
+from commerce.service_layer.password_reset import ResetConfig
 from commerce.service_layer.rate_limit import LoginRateLimiter
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from serving.container import AppContainer
@@ -53,6 +59,19 @@ def payment_provider(request: Request) -> PaymentProvider:
     if provider is None:
         raise PaymentsUnavailable("no payment provider is configured")
     result: PaymentProvider = provider
+    return result
+
+
+def reset_config(request: Request) -> ResetConfig:
+    """The container's password-reset mail set-up (``password_reset`` attribute or
+    ``extras`` entry), as the payment provider is found."""
+    c = container(request)
+    config = getattr(c, "password_reset", None)
+    if config is None:
+        config = getattr(c, "extras", {}).get("password_reset")
+    if config is None:
+        raise MailUnavailable("no mailer is configured")
+    result: ResetConfig = config
     return result
 
 

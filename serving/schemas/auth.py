@@ -20,6 +20,22 @@ class PasswordChangeRequest(InputModel):
     new_password: str = Field(min_length=1, max_length=MAX_PASSWORD)
 
 
+class PasswordResetRequest(InputModel):
+    email: str = Field(min_length=3, max_length=320)
+
+
+class PasswordResetConfirm(InputModel):
+    token: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=MAX_PASSWORD)
+
+
+class PasswordResetAccepted(BaseModel):
+    """The one answer to every reset request: it never says whether the account exists."""
+
+    status: str = "accepted"
+    message: str
+
+
 class RefreshRequest(InputModel):
     refresh_token: str = Field(min_length=1, max_length=256)
 
