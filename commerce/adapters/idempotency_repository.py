@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -75,3 +75,7 @@ class SqlAlchemyIdempotencyRepository:
             .values(status="in_progress", locked_at=now),
         )
         return result.rowcount == 1
+
+    def delete_scope(self, scope: str) -> int:
+        """Forget every key of one scope (a user being erased); returns how many."""
+        return int(dml(self.session, delete(keys).where(keys.c.scope == scope)).rowcount)

@@ -131,6 +131,27 @@ class SqlAlchemyOrderRepository:
         rows = self.session.execute(query.order_by(orders.c.placed_at.desc(), orders.c.id)).all()
         return self._load(rows)
 
+    def lock_for_user(self, user_id: str) -> dict[str, str]:
+        """Lock every order of the user (in id order, so two lockers never wait on each
+        other in a cycle) until commit; returns each one's status by id."""
+        query = (
+            select(orders.c.id, orders.c.status)
+            .where(orders.c.user_id == user_id)
+            .order_by(orders.c.id)
+            .with_for_update()
+        )
+        return {str(i): str(s) for i, s in self.session.execute(query)}
+
+    def replace_addresses(self, order_ids: Sequence[str], address: dict[str, Any]) -> None:
+        """Overwrite the orders' shipping address (an erasure); a new version, so a writer
+        holding an older read of one fails instead of writing the address back."""
+        if order_ids:
+            self.session.execute(
+                update(orders)
+                .where(orders.c.id.in_(list(order_ids)))
+                .values(shipping_address=address, version=orders.c.version + 1)
+            )
+
     def _load(self, rows: Sequence[Any]) -> list[Order]:
         ids = [row.id for row in rows]
         lines: dict[str, list[OrderLine]] = {i: [] for i in ids}

@@ -45,6 +45,17 @@ class SqlAlchemyPaymentRepository:
         )
         return {str(o): str(s) for o, s in self.session.execute(query)}
 
+    def forget_cards(self, order_ids: Sequence[str]) -> None:
+        """Drop what identifies the payer's card (the provider's token, last four digits and
+        expiry); the brand, amounts, statuses and the provider's reference stay for
+        accounting and for reconciling with the provider."""
+        if order_ids:
+            self.session.execute(
+                update(payments)
+                .where(payments.c.order_id.in_(list(order_ids)))
+                .values(token=None, last4=None, exp_month=None, exp_year=None)
+            )
+
     def for_orders(self, order_ids: Sequence[str]) -> dict[str, Row[Any]]:
         """The payment row per order id (orders without a payment are left out)."""
         if not order_ids:

@@ -82,6 +82,10 @@ class SqlAlchemyReviewRepository:
         rows = self.session.execute(query.order_by(reviews.c.created_at.desc(), reviews.c.id))
         return [_review(row) for row in rows]
 
+    def delete_by_user(self, user_id: str) -> int:
+        """Delete every review the user wrote (an erasure); returns how many."""
+        return int(dml(self.session, delete(reviews).where(reviews.c.user_id == user_id)).rowcount)
+
     def summary(self, product_id: int) -> RatingSummary:
         query = select(func.count(), func.coalesce(func.sum(reviews.c.rating), 0)).where(
             reviews.c.product_id == product_id

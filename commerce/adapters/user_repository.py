@@ -31,10 +31,12 @@ def _to_user(row: Row[Any]) -> User:
 
 def _select(condition: Any, for_share: bool, for_update: bool = False) -> Any:
     query = select(users).where(condition)
+    # FOR UPDATE (an erasure, a password reset) waits for every FOR SHARE holder and for rows
+    # being added that reference the user (their foreign key's KEY SHARE), and holds them off.
+    if for_update:
+        return query.with_for_update()
     # FOR SHARE waits for a password change in flight and holds one off until commit (a no-op
     # on SQLite, whose writers are serial).
-    if for_update:  # NO KEY UPDATE: rows that merely reference the user may still be added
-        return query.with_for_update(key_share=True)
     return query.with_for_update(read=True) if for_share else query
 
 
@@ -54,8 +56,8 @@ class SqlAlchemyUserRepository:
     def get(
         self, user_id: str, *, for_share: bool = False, for_update: bool = False
     ) -> User | None:
-        """The user; ``for_share`` locks the row against a password change until commit,
-        ``for_update`` against every other writer and sharer (a password reset)."""
+        """The user; ``for_share`` locks the row against a password change, a reset or an
+        erasure until commit, ``for_update`` against everything that share-locks it."""
         query = _select(users.c.id == user_id, for_share, for_update)
         row = self.session.execute(query).first()
         return _to_user(row) if row else None
@@ -83,6 +85,17 @@ class SqlAlchemyUserRepository:
             .where(users.c.id == user_id)
             .values(password_hash=new_hash, password_changed_at=now),
         )
+
+    def erase(self, user_id: str, email: str, now: datetime) -> None:
+        """Forget who the account was: a placeholder email, no country, no password (so no
+        login), inactive, and a password change now (so no access token outlives it)."""
+        dml(
+            self.session,
+            update(users)
+            .where(users.c.id == user_id)
+            .values(email=email, password_hash=None, country=None, is_active=False,
+                    password_changed_at=now),
+        )  # fmt: skip
 
     def set_role(self, user_id: str, role: str) -> None:
         dml(self.session, update(users).where(users.c.id == user_id).values(role=role))

@@ -161,3 +161,16 @@ class TrackingNumberInUse(CommerceError):
     orders by it)."""
 
     code = "tracking_number_in_use"
+
+
+class AccountHasOpenOrders(CommerceError):
+    """The account cannot be erased yet: some of its orders still need their customer (not
+    final, or money still moving). ``details.order_ids`` names them."""
+
+    code = "account_has_open_orders"
+
+    def __init__(self, order_ids: list[str]) -> None:
+        super().__init__(
+            "the account has orders that are not finished; erase it once they are",
+            {"order_ids": order_ids},
+        )

@@ -128,6 +128,12 @@ class PasswordReset(DomainEvent):
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class AccountDeleted(DomainEvent):
+    """The account was erased (only its pseudonymous id travels): consumers holding
+    personal data under that id should forget it."""
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class StockReceived(DomainEvent):
     quantity: int
     available: int

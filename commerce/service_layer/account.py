@@ -1,4 +1,5 @@
-"""What an account holds, for its owner: the data export (``GET /users/me/export``)."""
+"""What an account holds, for its owner: the data export (``GET /users/me/export``) and
+the erasure (``DELETE /users/me``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ from decimal import Decimal
 from typing import Any
 
 from commerce.adapters.orm import as_utc
+from commerce.domain import events
 from commerce.domain.cart import CartView
-from commerce.domain.errors import UserNotFound
+from commerce.domain.erasure import ERASED_ADDRESS, blocks_erasure, erased_email
+from commerce.domain.errors import (
+    AccountHasOpenOrders,
+    AuthenticationFailed,
+    InvalidToken,
+    UserNotFound,
+)
 from commerce.domain.events import utcnow
 from commerce.domain.orders import Order
 from commerce.domain.reviews import Review
 from commerce.domain.users import User
+from commerce.service_layer.auth import AuthConfig, reauthenticate
+from commerce.service_layer.rate_limit import LoginRateLimiter
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 
@@ -96,3 +106,81 @@ def export_data(uow: SqlAlchemyUnitOfWork, user_id: str) -> AccountData:
             exported_at=now,
         )
     return data
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountDeletion:
+    user_id: str
+    current_password: str
+    address: str
+    request_id: str | None = None
+
+
+def delete_account(
+    uow: SqlAlchemyUnitOfWork, auth: AuthConfig, limiter: LoginRateLimiter, cmd: AccountDeletion
+) -> None:
+    """Erase the account (the right to erasure), in one transaction, once its password is
+    checked as :func:`~commerce.service_layer.auth.change_password` checks it.
+
+    What names the person goes: email (a placeholder takes its place, so the address can
+    register again), country, password, every session, the cart, the reviews (their ratings
+    are withdrawn with ``ReviewDeleted``, as a customer's own delete does), the stored
+    Idempotency-Key responses, and on kept orders the shipping address and the card's token,
+    last four and expiry. Orders stay, with amounts, lines, dates and country, under the
+    pseudonymous user id: the shop must keep them for its accounts.
+
+    Raises
+    ------
+    InvalidToken
+        The account no longer exists or is disabled.
+    RateLimited, AuthenticationFailed
+        As for a password change: too many attempts, or the password is wrong.
+    AccountHasOpenOrders
+        An order still needs its customer (``erasure.blocks_erasure``); nothing changed.
+    """
+    user = reauthenticate(uow, auth, limiter, (cmd.user_id, cmd.current_password), cmd.address)
+    with uow:
+        _lock_account(uow, user)
+        cart_id = uow.carts.find_for_user(user.id)
+        if cart_id is not None:
+            uow.carts.lock(cart_id)  # a checkout of it in flight ends first: its order is seen
+        order_ids = _finished_orders(uow, user.id)
+        if cart_id is not None:
+            uow.carts.delete_cart(cart_id)
+        uow.orders.replace_addresses(order_ids, dict(ERASED_ADDRESS))
+        uow.payments.forget_cards(order_ids)
+        _delete_reviews(uow, user.id, cmd.request_id)
+        uow.idempotency.delete_scope(user.id)
+        now = utcnow()
+        uow.refresh_tokens.revoke_all(user.id, now)
+        uow.users.erase(user.id, erased_email(user.id), now)
+        uow.emit(events.AccountDeleted(user_id=user.id, request_id=cmd.request_id))
+        uow.commit()
+
+
+def _lock_account(uow: SqlAlchemyUnitOfWork, checked: User) -> None:
+    """Lock the user row first (login, refresh and checkout share-lock it: one in flight
+    ends before, one arriving waits and then finds the account gone) and make sure the
+    password checked outside the transaction is still the account's."""
+    user = uow.users.get(checked.id, for_update=True)
+    if user is None or not user.is_active:
+        raise InvalidToken("the account behind this token does not exist or is disabled")
+    if user.password_hash != checked.password_hash:
+        raise AuthenticationFailed("the current password is wrong", {"field": "current_password"})
+
+
+def _finished_orders(uow: SqlAlchemyUnitOfWork, user_id: str) -> list[str]:
+    """Lock the user's orders and return their ids, or raise if one is not finished."""
+    statuses = uow.orders.lock_for_user(user_id)
+    payments = uow.payments.statuses(list(statuses))
+    still_open = sorted(i for i, s in statuses.items() if blocks_erasure(s, payments.get(i)))
+    if still_open:
+        raise AccountHasOpenOrders(still_open)
+    return list(statuses)
+
+
+def _delete_reviews(uow: SqlAlchemyUnitOfWork, user_id: str, request_id: str | None) -> None:
+    for review in uow.reviews.by_user(user_id):
+        uow.emit(events.ReviewDeleted(user_id=user_id, product_id=review.sku,
+                                      request_id=request_id, rating=review.rating))  # fmt: skip
+    uow.reviews.delete_by_user(user_id)

@@ -145,10 +145,10 @@ def change_password(
     """Check the current password, store the new one's hash, sign out every session and
     return a fresh pair (a new session for the caller), all in one transaction.
 
-    Each attempt counts against the account's login limit before the password is checked,
-    so this cannot be used to guess passwords faster than login. Both hashes are computed
-    outside the transaction; the update then applies only if the stored hash is still the
-    one checked, so of two changes from the same current password exactly one succeeds.
+    The current password is checked by :func:`reauthenticate` (counted with login's
+    guesses). Both hashes are computed outside the transaction; the update then applies only
+    if the stored hash is still the one checked, so of two changes from the same current
+    password exactly one succeeds.
 
     Raises
     ------
@@ -160,18 +160,46 @@ def change_password(
         The current password is wrong (or was changed meanwhile).
     """
     validate_new_password(cmd.current_password, cmd.new_password)
+    user = reauthenticate(uow, auth, limiter, (cmd.user_id, cmd.current_password), cmd.address)
+    old_hash = user.password_hash or ""
+    return _store_new_password(uow, auth, user, old_hash, auth.hasher.hash(cmd.new_password), cmd)
+
+
+def reauthenticate(
+    uow: SqlAlchemyUnitOfWork,
+    auth: AuthConfig,
+    limiter: LoginRateLimiter,
+    credentials: tuple[str, str],
+    address: str,
+) -> User:
+    """Check a signed-in user's current password (``credentials`` is user id and password)
+    before a sensitive change; returns the user, whose ``password_hash`` was checked.
+
+    Each attempt counts against the account's login limit before the password is checked,
+    so this cannot be used to guess passwords faster than login. The hash is verified
+    outside any transaction: the caller's write must then check it is still the stored one.
+
+    Raises
+    ------
+    InvalidToken
+        The account no longer exists or is disabled.
+    RateLimited
+        Too many attempts for the account or the client address.
+    AuthenticationFailed
+        The password is wrong (``details.field`` is ``current_password``).
+    """
+    user_id, password = credentials
     with uow:
-        user = uow.users.get(cmd.user_id)
+        user = uow.users.get(user_id)
     if user is None or not user.is_active:
         raise InvalidToken("the account behind this token does not exist or is disabled")
-    limiter.hit(user.email or user.id, cmd.address)  # the counter login uses
-    old_hash = user.password_hash
-    if not old_hash:
+    limiter.hit(user.email or user.id, address)  # the counter login uses
+    if not user.password_hash:
         auth.hasher.dummy_verify()
         raise AuthenticationFailed("the current password is wrong", {"field": "current_password"})
-    if not auth.hasher.verify(old_hash, cmd.current_password):
+    if not auth.hasher.verify(user.password_hash, password):
         raise AuthenticationFailed("the current password is wrong", {"field": "current_password"})
-    return _store_new_password(uow, auth, user, old_hash, auth.hasher.hash(cmd.new_password), cmd)
+    return user
 
 
 def _store_new_password(

@@ -11,7 +11,7 @@ from typing import Any
 
 from commerce.domain import events
 from commerce.domain.cart import CartLine
-from commerce.domain.errors import EmptyCart, InvalidInput, ProductUnavailable
+from commerce.domain.errors import EmptyCart, InvalidInput, InvalidToken, ProductUnavailable
 from commerce.domain.events import utcnow
 from commerce.domain.orders import ON_HOLD, Order, OrderLine
 from commerce.domain.pricing import (
@@ -54,6 +54,12 @@ def place_order(
     screen says so — held stock is kept for HELD_TTL while someone reviews it)."""
     order_id = order_id_for(req.user_id, req.idempotency_key)
     with uow:
+        # Shared, first (the lock order user -> cart -> order -> stock -> payment): an
+        # erasure in flight ends before and this finds the account gone, or waits for this
+        # order and then sees it (PostgreSQL: the request's token check was its own read).
+        user = uow.users.get(req.user_id, for_share=True)
+        if user is None or not user.is_active:
+            raise InvalidToken("the account behind this token does not exist or is disabled")
         existing = uow.orders.get(order_id)
         if existing is not None:
             return existing
