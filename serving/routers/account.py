@@ -1,12 +1,12 @@
-"""The signed-in user's own data: ``GET /users/me/export``."""
+"""The signed-in user's own data: ``GET /users/me/export`` and ``DELETE /users/me``."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
 from commerce.service_layer import account
-from serving.routers.deps import Claims, new_uow
-from serving.schemas.account import AccountExport
+from serving.routers.deps import Claims, auth_config, login_limiter, new_uow, request_id
+from serving.schemas.account import AccountDeletionRequest, AccountExport
 
 router = APIRouter(prefix="/users/me", tags=["account"])
 
@@ -23,3 +23,21 @@ def export(request: Request, response: Response, claims: Claims) -> AccountExpor
         f'attachment; filename="emporium-export-{data.user.id}.json"'
     )
     return AccountExport.of(data)
+
+
+@router.delete("", status_code=204)
+def delete_me(body: AccountDeletionRequest, claims: Claims, request: Request) -> Response:
+    """Erase the caller's account: email, country, password, sessions, cart, reviews, and
+    the shipping addresses and card details of its orders. The orders themselves stay,
+    pseudonymised, for the shop's accounts. The email can register again (a new account).
+
+    Wrong ``current_password``: 401 ``invalid_credentials``, counted against the same limit
+    as login (429 ``rate_limited``). An order not finished yet (awaiting payment, being
+    fulfilled or shipped, a return or refund under way): 409 ``account_has_open_orders``
+    with ``details.order_ids``, and nothing changes.
+    """
+    host = request.client.host if request.client else "unknown"
+    cmd = account.AccountDeletion(claims.user_id, body.current_password, host,
+                                  request_id(request))  # fmt: skip
+    account.delete_account(new_uow(request), auth_config(request), login_limiter(request), cmd)
+    return Response(status_code=204)

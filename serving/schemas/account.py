@@ -7,15 +7,24 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from commerce.domain.orders import Order
+from commerce.domain.users import MAX_PASSWORD
 from commerce.service_layer.account import AccountData, PaymentRecord, SessionRecord
+from serving.schemas.base import InputModel
 from serving.schemas.cart import CartPublic
 from serving.schemas.orders import OrderPublic
 from serving.schemas.reviews import ReviewPublic
 
 EXPORT_FORMAT = 1
+
+
+class AccountDeletionRequest(InputModel):
+    """``DELETE /users/me``: the current password again, so a stolen access token alone
+    cannot erase the account."""
+
+    current_password: str = Field(min_length=1, max_length=MAX_PASSWORD)
 
 
 class ProfileExport(BaseModel):
