@@ -153,6 +153,7 @@ def delete_account(
         uow.idempotency.delete_scope(user.id)
         now = utcnow()
         uow.refresh_tokens.revoke_all(user.id, now)
+        uow.password_resets.revoke_for_user(user.id, now)  # a mailed link dies with it
         uow.users.erase(user.id, erased_email(user.id), now)
         uow.emit(events.AccountDeleted(user_id=user.id, request_id=cmd.request_id))
         uow.commit()

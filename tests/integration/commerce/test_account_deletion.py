@@ -3,6 +3,7 @@ transaction, finished orders are kept pseudonymised, unfinished ones refuse the 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -153,3 +154,16 @@ def test_a_wrong_password_erases_nothing_and_counts_as_a_login_guess(
         auth.login(uow_factory(), AUTH, rate, (email, PASSWORD), "10.0.0.2")
     assert row(uow_factory, users, users.c.id == session.user_id).is_active
     assert not refresh_fails(uow_factory, session.refresh_token)
+
+
+def test_erasure_ends_an_outstanding_password_reset_link(uow_factory: UowFactory) -> None:
+    _, session = customer(uow_factory)
+    now = utcnow()
+    with uow_factory() as uow:
+        uow.password_resets.replace(session.user_id, "h" * 64, now, now + timedelta(minutes=30))
+        uow.commit()
+
+    delete(uow_factory, session.user_id)
+
+    with uow_factory() as uow:
+        assert uow.password_resets.find_live("h" * 64, utcnow()) is None
