@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from commerce.adapters.cache import Cache, cache_from_url
 from commerce.adapters.db import make_engine, make_session_factory
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from emporium.health_watch import WatchedHealth
 from emporium.settings import Settings
 from pipelines.events import EventBus, TopicNames
 
@@ -129,6 +130,7 @@ class Container:
     extras: dict[str, Any] = field(default_factory=dict)
     champion: Champion | None = None
     mailer: Any = None
+    mail_watch: WatchedHealth | None = None  # the mail server's checks, once the API runs
 
     def recommendations(self) -> RecommendationService | None:
         """The champion recommender (loaded from the registry on first use), or None."""
@@ -200,9 +202,13 @@ class Container:
         }
 
     def _mail_health(self) -> dict[str, dict[str, object]]:
+        """Once the API runs (:meth:`start`), the mail server's latest answer to a check on
+        a background thread; before that (the start-up check), a check now."""
         if self.mailer is None:
             return {}
-        return {"mail": {**self.mailer.health(), "url": redact(self.settings.mail_url)}}
+        watch = self.mail_watch
+        report = watch.report() if watch is not None else self.mailer.health()
+        return {"mail": {**report, "url": redact(self.settings.mail_url)}}
 
     def _registry_health(self) -> dict[str, dict[str, object]]:
         if self.champion is None:
@@ -219,14 +225,19 @@ class Container:
         return {"payments": {**self.payment_provider.health(), "url": self.settings.payments.url}}
 
     def start(self) -> None:
-        """Start what runs beside the API's requests: the registry's health probe, so that
-        ``/health`` only reads its latest answer (:meth:`close` stops it)."""
+        """Start what runs beside the API's requests: the registry's and the mail server's
+        health checks, so that ``/health`` only reads their latest answers (:meth:`close`
+        stops them)."""
         if self.champion is not None:
             self.champion.watch_registry()
+        if self.mailer is not None and self.mail_watch is None:
+            self.mail_watch = WatchedHealth("mail", self.mailer.health).start()
 
     def close(self) -> None:
         if self.champion is not None:
             self.champion.stop_watching()
+        if self.mail_watch is not None:
+            self.mail_watch.stop()
         for closable in (self.event_bus, self.search, self.cache, self.payment_provider):
             close = getattr(closable, "close", None)
             if close is not None:

@@ -12,7 +12,7 @@ router = APIRouter(tags=["health"])
 def health(request: Request) -> JSONResponse:
     """The body lists each engine; ``status`` is "ok" when none is unhealthy, else
     "degraded". One not heard from yet (``"healthy": null, "status": "checking"``: the model
-    registry until it first answers) is not counted as unhealthy.
+    registry or the mail server until it first answers) is not counted as unhealthy.
 
     The code is for a load balancer: 503 when an engine marked ``"required": true`` (the
     database, without which nothing is served) is unhealthy, else 200. Any other engine down
@@ -22,7 +22,8 @@ def health(request: Request) -> JSONResponse:
 
     The registry is never waited for here: a thread started with the API asks it every 15 s
     (waiting at most 2 s to connect, then to answer), and this reports its latest answer (a
-    look for the champion's included).
+    look for the champion's included). The mail server is checked the same way, on its own
+    thread.
     """
     engines = request.app.state.container.health()
     healthy = all(bool(e.get("healthy")) or _checking(e) for e in engines.values())

@@ -8,7 +8,9 @@ client's keep-alive connection."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -103,3 +105,30 @@ def test_health_is_503_while_the_database_is_down(database_down: TestClient) -> 
     database = response.json()["engines"]["database"]
     assert database["healthy"] is False and database["required"] is True
     assert "secret" not in response.text
+
+
+@pytest.fixture
+def mail_hung(embedded_settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A mail server that accepts connections and never says a word (no SMTP greeting)."""
+    embedded_settings.state_path.mkdir(parents=True, exist_ok=True)
+    upgrade(embedded_settings.database_url)
+    listener = socket.create_server(("127.0.0.1", 0))  # the kernel completes the handshakes
+    monkeypatch.setattr(embedded_settings.mail, "url",
+                        f"smtp://127.0.0.1:{listener.getsockname()[1]}")  # fmt: skip
+    container = build_container(embedded_settings, check=False)
+    yield from ((container, client) for client in _client(container))
+    listener.close()
+
+
+def test_health_never_waits_for_a_mail_server_that_does_not_answer(mail_hung: Any) -> None:
+    """The mail server is checked on a thread started with the API, whose check here waits
+    10 s for a greeting that never comes; /health reports it as not heard from yet instead
+    of waiting for it (before, every /health waited out the SMTP timeouts, then said
+    unhealthy)."""
+    _, client = mail_hung
+    response = client.get("/health")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["engines"]["mail"]["healthy"] is None
+    assert body["engines"]["mail"]["status"] == "checking"
+    assert body["status"] == "ok"  # not heard from is not down
