@@ -60,3 +60,17 @@ def uow_factory(
 def ref() -> Callable[[str], str]:
     """``ref("SKU")`` -> a unique reference, so tests sharing a database never collide."""
     return lambda prefix="T": f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def pg(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Engine, Callable[[], SqlAlchemyUnitOfWork]]]:
+    """A PostgreSQL database with an engine of its own, for race tests that listen on its
+    cursor (mark them ``postgres``)."""
+    database = fresh_database(request, "postgres", tmp_path, "test_race")
+    engine = make_engine(next(database))
+    sessions = make_session_factory(engine)
+    yield engine, lambda: SqlAlchemyUnitOfWork(sessions)
+    engine.dispose()
+    next(database, None)  # drops the schema

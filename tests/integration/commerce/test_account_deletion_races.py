@@ -4,9 +4,8 @@ open order and no live session may be left on an erased account."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,27 +20,13 @@ from account_support import (
     refresh_fails,
     stocked,
 )
-from db_support import fresh_database
 from sqlalchemy import Engine, event, select, text
 
-from commerce.adapters.db import make_engine, make_session_factory
 from commerce.adapters.orm import orders, users
 from commerce.domain.errors import AccountHasOpenOrders, InvalidToken
 from commerce.service_layer import auth, cart
-from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def pg(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, UowFactory]]:
-    """A PostgreSQL database with an engine of its own (the test listens on its cursor)."""
-    database = fresh_database(request, "postgres", tmp_path, "test_delrace")
-    engine = make_engine(next(database))
-    sessions = make_session_factory(engine)
-    yield engine, lambda: SqlAlchemyUnitOfWork(sessions)
-    engine.dispose()
-    next(database, None)  # drops the schema
 
 
 class Pause:

@@ -5,21 +5,17 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
-from db_support import fresh_database
+from account_support import AUTH, refresh_fails
+from account_support import limiter as login_limiter
 from sqlalchemy import Engine, event, text
 
-from commerce.adapters.cache import InProcessCache
-from commerce.adapters.db import make_engine, make_session_factory
-from commerce.adapters.security import JwtTokens, PasswordHasher
 from commerce.domain.errors import (
     AuthenticationFailed,
-    InvalidToken,
     PasswordUnchanged,
     RateLimited,
 )
@@ -29,11 +25,6 @@ from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
 OLD, NEW = "correct horse battery", "tr0ubadour and staple"
-AUTH = auth.AuthConfig(JwtTokens("k" * 40, "emporium", "emporium-api"), PasswordHasher())
-
-
-def _limiter(per_account: int = 10) -> LoginRateLimiter:
-    return LoginRateLimiter(InProcessCache(), per_account=per_account)
 
 
 def _account(uow_factory: UowFactory) -> str:
@@ -43,21 +34,13 @@ def _account(uow_factory: UowFactory) -> str:
 
 
 def _login(uow_factory: UowFactory, email: str, password: str = OLD) -> auth.TokenPair:
-    return auth.login(uow_factory(), AUTH, _limiter(), (email, password), "10.0.0.1")
+    return auth.login(uow_factory(), AUTH, login_limiter(), (email, password), "10.0.0.1")
 
 
 def _change(uow: UowFactory, user_id: str, current: str = OLD, new: str = NEW,
             limiter: LoginRateLimiter | None = None) -> auth.TokenPair:  # fmt: skip
     cmd = auth.PasswordChange(user_id, current, new, "10.0.0.1")
-    return auth.change_password(uow(), AUTH, limiter or _limiter(), cmd)
-
-
-def _refresh_fails(uow_factory: UowFactory, token: str) -> bool:
-    try:
-        auth.refresh(uow_factory(), AUTH, token)
-    except InvalidToken:
-        return True
-    return False
+    return auth.change_password(uow(), AUTH, limiter or login_limiter(), cmd)
 
 
 def test_change_signs_out_every_session_and_returns_a_working_pair(
@@ -66,8 +49,8 @@ def test_change_signs_out_every_session_and_returns_a_working_pair(
     email = _account(uow_factory)
     phone, laptop = _login(uow_factory, email), _login(uow_factory, email)
     pair = _change(uow_factory, phone.user_id)
-    assert _refresh_fails(uow_factory, phone.refresh_token)
-    assert _refresh_fails(uow_factory, laptop.refresh_token)
+    assert refresh_fails(uow_factory, phone.refresh_token)
+    assert refresh_fails(uow_factory, laptop.refresh_token)
     assert auth.refresh(uow_factory(), AUTH, pair.refresh_token).user_id == phone.user_id
     with pytest.raises(AuthenticationFailed):
         _login(uow_factory, email, OLD)
@@ -85,14 +68,14 @@ def test_wrong_or_unchanged_password_changes_nothing(uow_factory: UowFactory) ->
     assert wrong.value.code == "invalid_credentials"
     with pytest.raises(PasswordUnchanged):
         _change(uow_factory, session.user_id, new=OLD)
-    assert not _refresh_fails(uow_factory, session.refresh_token)  # still signed in
+    assert not refresh_fails(uow_factory, session.refresh_token)  # still signed in
     assert _login(uow_factory, email, OLD).user_id == session.user_id
 
 
 def test_guesses_count_against_the_login_limit(uow_factory: UowFactory) -> None:
     email = _account(uow_factory)
     user_id = _login(uow_factory, email).user_id
-    limiter = _limiter(per_account=3)
+    limiter = login_limiter(per_account=3)
     for _ in range(3):
         with pytest.raises(AuthenticationFailed):
             _change(uow_factory, user_id, current="a guess, again", limiter=limiter)
@@ -125,18 +108,7 @@ def test_two_changes_from_the_same_password_one_wins(uow_factory: UowFactory) ->
     assert _login(uow_factory, email, winner).user_id == user_id
     with pytest.raises(AuthenticationFailed):
         _login(uow_factory, email, loser)
-    assert not _refresh_fails(uow_factory, pair.refresh_token)
-
-
-@pytest.fixture
-def pg(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, UowFactory]]:
-    """A PostgreSQL database with an engine of its own (the test listens on its cursor)."""
-    database = fresh_database(request, "postgres", tmp_path, "test_pwrace")
-    engine = make_engine(next(database))
-    sessions = make_session_factory(engine)
-    yield engine, lambda: SqlAlchemyUnitOfWork(sessions)
-    engine.dispose()
-    next(database, None)  # drops the schema
+    assert not refresh_fails(uow_factory, pair.refresh_token)
 
 
 def _waits_on_a_lock(uow: UowFactory, statement: str) -> bool:
@@ -184,5 +156,5 @@ def test_a_refresh_racing_a_password_change_is_signed_out_too(
         assert not changed.done(), "the change did not wait for the refresh in flight"
         release.set()
         new_pair, rotated = changed.result(30), refreshed.result(30)
-    assert _refresh_fails(pg_uow, rotated.refresh_token)
-    assert not _refresh_fails(pg_uow, new_pair.refresh_token)
+    assert refresh_fails(pg_uow, rotated.refresh_token)
+    assert not refresh_fails(pg_uow, new_pair.refresh_token)

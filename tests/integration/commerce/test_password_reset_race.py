@@ -4,42 +4,23 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from db_support import fresh_database
+from account_support import AUTH
+from account_support import limiter as login_limiter
 from sqlalchemy import Engine, event
 
-from commerce.adapters.cache import InProcessCache
-from commerce.adapters.db import make_engine, make_session_factory
 from commerce.adapters.mail import FileMailer
-from commerce.adapters.security import JwtTokens, PasswordHasher
 from commerce.domain.errors import AuthenticationFailed, InvalidResetToken
 from commerce.service_layer import auth, password_reset
-from commerce.service_layer.rate_limit import LoginRateLimiter
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
-HASHER = PasswordHasher()
-AUTH = auth.AuthConfig(JwtTokens("k" * 40, "emporium", "emporium-api"), HASHER)
-
-
-def _limiter() -> LoginRateLimiter:
-    return LoginRateLimiter(InProcessCache())
-
-
-@pytest.fixture
-def pg(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Engine, UowFactory]]:
-    """A PostgreSQL database with an engine of its own (the test listens on its cursor)."""
-    database = fresh_database(request, "postgres", tmp_path, "test_resetrace")
-    engine = make_engine(next(database))
-    sessions = make_session_factory(engine)
-    yield engine, lambda: SqlAlchemyUnitOfWork(sessions)
-    engine.dispose()
-    next(database, None)  # drops the schema
+HASHER = AUTH.hasher
 
 
 def _mailed_token(uow: UowFactory, tmp_path: Path) -> tuple[str, str]:
@@ -47,7 +28,7 @@ def _mailed_token(uow: UowFactory, tmp_path: Path) -> tuple[str, str]:
     address = f"race-{uuid.uuid4().hex[:10]}@example.com"
     auth.register(uow(), HASHER, address, "correct horse battery")
     config = password_reset.ResetConfig(FileMailer(tmp_path), "s@x.example", "https://x")
-    pending = password_reset.request_reset(uow(), _limiter(), config, address, "10.0.0.1")
+    pending = password_reset.request_reset(uow(), login_limiter(), config, address, "10.0.0.1")
     assert pending is not None and password_reset.deliver(uow(), config.mailer, pending)
     body = pending.message.get_content()
     return address, body.split("token=", 1)[1].split()[0]
@@ -88,7 +69,7 @@ def test_two_confirms_with_one_token_exactly_one_wins(
     event.remove(engine, "after_cursor_execute", hold_after_token_read)
     winners = [new for new, error in outcomes if error is None]
     assert len(winners) == 1, outcomes
-    limiter = _limiter()
+    limiter = login_limiter()
     for new, error in outcomes:
         credentials = (address, new)
         if error is None:
