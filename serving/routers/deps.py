@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -50,12 +50,17 @@ def auth_config(request: Request) -> AuthConfig:
     return result
 
 
+def _part(request: Request, name: str) -> Any:
+    """The container's attribute ``name``, else its ``extras`` entry, else None (a test
+    container may carry a part in either place)."""
+    c = container(request)
+    found = getattr(c, name, None)
+    return found if found is not None else getattr(c, "extras", {}).get(name)
+
+
 def payment_provider(request: Request) -> PaymentProvider:
     """The container's provider (``payment_provider`` attribute or ``extras`` entry)."""
-    c = container(request)
-    provider = getattr(c, "payment_provider", None)
-    if provider is None:
-        provider = getattr(c, "extras", {}).get("payment_provider")
+    provider = _part(request, "payment_provider")
     if provider is None:
         raise PaymentsUnavailable("no payment provider is configured")
     result: PaymentProvider = provider
@@ -65,10 +70,7 @@ def payment_provider(request: Request) -> PaymentProvider:
 def reset_config(request: Request) -> ResetConfig:
     """The container's password-reset mail set-up (``password_reset`` attribute or
     ``extras`` entry), as the payment provider is found."""
-    c = container(request)
-    config = getattr(c, "password_reset", None)
-    if config is None:
-        config = getattr(c, "extras", {}).get("password_reset")
+    config = _part(request, "password_reset")
     if config is None:
         raise MailUnavailable("no mailer is configured")
     result: ResetConfig = config
