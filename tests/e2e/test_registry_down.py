@@ -180,6 +180,18 @@ def health_once_every_engine_answered(client: TestClient) -> httpx.Response:
     pytest.fail(f"an engine was still being checked after {BOUND_S:g} s", pytrace=False)
 
 
+def degraded_twice_with_a_hung_registry(client: TestClient, model_version: str | None) -> None:
+    """Two /health answers (each once the probe has answered): 200 ``degraded``, the
+    registry unhealthy and not required, and ``model_version`` still reported."""
+    for _ in range(2):
+        response = health_once_every_engine_answered(client)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "degraded"
+        registry = registry_health(response)
+        assert registry["healthy"] is False and registry["error"]
+        assert registry["model_version"] == model_version and registry["required"] is False
+
+
 def test_health_stays_200_while_a_loaded_champion_is_served_and_the_registry_hangs(
     container: Container,
     client: TestClient,
@@ -188,13 +200,7 @@ def test_health_stays_200_while_a_loaded_champion_is_served_and_the_registry_han
 ) -> None:
     champion_loaded_and_looked_up_every_request(container, client)
     registry_at(container, silent.url, monkeypatch)
-    for _ in range(2):
-        response = health_once_every_engine_answered(client)
-        assert response.status_code == 200, response.text
-        assert response.json()["status"] == "degraded"
-        registry = registry_health(response)
-        assert registry["healthy"] is False and registry["error"]
-        assert registry["model_version"] == "1" and registry["required"] is False
+    degraded_twice_with_a_hung_registry(client, model_version="1")
     assert len(silent.accepted) == 1  # the second probe reused the first one's answer
     served_by_version_1(client)
 
@@ -206,13 +212,7 @@ def test_health_stays_200_while_no_champion_is_loaded_and_the_registry_hangs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     registry_at(container, silent.url, monkeypatch)
-    for _ in range(2):
-        response = health_once_every_engine_answered(client)
-        assert response.status_code == 200, response.text
-        assert response.json()["status"] == "degraded"
-        registry = registry_health(response)
-        assert registry["healthy"] is False and registry["error"]
-        assert registry["model_version"] is None and registry["required"] is False
+    degraded_twice_with_a_hung_registry(client, model_version=None)
     assert len(silent.accepted) == 1
     unavailable(answer(client, "/recommendations/1"))  # only recommendations are refused
     assert answer(client, "/products").status_code == 200
