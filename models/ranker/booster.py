@@ -45,7 +45,7 @@ def train_booster(
     if kind == "lgbm-lambdarank":
         import lightgbm
 
-        groups = np.unique(user_rows, return_counts=True)[1]
+        groups = query_groups(user_rows)
         defaults = {
             "objective": "lambdarank",
             "n_estimators": 300,
@@ -60,6 +60,33 @@ def train_booster(
         return lightgbm.LGBMRanker(**defaults | params).fit(x, y, group=groups)
     defaults = {"max_iter": 300, "learning_rate": 0.05, "random_state": seed}
     return HistGradientBoostingClassifier(**defaults | params).fit(x, y)
+
+
+def query_groups(user_rows: np.ndarray) -> np.ndarray:
+    """Sizes of the runs of equal ``user_rows``, in row order: lambdarank's query groups.
+
+    Parameters
+    ----------
+    user_rows : numpy.ndarray
+        Each row's user (or user and inner repeat); a user's rows must be contiguous.
+
+    Returns
+    -------
+    numpy.ndarray
+        One size per group, in the order the groups' rows come.
+
+    Raises
+    ------
+    ValueError
+        If a user's rows are split by another user's: they would be ranked as two queries.
+    """
+    user_rows = np.asarray(user_rows)
+    if user_rows.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, user_rows[1:] != user_rows[:-1]])
+    if len(np.unique(user_rows[starts])) != len(starts):
+        raise ValueError("each user's candidate rows must be contiguous for lambdarank")
+    return np.diff(np.r_[starts, len(user_rows)])
 
 
 def booster_scores(kind: str, booster: Any, x: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ import pytest
 from models.errors import FitFailed
 from models.evaluation.splitters import leave_one_out_split
 from models.ranker import CandidateRanker
+from models.ranker.booster import query_groups
 from models.recommenders import EASE, ItemKNN
 
 BLOCK_A = [f"a{i}" for i in range(6)]
@@ -148,3 +149,26 @@ def test_a_price_that_is_not_a_number_is_refused_before_any_fitting() -> None:
     CandidateRanker(
         SOURCES, item_features=ITEMS.iloc[:0].astype({"price": object})
     )  # empty: no prices
+
+
+def test_lambdarank_query_groups_are_runs_in_row_order() -> None:
+    """The groups were np.unique's counts, which come in sorted order: rows of user 7 before
+    user 3 would have been cut into groups of the wrong sizes without an error."""
+    assert query_groups(np.array([7, 7, 3, 3, 3, 9])).tolist() == [2, 3, 1]
+    assert query_groups(np.array([], dtype=np.int64)).tolist() == []
+    with pytest.raises(ValueError, match="contiguous"):
+        query_groups(np.array([1, 1, 2, 1]))
+
+
+def test_the_lambdarank_booster_ranks_within_the_users_block() -> None:
+    pytest.importorskip("lightgbm")  # the optional "ranking" extra; requirements.lock has it
+    events = block_interactions()
+    ranker = CandidateRanker(
+        SOURCES,
+        n_candidates=12,
+        booster="lgbm-lambdarank",
+        booster_params={"min_child_samples": 1, "n_estimators": 20},
+        inner_split=lambda df: leave_one_out_split(df, seed=1),
+    ).fit(events)
+    recs = ranker.recommend_frame(["u0", "u6"], user_items=events, n=1)
+    assert dict(zip(recs.user_id, recs.item_id, strict=True)) == {"u0": "a0", "u6": "b0"}
