@@ -17,6 +17,7 @@ from commerce.domain.errors import (
     ProductUnavailable,
 )
 from commerce.domain.products import Product
+from commerce.service_layer.account_lock import share_lock_account
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 
@@ -28,7 +29,11 @@ class CartOwner:
 
 
 def _cart_id(uow: SqlAlchemyUnitOfWork, owner: CartOwner) -> str:
+    """The owner's cart id (a user's is created on first use). Call first in the
+    transaction: a user's row is share-locked before the cart, so an erasure in flight
+    cannot leave a cart behind on the erased account."""
     if owner.user_id:
+        share_lock_account(uow, owner.user_id)
         return uow.carts.for_user(owner.user_id)
     if owner.token:
         found = uow.carts.by_token(hash_refresh_token(owner.token))
@@ -144,6 +149,7 @@ def merge_anonymous(uow: SqlAlchemyUnitOfWork, token: str, user_id: str) -> Cart
     """Fold an anonymous cart into the user's (at login): quantities add up, capped at the
     per-line maximum and current stock; the anonymous cart is then deleted."""
     with uow:
+        share_lock_account(uow, user_id)  # first: see _cart_id
         cart_id = uow.carts.for_user(user_id)
         uow.carts.lock(cart_id)
         anon_id = uow.carts.by_token(hash_refresh_token(token))

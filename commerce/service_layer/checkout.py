@@ -11,7 +11,7 @@ from typing import Any
 
 from commerce.domain import events
 from commerce.domain.cart import CartLine
-from commerce.domain.errors import EmptyCart, InvalidInput, InvalidToken, ProductUnavailable
+from commerce.domain.errors import EmptyCart, InvalidInput, ProductUnavailable
 from commerce.domain.events import utcnow
 from commerce.domain.orders import ON_HOLD, Order, OrderLine
 from commerce.domain.pricing import (
@@ -23,6 +23,7 @@ from commerce.domain.pricing import (
 )
 from commerce.domain.products import Product
 from commerce.service_layer import inventory
+from commerce.service_layer.account_lock import share_lock_account
 from commerce.service_layer.fraud import FraudScreen, screen
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
@@ -57,9 +58,7 @@ def place_order(
         # Shared, first (the lock order user -> cart -> order -> stock -> payment): an
         # erasure in flight ends before and this finds the account gone, or waits for this
         # order and then sees it (PostgreSQL: the request's token check was its own read).
-        user = uow.users.get(req.user_id, for_share=True)
-        if user is None or not user.is_active:
-            raise InvalidToken("the account behind this token does not exist or is disabled")
+        share_lock_account(uow, req.user_id)
         existing = uow.orders.get(order_id)
         if existing is not None:
             return existing

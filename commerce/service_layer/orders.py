@@ -9,6 +9,7 @@ from commerce.domain.orders import PACKED, PAID, SHIPPED, STOCK_RESERVED_STATES,
 from commerce.domain.payments import PaymentProvider
 from commerce.domain.products import Product
 from commerce.service_layer import inventory, refunds
+from commerce.service_layer.account_lock import share_lock_account
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 UowFactory = Callable[[], SqlAlchemyUnitOfWork]
@@ -25,6 +26,14 @@ def load(
     return uow.orders.require(order_id, user_id=user_id, for_update=for_update)
 
 
+def _owner_first(uow: SqlAlchemyUnitOfWork, user_id: str | None) -> None:
+    """A customer's change of their own order share-locks their user row first (the lock
+    order user -> order): arriving during an erasure, it waits and finds the account gone,
+    instead of reopening an order the erasure let go (a return requested after it)."""
+    if user_id is not None:
+        share_lock_account(uow, user_id)
+
+
 def _changed(uow: SqlAlchemyUnitOfWork, order: Order, previous: str) -> None:
     uow.orders.save(order)
     uow.emit(events.OrderStatusChanged(user_id=order.user_id, order_id=order.id,
@@ -34,6 +43,7 @@ def _changed(uow: SqlAlchemyUnitOfWork, order: Order, previous: str) -> None:
 def advance(uow: SqlAlchemyUnitOfWork, order_id: str, action: str, user_id: str | None) -> Order:
     """pack, deliver, request_return (owner), approve a held order."""
     with uow:
+        _owner_first(uow, user_id)
         order = load(uow, order_id, user_id, for_update=True)
         previous = order.apply(action)
         _changed(uow, order, previous)
@@ -77,6 +87,7 @@ def cancel(
     refunded (or, if the provider does not answer, owed: the payment stays
     ``refund_pending`` and the worker retries)."""
     with uow_factory() as uow:
+        _owner_first(uow, user_id)
         order = load(uow, order_id, user_id, for_update=True)
         previous = order.apply("cancel")
         _changed(uow, order, previous)

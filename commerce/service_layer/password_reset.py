@@ -100,7 +100,9 @@ def request_reset(
     token, token_hash = new_reset_token()  # for every request: the same work either way
     now = utcnow()
     with uow:
-        user = uow.users.get_by_email(account)
+        # Shared, first (as every write for an account): an erasure in flight ends before
+        # and its placeholder email no longer matches, so no token outlives the account.
+        user = uow.users.get_by_email(account, for_share=True)
         if user is None or not user.is_active or not user.password_hash or not user.email:
             return None
         uow.password_resets.replace(user.id, token_hash, now, now + config.ttl)

@@ -8,6 +8,7 @@ from commerce.domain.errors import NotFound, ProductNotFound
 from commerce.domain.events import utcnow
 from commerce.domain.products import Product
 from commerce.domain.reviews import RatingSummary, Review, validate_review
+from commerce.service_layer.account_lock import share_lock_account
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 
@@ -33,6 +34,7 @@ def add_review(
 ) -> Review:
     validate_review(rating, title, body)
     with uow:
+        share_lock_account(uow, user_id)  # an erasure in flight then sees this review
         product = _product(uow, sku)
         assert product.id is not None
         verified = uow.reviews.has_bought(user_id, product.id)
@@ -70,6 +72,7 @@ def update_review(
 ) -> Review:
     validate_review(rating, title, body)
     with uow:
+        share_lock_account(uow, user_id)  # as add_review
         product = _product(uow, sku)
         assert product.id is not None
         before = uow.reviews.mine(product.id, user_id)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Engine, event, select, text, update
 
 from commerce.adapters.cache import InProcessCache
 from commerce.adapters.orm import orders, outbox
@@ -92,3 +94,43 @@ def events_of(uow_factory: UowFactory, user_id: str) -> list[dict[str, Any]]:
     with uow_factory() as uow:
         stored = uow.session.execute(select(outbox.c.event)).scalars()
         return [e for e in stored if e.get("user_id") == user_id]
+
+
+class Pause:
+    """Holds the thread that registered itself right after it ran a matching statement."""
+
+    def __init__(self, engine: Engine, *fragments: str) -> None:
+        self.fragments, self.threads = fragments, set[int]()
+        self.reached, self.release = threading.Event(), threading.Event()
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def run(self, work: Callable[[], Any]) -> Callable[[], Any]:
+        def paused() -> Any:
+            self.threads.add(threading.get_ident())
+            return work()
+
+        return paused
+
+    def _after(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        wanted = all(f in statement for f in self.fragments)
+        if threading.get_ident() in self.threads and wanted and not self.reached.is_set():
+            self.reached.set()
+            assert self.release.wait(30)
+
+
+def waits_on_a_lock(uow_factory: UowFactory, other: Future[Any], *fragments: str) -> bool:
+    """Whether ``other`` is (still) blocked on a row lock in a statement holding one of
+    ``fragments`` (PostgreSQL), waiting up to 30 s for it to be."""
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database() AND query LIKE ANY(:q)"
+    )
+    patterns = [f"%{fragment}%" for fragment in fragments]
+    for _ in range(300):
+        if other.done():
+            return False
+        with uow_factory() as uow:
+            if uow.session.execute(query, {"q": patterns}).scalar_one():
+                return not other.done()
+        threading.Event().wait(0.1)
+    return False

@@ -3,15 +3,15 @@ open order and no live session may be left on an erased account."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from account_support import (
     AUTH,
     PASSWORD,
+    Pause,
     UowFactory,
     checkout,
     customer,
@@ -19,52 +19,15 @@ from account_support import (
     limiter,
     refresh_fails,
     stocked,
+    waits_on_a_lock,
 )
-from sqlalchemy import Engine, event, select, text
+from sqlalchemy import Engine, select
 
 from commerce.adapters.orm import orders, users
 from commerce.domain.errors import AccountHasOpenOrders, InvalidToken
 from commerce.service_layer import auth, cart
 
 pytestmark = pytest.mark.postgres
-
-
-class Pause:
-    """Holds the thread that registered itself right after it ran a matching statement."""
-
-    def __init__(self, engine: Engine, *fragments: str) -> None:
-        self.fragments, self.threads = fragments, set[int]()
-        self.reached, self.release = threading.Event(), threading.Event()
-        event.listen(engine, "after_cursor_execute", self._after)
-
-    def run(self, work: Callable[[], Any]) -> Callable[[], Any]:
-        def paused() -> Any:
-            self.threads.add(threading.get_ident())
-            return work()
-
-        return paused
-
-    def _after(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        wanted = all(f in statement for f in self.fragments)
-        if threading.get_ident() in self.threads and wanted and not self.reached.is_set():
-            self.reached.set()
-            assert self.release.wait(30)
-
-
-def waits_on_a_lock(uow_factory: UowFactory, fragment: str, other: Future[Any]) -> bool:
-    """Whether ``other`` is (still) blocked on a row lock, waiting up to 30 s for it to be."""
-    query = text(
-        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-        "AND datname = current_database() AND query LIKE :q"
-    )
-    for _ in range(300):
-        if other.done():
-            return False
-        with uow_factory() as uow:
-            if uow.session.execute(query, {"q": f"%{fragment}%"}).scalar_one():
-                return not other.done()
-        threading.Event().wait(0.1)
-    return False
 
 
 def _error(work: Callable[[], Any]) -> Callable[[], Any]:
@@ -93,7 +56,7 @@ def test_a_checkout_in_flight_wins_and_the_erasure_is_refused(
         placing = pool.submit(pause.run(lambda: checkout(uow, session.user_id, sku)))
         assert pause.reached.wait(30), "the checkout wrote no order"
         deleting = pool.submit(_error(lambda: delete(uow, session.user_id)))
-        assert waits_on_a_lock(uow, "FOR UPDATE", deleting), "the erasure did not wait"
+        assert waits_on_a_lock(uow, deleting, "FOR UPDATE"), "the erasure did not wait"
         pause.release.set()
         order_id, refused = placing.result(30), deleting.result(30)
     assert isinstance(refused, AccountHasOpenOrders)
@@ -120,7 +83,7 @@ def test_an_erasure_in_flight_wins_and_the_checkout_fails_cleanly(
         deleting = pool.submit(pause.run(lambda: delete(uow, session.user_id)))
         assert pause.reached.wait(30), "the erasure took no lock on the user"
         placing = pool.submit(_error(lambda: checkout(uow, session.user_id, sku, "k-race")))
-        assert waits_on_a_lock(uow, "FOR SHARE", placing), "the checkout did not wait"
+        assert waits_on_a_lock(uow, placing, "FOR SHARE"), "the checkout did not wait"
         pause.release.set()
         deleting.result(30)
         failed = placing.result(30)
@@ -143,7 +106,7 @@ def test_a_login_in_flight_leaves_no_live_session(pg: tuple[Engine, UowFactory])
         )
         assert pause.reached.wait(30), "login took no lock on the user"
         deleting = pool.submit(lambda: delete(uow, session.user_id))
-        assert waits_on_a_lock(uow, "FOR UPDATE", deleting), "the erasure did not wait"
+        assert waits_on_a_lock(uow, deleting, "FOR UPDATE"), "the erasure did not wait"
         pause.release.set()
         late, _ = logging_in.result(30), deleting.result(30)
     assert refresh_fails(uow, late.refresh_token)
