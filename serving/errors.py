@@ -69,6 +69,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "invalid_reset_token": 400,
     "tracking_number_in_use": 409,
     "account_has_open_orders": 409,
+    "account_busy": 409,
     # engines that did not answer: the request may simply be tried again
     "database_unavailable": 503,
     "cache_unavailable": 503,

@@ -69,6 +69,16 @@ def _postgres_limits(url: str) -> dict[str, Any]:
     }
 
 
+#: PostgreSQL's ``lock_not_available``: a row lock not granted within ``lock_timeout``.
+PG_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def is_lock_timeout(e: Exception) -> bool:
+    """Whether ``e`` (a SQLAlchemy error) is a lock wait that ran out (PostgreSQL's
+    ``PG_LOCK_TIMEOUT_MS``), as opposed to a database that is down or a statement too slow."""
+    return getattr(getattr(e, "orig", None), "sqlstate", None) == PG_LOCK_NOT_AVAILABLE
+
+
 def error_line(e: Exception) -> str:
     """A database error's own first line, without SQLAlchemy's SQL echo and background link."""
     orig = getattr(e, "orig", None)

@@ -174,3 +174,13 @@ class AccountHasOpenOrders(CommerceError):
             "the account has orders that are not finished; erase it once they are",
             {"order_ids": order_ids},
         )
+
+
+class AccountBusy(CommerceError):
+    """The account's rows stayed locked by another change (a checkout, a password change)
+    past the erasure's lock wait: nothing was erased, and asking again is safe."""
+
+    code = "account_busy"
+
+    def __init__(self) -> None:
+        super().__init__("the account is being changed; try again")

@@ -8,11 +8,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
+
+from commerce.adapters.db import is_lock_timeout
 from commerce.adapters.orm import as_utc
 from commerce.domain import events
 from commerce.domain.cart import CartView
 from commerce.domain.erasure import ERASED_ADDRESS, blocks_erasure, erased_email
 from commerce.domain.errors import (
+    AccountBusy,
     AccountHasOpenOrders,
     AuthenticationFailed,
     InvalidToken,
@@ -137,8 +141,22 @@ def delete_account(
         As for a password change: too many attempts, or the password is wrong.
     AccountHasOpenOrders
         An order still needs its customer (``erasure.blocks_erasure``); nothing changed.
+    AccountBusy
+        The account's rows stayed locked by another change past the lock wait
+        (``PG_LOCK_TIMEOUT_MS``); nothing changed, asking again is safe.
     """
     user = reauthenticate(uow, auth, limiter, (cmd.user_id, cmd.current_password), cmd.address)
+    try:
+        _erase(uow, user, cmd)
+    except OperationalError as e:
+        # Another change holding the account (a long checkout, a stuck session) is the
+        # caller's to wait out, not a database outage (503) or a bug (500).
+        if not is_lock_timeout(e):
+            raise
+        raise AccountBusy() from e
+
+
+def _erase(uow: SqlAlchemyUnitOfWork, user: User, cmd: AccountDeletion) -> None:
     with uow:
         _lock_account(uow, user)
         cart_id = uow.carts.find_for_user(user.id)

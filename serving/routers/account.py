@@ -34,7 +34,8 @@ def delete_me(body: AccountDeletionRequest, claims: Claims, request: Request) ->
     Wrong ``current_password``: 401 ``invalid_credentials``, counted against the same limit
     as login (429 ``rate_limited``). An order not finished yet (awaiting payment, being
     fulfilled or shipped, a return or refund under way): 409 ``account_has_open_orders``
-    with ``details.order_ids``, and nothing changes.
+    with ``details.order_ids``, and nothing changes. Another change holding the account
+    past the database's lock wait: 409 ``account_busy``, nothing changes; ask again.
     """
     host = request.client.host if request.client else "unknown"
     cmd = account.AccountDeletion(claims.user_id, body.current_password, host,

@@ -1,0 +1,38 @@
+"""An erasure that cannot get its locks in time (the real PostgreSQL): the caller is told
+the account is busy (409 ``account_busy``) and nothing is erased."""
+
+from __future__ import annotations
+
+import pytest
+from account_support import UowFactory, customer, delete, refresh_fails, row, stocked
+from sqlalchemy import Engine, select
+
+from commerce.adapters.orm import reviews, users
+from commerce.domain.errors import AccountBusy
+from commerce.service_layer import reviews as review_cases
+from serving.errors import STATUS_BY_CODE
+
+pytestmark = pytest.mark.postgres
+
+
+def test_an_erasure_behind_a_long_held_user_lock_answers_account_busy(
+    pg: tuple[Engine, UowFactory],
+) -> None:
+    """Another transaction holds the user row past the erasure's lock wait: before, the
+    driver's lock-timeout error reached the API as 503 ``database_unavailable`` (the database
+    is fine; the account was busy)."""
+    engine, uow = pg
+    email, session = customer(uow)
+    user_id = session.user_id
+    review_cases.add_review(uow(), user_id, stocked(uow), 5, "Good", "Good mug.")
+    with engine.connect() as holder, holder.begin():
+        holder.execute(select(users.c.id).where(users.c.id == user_id).with_for_update())
+        with pytest.raises(AccountBusy) as busy:
+            delete(uow, user_id)
+    assert (busy.value.code, busy.value.message) == (
+        "account_busy", "the account is being changed; try again")  # fmt: skip
+    assert STATUS_BY_CODE[busy.value.code] == 409
+    still = row(uow, users, users.c.id == user_id)
+    assert (still.email, still.is_active) == (email, True)
+    assert row(uow, reviews, reviews.c.user_id == user_id) is not None
+    assert not refresh_fails(uow, session.refresh_token)
