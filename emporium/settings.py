@@ -114,6 +114,8 @@ class AuthSettings(BaseModel):
     refresh_token_days: int = Field(default=14, ge=1)
     #: How long a mailed password-reset link works.
     reset_token_minutes: int = Field(default=30, ge=1)
+    #: Data exports (``GET /users/me/export``) allowed per account per hour.
+    exports_per_hour: int = Field(default=5, ge=1)
     #: The shop's web front: reset mails link to ``<storefront_url>/reset-password?token=…``.
     storefront_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://\S+$")
 

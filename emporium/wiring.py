@@ -180,6 +180,10 @@ class Container:
     def refresh_token_days(self) -> int:
         return self.settings.auth.refresh_token_days
 
+    @property
+    def exports_per_hour(self) -> int:
+        return self.settings.auth.exports_per_hour
+
     def health(self) -> dict[str, dict[str, object]]:
         """Each engine's health, the model registry's included (its latest answer, ``healthy``
         None until it has given one: see :meth:`start`), each marked ``required`` (see

@@ -74,6 +74,36 @@ class LoginRateLimiter:
             raise RateLimited(self.window_s)
 
 
+class ExportRateLimiter:
+    """Counts data exports (``GET /users/me/export``) per account: each reads every order,
+    payment and review of the account, so a client asking in a loop would cost the database
+    far more than it costs the client.
+
+    Parameters
+    ----------
+    counter
+        The shared counters (the cache engine), as for :class:`LoginRateLimiter`.
+    per_account
+        Exports allowed per account in each window.
+    window_s
+        The window's length in seconds.
+    """
+
+    def __init__(self, counter: Counter, per_account: int = 5, window_s: int = 3600) -> None:
+        self.counter, self.per_account, self.window_s = counter, per_account, window_s
+
+    def hit(self, user_id: str) -> None:
+        """Count one export of ``user_id``'s data (before it is read, as login counts).
+
+        Raises
+        ------
+        RateLimited
+            Past ``per_account`` in the window.
+        """
+        if self.counter.incr(f"export:acct:{_digest(user_id)}", self.window_s) > self.per_account:
+            raise RateLimited(self.window_s)
+
+
 def _digest(value: str) -> str:
     # Keys never hold an email address in clear text.
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]

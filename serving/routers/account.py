@@ -5,7 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from commerce.service_layer import account
-from serving.routers.deps import Claims, auth_config, login_limiter, new_uow, request_id
+from serving.routers.deps import (
+    Claims,
+    auth_config,
+    export_limiter,
+    login_limiter,
+    new_uow,
+    request_id,
+)
 from serving.schemas.account import AccountDeletionRequest, AccountExport
 
 router = APIRouter(prefix="/users/me", tags=["account"])
@@ -15,7 +22,11 @@ router = APIRouter(prefix="/users/me", tags=["account"])
 def export(request: Request, response: Response, claims: Claims) -> AccountExport:
     """Everything the shop stores for the caller, as one JSON document: profile (never the
     password hash), orders with lines, payments and refunds, reviews, the current cart and
-    signed-in sessions. Read as of one moment; only the caller's own data."""
+    signed-in sessions. Read as of one moment; only the caller's own data.
+
+    Each reads every order of the account: limited per account (``exports_per_hour``,
+    5 by default), past which the answer is 429 ``rate_limited``."""
+    export_limiter(request).hit(claims.user_id)
     data = account.export_data(new_uow(request), claims.user_id)
     # Personal data: no shared cache keeps it; browsers save it as a file.
     response.headers["Cache-Control"] = "no-store"

@@ -19,7 +19,7 @@ from commerce.domain.pricing import PricingRules
 from commerce.domain.users import User, issued_before_password_change
 from commerce.service_layer.auth import AuthConfig
 from commerce.service_layer.password_reset import ResetConfig
-from commerce.service_layer.rate_limit import LoginRateLimiter
+from commerce.service_layer.rate_limit import ExportRateLimiter, LoginRateLimiter
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from serving.container import AppContainer
 
@@ -86,6 +86,16 @@ def pricing_rules(request: Request) -> PricingRules:
 
 def login_limiter(request: Request) -> LoginRateLimiter:
     return LoginRateLimiter(container(request).cache)
+
+
+def export_limiter(request: Request) -> ExportRateLimiter:
+    """Exports per account per hour: the container's ``exports_per_hour`` (attribute or
+    ``extras`` entry), else the limiter's default."""
+    per_hour = _part(request, "exports_per_hour")
+    cache = container(request).cache
+    if per_hour is None:
+        return ExportRateLimiter(cache)
+    return ExportRateLimiter(cache, per_account=int(per_hour))
 
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]

@@ -149,3 +149,14 @@ def test_a_registry_server_other_than_the_tracking_store_is_refused(
     refused = re.escape("EMPORIUM_MLFLOW__REGISTRY_URI=http://127.0.0.1:5001")
     with pytest.raises(ValidationError, match=refused):
         Settings()
+
+
+def test_data_exports_per_hour_default_to_five_and_read_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().auth.exports_per_hour == 5
+    monkeypatch.setenv("EMPORIUM_AUTH__EXPORTS_PER_HOUR", "2")
+    assert Settings().auth.exports_per_hour == 2
+    monkeypatch.setenv("EMPORIUM_AUTH__EXPORTS_PER_HOUR", "0")  # no export at all: refused
+    with pytest.raises(ValidationError, match="exports_per_hour"):
+        Settings()

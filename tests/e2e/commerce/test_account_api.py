@@ -184,3 +184,19 @@ def test_export_of_a_new_account_is_empty_and_creates_nothing(
     assert unauthenticated.status_code == 401 and code(unauthenticated) == "invalid_token"
     bogus = client.get("/users/me/export", headers=_bearer("not.a.jwt"))
     assert bogus.status_code == 401 and code(bogus) == "invalid_token"
+
+
+def test_exports_are_limited_per_account(client: TestClient, container: Any, code: Code) -> None:
+    """Each export reads every order of the account: five an hour per account (the
+    default of ``EMPORIUM_AUTH__EXPORTS_PER_HOUR``), then 429 as login's limit answers;
+    another account is not held back. Before, every request was served."""
+    me = _bearer(_login(client, _register(client)).json()["access_token"])
+    them = _bearer(_login(client, _register(client)).json()["access_token"])
+    statuses = [client.get("/users/me/export", headers=me).status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    refused = client.get("/users/me/export", headers=me)
+    assert refused.status_code == 429 and code(refused) == "rate_limited"
+    assert refused.json()["error"]["details"] == {"retry_after_seconds": 3600}
+    assert client.get("/users/me/export", headers=them).status_code == 200
+    container.extras["exports_per_hour"] = 7  # the setting, as the real container carries it
+    assert client.get("/users/me/export", headers=me).status_code == 200
