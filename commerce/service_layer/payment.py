@@ -96,6 +96,7 @@ def record_outcome(
     uow_factory: UowFactory, provider: PaymentProvider, order_id: str, result: ChargeResult
 ) -> tuple[Order, str]:
     with uow_factory() as uow:
+        _lock_customer(uow, order_id)
         # Locked: a cancel committed while the charge was in flight must be seen here (the
         # money is then refunded), and one waiting behind us sees the order paid. Unlocked,
         # the cancel's version bump rolled back the record of a captured charge.
@@ -110,6 +111,16 @@ def record_outcome(
     if status == "refund_needed":
         return _refund_orphan(uow_factory, provider, order_id)
     return order, status
+
+
+def _lock_customer(uow: SqlAlchemyUnitOfWork, order_id: str) -> None:
+    """Share-lock the order's customer before the order (the lock order user -> cart ->
+    order): a declined payment puts the order's lines back in the cart, and holding the
+    order while waiting for the cart deadlocked with an erasure holding the cart while
+    waiting for the order. Not refused for a disabled account: an outcome is recorded
+    whoever the customer is (an order awaiting payment keeps its account from erasure)."""
+    customer = orders.load(uow, order_id, None).user_id  # never changes: read unlocked
+    uow.users.get(customer, for_share=True)
 
 
 def _captured(uow: SqlAlchemyUnitOfWork, order: Order, card: dict[str, Any]) -> str:

@@ -32,7 +32,8 @@ from sqlalchemy import Engine
 from commerce.adapters.mail import FileMailer
 from commerce.adapters.orm import carts, password_reset_tokens, reviews
 from commerce.domain.errors import InvalidToken
-from commerce.service_layer import cart, orders, password_reset
+from commerce.domain.payments import ChargeResult
+from commerce.service_layer import cart, orders, password_reset, payment
 from commerce.service_layer import reviews as review_cases
 
 Write = Callable[[UowFactory, str, str, str], Any]  # (uow, user_id, sku, order_id) -> answer
@@ -148,3 +149,32 @@ def test_a_write_during_the_erasure_waits_and_leaves_nothing(
     else:
         assert isinstance(answer, InvalidToken), f"written for the erased account: {answer}"
     _nothing_left(uow, user_id, order_id)
+
+
+@pytest.mark.postgres
+def test_a_declined_payment_during_the_erasure_restores_the_cart_without_a_deadlock(
+    pg: tuple[Engine, UowFactory],
+) -> None:
+    """A declined payment puts the order's lines back in the cart. It held the order and
+    then wanted the cart, while an erasure held the cart and wanted the order: PostgreSQL
+    broke the cycle by failing one of them (deadlock detected). Share-locking the user
+    first, the outcome ends before the erasure, which then finds the order finished and
+    erases the account, restored cart included."""
+    engine, uow = pg
+    _, session = customer(uow)
+    user_id = session.user_id
+    order_id = checkout(uow, user_id, stocked(uow))
+    settle(uow, order_id, "pending_payment", "pending")
+    declined = ChargeResult(status="declined", provider_ref=None, code="card_declined")
+    pause = Pause(engine, "FROM orders", "FOR UPDATE")
+    with ThreadPoolExecutor(2) as pool:
+        outcome = pool.submit(pause.run(lambda: payment.record_outcome(uow, None, order_id,
+                                                                       declined)))  # fmt: skip
+        assert pause.reached.wait(30), "the outcome took no lock on the order"
+        deleting = pool.submit(lambda: delete(uow, user_id))
+        waited = waits_on_a_lock(uow, deleting, "FOR UPDATE")
+        pause.release.set()
+        assert outcome.result(30)[1] == "failed"
+        deleting.result(30)
+    assert waited, "the erasure did not wait for the payment's outcome"
+    _nothing_left(uow, user_id, None)
