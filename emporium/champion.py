@@ -162,7 +162,7 @@ class Champion:
                 self._probe(uri)
 
     def _probe(self, uri: str) -> None:
-        from emporium.wiring import sqlite_file
+        from emporium.engines import sqlite_file
         from models.tracking.lookup import champion_version_within
 
         error = None

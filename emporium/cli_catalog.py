@@ -20,7 +20,7 @@ def load(
     """Load a dataset's catalog into the database (migrations are applied first)."""
     from commerce.domain.errors import CommerceError
     from emporium import catalog_loader
-    from emporium.wiring import unit_of_work_factory
+    from emporium.engines import unit_of_work_factory
     from models.datasets import DatasetError, get_dataset
 
     if dataset not in LOADERS:

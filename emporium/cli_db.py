@@ -30,7 +30,7 @@ def migrate(settings: Settings, revision: str = "head") -> None:
     A SQLite file (and state directory) that did not exist before is removed again when
     migrating fails, so a failed command leaves nothing behind."""
     from commerce.adapters.db import error_line, upgrade
-    from emporium.wiring import redact, sqlite_file
+    from emporium.engines import redact, sqlite_file
 
     new_state_dir = not settings.state_path.exists()
     make_state_dir(settings)
@@ -64,7 +64,7 @@ def migrate(settings: Settings, revision: str = "head") -> None:
 def upgrade_command(revision: str = typer.Argument("head")) -> None:
     """Run the Alembic migrations up to ``revision`` (default: the newest)."""
     from commerce.adapters.db import current_revision
-    from emporium.wiring import redact
+    from emporium.engines import redact
 
     settings = get_settings()
     migrate(settings, revision)
@@ -82,7 +82,7 @@ def outbox_command(
 
     from commerce.adapters.db import error_line
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
-    from emporium.wiring import database_sessions, sqlite_file
+    from emporium.engines import database_sessions, sqlite_file
 
     url = get_settings().database_url
     file = sqlite_file(url)

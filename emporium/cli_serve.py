@@ -15,7 +15,9 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
     from uvicorn.logging import DefaultFormatter
 
-    from emporium.wiring import EngineUnavailable, build_container, embed_catalog_in_background
+    from emporium.catalog_embedding import embed_catalog_in_background
+    from emporium.engines import EngineUnavailable
+    from emporium.wiring import build_container
     from serving.app import create_app
 
     # Our own INFO lines (which model version is served, the catalog embedded) look like

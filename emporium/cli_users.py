@@ -25,7 +25,7 @@ def create_admin_command(
     from commerce.adapters.security import PasswordHasher
     from commerce.domain.errors import CommerceError
     from commerce.service_layer.auth import create_admin
-    from emporium.wiring import unit_of_work_factory
+    from emporium.engines import unit_of_work_factory
 
     settings = get_settings()
     migrate(settings)

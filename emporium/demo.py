@@ -16,8 +16,8 @@ from collections.abc import Callable
 from commerce.adapters.db import upgrade
 from emporium import steps
 from emporium.catalog_loader import load_online_retail_shop
+from emporium.engines import unit_of_work_factory
 from emporium.settings import Settings
-from emporium.wiring import unit_of_work_factory
 
 Echo = Callable[[str], None]
 

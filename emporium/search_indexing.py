@@ -16,8 +16,8 @@ from commerce.domain.events import utcnow
 from commerce.domain.products import ACTIVE, Product
 from commerce.domain.search import ProductDoc
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from emporium.engines import database_sessions
 from emporium.settings import Settings
-from emporium.wiring import database_sessions
 from pipelines.events import EventBus
 from pipelines.events.factory import event_bus_from_url
 from pipelines.indexing import (

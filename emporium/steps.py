@@ -89,7 +89,7 @@ def replay(
     """
     import itertools
 
-    from emporium.wiring import event_topics
+    from emporium.engines import event_topics
     from models.datasets import get_dataset
     from models.datasets.errors import DatasetUnreadable, reading
     from pipelines.events.factory import event_bus_from_url
@@ -219,8 +219,8 @@ def catalog_item_features(settings: Settings) -> Any:
     None for an empty catalog (the ranker then trains on the interactions alone)."""
     import pandas as pd
 
+    from emporium.engines import database_sessions, sqlite_file
     from emporium.search_indexing import catalog_pages
-    from emporium.wiring import database_sessions, sqlite_file
 
     file = sqlite_file(settings.database_url)
     if file is not None and not file.is_file():  # and leave no empty database file behind
@@ -322,7 +322,7 @@ def _recent_ranker(
     import pandas as pd
     from mlflow.exceptions import MlflowException
 
-    from emporium.wiring import sqlite_file
+    from emporium.engines import sqlite_file
     from models.training import reusable_ranker
 
     days = settings.training.retune_days
@@ -348,8 +348,8 @@ def reindex(settings: Settings) -> dict[str, Any]:
 
     from commerce.adapters.db import error_line
     from commerce.adapters.search.errors import SearchError
+    from emporium.engines import sqlite_file
     from emporium.search_indexing import reindex_catalog
-    from emporium.wiring import sqlite_file
 
     file = sqlite_file(settings.database_url)
     if file is not None and not file.is_file():  # and leave no empty database file behind

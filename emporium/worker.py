@@ -63,8 +63,8 @@ def worker_command(
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
     from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
     from emporium.cli_db import migrate
+    from emporium.engines import EngineUnavailable, build_payments, event_topics, redact
     from emporium.search_indexing import SearchIndexer
-    from emporium.wiring import EngineUnavailable, build_payments, event_topics, redact
     from pipelines.events import Event
     from pipelines.events.errors import EventBusError
     from pipelines.events.factory import event_bus_from_url

@@ -50,7 +50,7 @@ def command(
 
     from commerce.adapters.db import error_line
     from emporium.bench.checkout_run import isolated_level
-    from emporium.wiring import redact
+    from emporium.engines import redact
 
     try:
         results = [isolated_level(base, level, per_client) for level in levels]

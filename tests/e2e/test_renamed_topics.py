@@ -21,10 +21,11 @@ from typer.testing import CliRunner
 from commerce.service_layer import catalog
 from emporium.cli import app
 from emporium.cli_db import migrate
+from emporium.engines import database_sessions, unit_of_work_factory
 from emporium.search_indexing import SearchIndexer, reindex_catalog
 from emporium.settings import Settings
 from emporium.steps import topic_names
-from emporium.wiring import build_container, database_sessions, unit_of_work_factory
+from emporium.wiring import build_container
 from pipelines.events import CLICKSTREAM, COMMERCE
 from pipelines.events.factory import event_bus_from_url
 from serving.app import create_app

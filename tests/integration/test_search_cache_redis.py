@@ -14,9 +14,9 @@ from commerce.adapters.search.cached import CachedSearchEngine
 from commerce.domain.search import SearchRequest
 from commerce.service_layer import catalog
 from emporium.cli_db import migrate
+from emporium.engines import unit_of_work_factory
 from emporium.search_indexing import reindex_catalog
 from emporium.settings import Settings
-from emporium.wiring import unit_of_work_factory
 
 pytestmark = pytest.mark.redis
 

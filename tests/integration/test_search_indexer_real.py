@@ -19,9 +19,9 @@ from search_catalog import hits_behind
 
 from commerce.adapters.outbox import SqlAlchemyOutboxSource
 from commerce.service_layer import catalog
+from emporium.engines import database_sessions, event_topics, unit_of_work_factory
 from emporium.search_indexing import SearchIndexer, reindex_catalog
 from emporium.settings import Settings
-from emporium.wiring import database_sessions, event_topics, unit_of_work_factory
 from pipelines.events import Event
 from pipelines.events.factory import event_bus_from_url
 from pipelines.events.relay import relay_once

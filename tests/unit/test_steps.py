@@ -94,7 +94,7 @@ def test_the_ranker_step_is_tuned_on_validation_and_reads_the_catalog(
     from commerce.adapters.db import upgrade
     from commerce.domain.products import Product
     from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-    from emporium.wiring import database_sessions
+    from emporium.engines import database_sessions
 
     start = datetime(2026, 1, 1, tzinfo=UTC)
     rows = [  # two blocks of 12 products; each user buys within one block, a day at a time

@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from emporium.cli import app
+from emporium.engines import EngineUnavailable, redact
 from emporium.settings import Settings
-from emporium.wiring import EngineUnavailable, build_container, redact
+from emporium.wiring import build_container
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_semantic_search_embeds_the_whole_catalog_at_start(
     from commerce.adapters.search.hybrid import HybridSearchEngine
     from commerce.service_layer.catalog import create_product
     from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
-    from emporium.wiring import embed_catalog_in_background
+    from emporium.catalog_embedding import embed_catalog_in_background
 
     monkeypatch.setenv("EMPORIUM_SEARCH__SEMANTIC", "true")
     settings = Settings()
@@ -115,7 +116,7 @@ def test_semantic_search_embeds_the_whole_catalog_at_start(
 
 
 def test_without_semantic_search_nothing_is_embedded(settings_env: None) -> None:
-    from emporium.wiring import embed_catalog_in_background
+    from emporium.catalog_embedding import embed_catalog_in_background
 
     container = build_container(Settings())
     try:
@@ -131,7 +132,7 @@ def test_a_database_that_accepts_and_never_answers_is_unhealthy_within_the_bound
     import time
 
     from commerce.adapters.db import make_engine
-    from emporium.wiring import database_health
+    from emporium.engines import database_health
 
     with socket.create_server(("127.0.0.1", 0)) as silent:
         port = silent.getsockname()[1]
