@@ -201,45 +201,6 @@ def compact(
     return reports
 
 
-def gold_interactions(settings: Settings) -> Any:
-    """The gold user–item table in the models' column names (``user_id, item_id, …``)."""
-    import pandas as pd
-
-    path = settings.lake_path / "gold" / "interactions"
-    if not path.exists():
-        raise FileNotFoundError(f"{path} not found: run `emporium ingest` and `emporium batch`")
-    frame = pd.read_parquet(path, columns=["user_id", "product_id", "weight", "last_ts"])
-    frame = frame.rename(columns={"product_id": "item_id", "last_ts": "timestamp"})
-    return frame.dropna(subset=["user_id", "item_id"])
-
-
-def catalog_item_features(settings: Settings) -> Any:
-    """The catalog's products as the ranker's item features: ``item_id`` (the SKU, as in the
-    events), ``price`` and ``category`` (each level of the path: ``home home/kitchen``);
-    None for an empty catalog (the ranker then trains on the interactions alone)."""
-    import pandas as pd
-
-    from emporium.engines import database_sessions, sqlite_file
-    from emporium.search_indexing import catalog_pages
-
-    file = sqlite_file(settings.database_url)
-    if file is not None and not file.is_file():  # and leave no empty database file behind
-        raise StepError(f"no database at {file}: the ranker reads prices and categories there")
-    with database_sessions(settings.database_url) as sessions:
-        pages = catalog_pages(sessions, lambda _, products: products, include_archived=True)
-        rows = [(p.sku, float(p.price), _category_levels(p.category_path))
-                for products in pages for p in products]  # fmt: skip
-    if not rows:
-        log.warning("the catalog is empty: the ranker trains without prices and categories")
-        return None
-    return pd.DataFrame(rows, columns=["item_id", "price", "category"])
-
-
-def _category_levels(path: str) -> str:
-    parts = [part.strip().replace(" ", "_") for part in path.split("/") if part.strip()]
-    return " ".join("/".join(parts[: depth + 1]) for depth in range(len(parts)))
-
-
 def train(
     settings: Settings,
     model: str | None = None,
@@ -260,6 +221,12 @@ def train(
     from commerce.adapters.db import error_line
     from emporium.bench.recs import splits
     from emporium.settings import REPO_ROOT
+    from emporium.training_inputs import (
+        catalog_item_features,
+        configure_mlflow,
+        gold_interactions,
+        recent_ranker,
+    )
     from models.errors import ModelError
     from models.tracking.fingerprint import git_commit
     from models.training import RANKER, train_and_register, tuned_ranker
@@ -283,7 +250,7 @@ def train(
     try:
         if model == RANKER:
             items = catalog_item_features(settings)
-            reused = _recent_ranker(settings, registered_name, items, valid_split)
+            reused = recent_ranker(settings, registered_name, items, valid_split)
             unfitted, params = reused or tuned_ranker(
                 train_df, valid_split, random_inner_split=False, item_features=items
             )
@@ -291,7 +258,7 @@ def train(
         raise StepError(f"reading the catalog failed: {error_line(e)}") from e
     except ModelError as e:  # a family whose fit failed, a validation part left empty
         raise StepError(f"tuning the ranker failed: {e}") from e
-    _configure_mlflow(settings)
+    configure_mlflow(settings)
     try:
         outcome = train_and_register(model, params or {}, train_df, test_df, registered_name,
                                      git_commit(REPO_ROOT), metric, margin,
@@ -304,42 +271,6 @@ def train(
     if model == RANKER:  # the version whose tuned settings were refitted, or None: tuned now
         result["settings_from"] = (params or {}).get("settings_from")
     return result
-
-
-def _configure_mlflow(settings: Settings) -> None:
-    from models.tracking.runs import configure
-
-    settings.state_path.mkdir(parents=True, exist_ok=True)
-    configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
-              settings.mlflow_artifact_root, settings.mlflow_registry_uri)  # fmt: skip
-
-
-def _recent_ranker(
-    settings: Settings, name: str, items: Any, inner_split: Any
-) -> tuple[Any, dict[str, Any]] | None:
-    """The champion ranker's settings, refitted without tuning, while they are younger than
-    ``settings.training.retune_days`` (None: tune now)."""
-    import pandas as pd
-    from mlflow.exceptions import MlflowException
-
-    from emporium.engines import sqlite_file
-    from models.training import reusable_ranker
-
-    days = settings.training.retune_days
-    store = sqlite_file(settings.mlflow_registry_uri)
-    if not days or (store is not None and not store.is_file()):  # nothing registered yet
-        return None
-    _configure_mlflow(settings)
-    try:
-        found = reusable_ranker(name, pd.Timedelta(days=days), item_features=items,
-                                inner_split=inner_split)  # fmt: skip
-    except MlflowException as e:  # an unreadable champion: tune instead
-        log.warning("the champion's ranker settings cannot be reused (%s): tuning", e)
-        return None
-    if found is not None:
-        log.info("reusing the ranker settings of v%s, tuned at %s (EMPORIUM_TRAINING__RETUNE_DAYS"
-                 "=%s)", found[1]["settings_from"], found[1]["tuned_at"], days)  # fmt: skip
-    return found
 
 
 def reindex(settings: Settings) -> dict[str, Any]:

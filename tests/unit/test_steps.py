@@ -12,6 +12,7 @@ import pytest
 
 from emporium import steps
 from emporium.settings import Settings
+from emporium.training_inputs import catalog_item_features
 
 
 @pytest.fixture
@@ -108,7 +109,7 @@ def test_the_ranker_step_is_tuned_on_validation_and_reads_the_catalog(
     assert not (settings.state_path / "mlflow.db").exists()
     upgrade(settings.database_url)
     # An empty catalog gave a text-typed price column, refused after every family was tuned.
-    assert steps.catalog_item_features(settings) is None
+    assert catalog_item_features(settings) is None
     with (
         database_sessions(settings.database_url) as sessions,
         SqlAlchemyUnitOfWork(sessions) as uow,
@@ -118,7 +119,7 @@ def test_the_ranker_step_is_tuned_on_validation_and_reads_the_catalog(
             uow.products.add(Product(sku=f"p{k}", name=f"P {k}", price=Decimal(k + 1),
                                      currency="EUR", category_path=block))  # fmt: skip
         uow.commit()
-    features = steps.catalog_item_features(settings)
+    features = catalog_item_features(settings)
     assert features.set_index("item_id").loc["p3", "category"] == "Home Home/Kitchen_Tools"
     assert features.set_index("item_id").loc["p20", "price"] == 21.0
     monkeypatch.setattr(settings.training, "model", "ranker")
