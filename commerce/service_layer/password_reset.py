@@ -54,22 +54,50 @@ class PendingMail:
     message: EmailMessage
 
 
-def reset_message(config: ResetConfig, to: str, token: str) -> EmailMessage:
+def _message(config: ResetConfig, to: str, subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
-    message["Subject"] = "Reset your password"
+    message["Subject"] = subject
     message["From"] = config.sender
     message["To"] = to
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = make_msgid(domain=config.sender.rpartition("@")[2].strip("> ") or None)
+    message.set_content(body)
+    return message
+
+
+def reset_message(config: ResetConfig, to: str, token: str) -> EmailMessage:
     minutes = int(config.ttl.total_seconds() // 60)
-    message.set_content(
+    return _message(
+        config, to, "Reset your password",
         "Someone (hopefully you) asked to reset the password of your account.\n\n"
         f"Open this link within {minutes} minutes to choose a new one:\n\n"
         f"{config.link(token)}\n\n"
         "The link works once. If you did not ask for it, ignore this mail: your password "
-        "stays as it is.\n"
-    )
-    return message
+        "stays as it is.\n",
+    )  # fmt: skip
+
+
+def changed_message(config: ResetConfig, to: str) -> EmailMessage:
+    """The notice that the account's password was just changed (or reset), so that an owner
+    who did not do it learns of it and can take the account back with a reset link."""
+    return _message(
+        config, to, "Your password was changed",
+        "The password of your account was just changed, and every session was signed "
+        "out.\n\nIf that was you, there is nothing to do. If it was not, ask for a new "
+        f"password at {config.storefront_url.rstrip('/')}/forgot-password: the link goes "
+        "to this address only.\n",
+    )  # fmt: skip
+
+
+def notify_changed(config: ResetConfig, to: str) -> bool:
+    """Send :func:`changed_message`, best effort: the change is already committed, so a
+    mailer that fails is logged and False returned, never raised."""
+    try:
+        config.mailer.send(changed_message(config, to))
+    except MailUnavailable as e:
+        log.warning("password-changed notice not sent: %s", e.message)
+        return False
+    return True
 
 
 def request_reset(
@@ -133,12 +161,17 @@ class ResetConfirmation:
 
 def confirm_reset(
     uow: SqlAlchemyUnitOfWork, hasher: PasswordHasher, cmd: ResetConfirmation
-) -> None:
+) -> str | None:
     """Set the new password with a mailed token.
 
     In one transaction: the token is used up (a conditional update, so of two confirms with
     one token exactly one succeeds), the new hash stored, ``password_changed_at`` set (older
     access tokens are refused), every refresh token revoked and ``PasswordReset`` emitted.
+
+    Returns
+    -------
+    str or None
+        The account's email, for the changed-password notice (:func:`notify_changed`).
 
     Raises
     ------
@@ -168,6 +201,7 @@ def confirm_reset(
             )
         )
         uow.commit()
+    return user.email
 
 
 def _invalid() -> InvalidResetToken:

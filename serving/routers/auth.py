@@ -16,6 +16,7 @@ from serving.routers.deps import (
     new_uow,
     request_id,
     reset_config,
+    reset_config_if_any,
 )
 from serving.schemas.auth import (
     Credentials,
@@ -92,10 +93,21 @@ def logout(body: RefreshRequest, request: Request) -> Response:
     return Response(status_code=204)
 
 
+def _notify_changed(request: Request, background: BackgroundTasks, to: str | None) -> None:
+    """Mail the account that its password changed, after the answer (best effort: the
+    change is committed, a mail server that fails only costs the notice; no mailer, none)."""
+    config = reset_config_if_any(request)
+    if config is not None and to:
+        background.add_task(password_reset.notify_changed, config, to)
+
+
 @router.post("/auth/password", response_model=TokenResponse)
-def change_password(body: PasswordChangeRequest, claims: Claims, request: Request) -> TokenResponse:
+def change_password(
+    body: PasswordChangeRequest, claims: Claims, request: Request, background: BackgroundTasks
+) -> TokenResponse:
     """Change the password: every session is signed out (refresh tokens revoked, access
-    tokens issued before the change refused) and the caller gets a fresh pair.
+    tokens issued before the change refused) and the caller gets a fresh pair. The account
+    is mailed a notice of the change.
 
     Wrong ``current_password``: 401 ``invalid_credentials``, counted against the same
     limit as login (429 ``rate_limited``). A new password breaking the rules: 422
@@ -105,8 +117,12 @@ def change_password(body: PasswordChangeRequest, claims: Claims, request: Reques
         claims.user_id, body.current_password, body.new_password, _address(request),
         request_id(request),
     )  # fmt: skip
-    return _tokens(auth.change_password(new_uow(request), auth_config(request),
-                                        login_limiter(request), cmd))  # fmt: skip
+    pair = auth.change_password(new_uow(request), auth_config(request), login_limiter(request),
+                                cmd)  # fmt: skip
+    with new_uow(request) as uow:  # the address the notice goes to, as committed
+        user = uow.users.get(claims.user_id)
+    _notify_changed(request, background, user.email if user is not None else None)
+    return _tokens(pair)
 
 
 @router.post("/auth/password-reset", status_code=202, response_model=PasswordResetAccepted)
@@ -128,13 +144,17 @@ def request_password_reset(
 
 
 @router.post("/auth/password-reset/confirm", status_code=204)
-def confirm_password_reset(body: PasswordResetConfirm, request: Request) -> Response:
+def confirm_password_reset(
+    body: PasswordResetConfirm, request: Request, background: BackgroundTasks
+) -> Response:
     """Set a new password with the mailed token: 204, and every session is signed out (log
-    in with the new password). An unknown, expired, used or replaced token: 400
-    ``invalid_reset_token``; a new password breaking the rules: 422 ``invalid_input``.
+    in with the new password); the account is mailed a notice of the change. An unknown,
+    expired, used or replaced token: 400 ``invalid_reset_token``; a new password breaking
+    the rules: 422 ``invalid_input``.
     """
     cmd = password_reset.ResetConfirmation(body.token, body.new_password, request_id(request))
-    password_reset.confirm_reset(new_uow(request), auth_config(request).hasher, cmd)
+    to = password_reset.confirm_reset(new_uow(request), auth_config(request).hasher, cmd)
+    _notify_changed(request, background, to)
     return Response(status_code=204)
 
 

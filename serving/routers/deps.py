@@ -67,14 +67,25 @@ def payment_provider(request: Request) -> PaymentProvider:
     return result
 
 
-def reset_config(request: Request) -> ResetConfig:
+def reset_config_if_any(request: Request) -> ResetConfig | None:
     """The container's password-reset mail set-up (``password_reset`` attribute or
-    ``extras`` entry), as the payment provider is found."""
-    config = _part(request, "password_reset")
+    ``extras`` entry, as the payment provider is found), or None without a mailer."""
+    config: ResetConfig | None = _part(request, "password_reset")
+    return config
+
+
+def reset_config(request: Request) -> ResetConfig:
+    """:func:`reset_config_if_any`, required.
+
+    Raises
+    ------
+    MailUnavailable
+        No mailer is configured.
+    """
+    config = reset_config_if_any(request)
     if config is None:
         raise MailUnavailable("no mailer is configured")
-    result: ResetConfig = config
-    return result
+    return config
 
 
 def pricing_rules(request: Request) -> PricingRules:

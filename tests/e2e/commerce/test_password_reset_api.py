@@ -215,14 +215,18 @@ def test_requests_are_rate_limited_per_client_address(client: TestClient, code: 
     assert answers[20].status_code == 429 and code(answers[20]) == "rate_limited"
 
 
-def test_a_mail_that_cannot_be_sent_leaves_no_token_behind(
-    client: TestClient, container: Any, tmp_path: Path, session_factory: sessionmaker[Session]
-) -> None:
+def _mail_that_fails(container: Any, tmp_path: Path) -> None:
     blocked = tmp_path / "not-a-directory"
     blocked.write_text("a file where the mail directory should be")
     container.extras["password_reset"] = ResetConfig(
         FileMailer(blocked), "s@shop.example", STOREFRONT
     )
+
+
+def test_a_mail_that_cannot_be_sent_leaves_no_token_behind(
+    client: TestClient, container: Any, tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
+    _mail_that_fails(container, tmp_path)
     address, _ = _account(client)
     answer = _ask(client, address)
     assert answer.status_code == 202  # the answer never depends on the account, nor the mail
@@ -233,3 +237,41 @@ def test_a_mail_that_cannot_be_sent_leaves_no_token_behind(
             select(password_reset_tokens).where(password_reset_tokens.c.user_id == user_id)
         ).all()
     assert rows == []
+
+
+def _notices(directory: Path, address: str) -> list[Message]:
+    return [m for m in _mails(directory) if m["Subject"] == "Your password was changed"
+            and m["To"] == address]  # fmt: skip
+
+
+def test_a_change_and_a_reset_each_mail_the_account_a_notice(
+    client: TestClient, outbox_dir: Path
+) -> None:
+    """An owner whose password someone else changed (a stolen session, a hijacked mailbox
+    link) heard nothing of it and was simply signed out."""
+    address, tokens = _account(client)
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    wrong = {"current_password": "not the password", "new_password": NEW}
+    assert client.post("/auth/password", json=wrong, headers=headers).status_code == 401
+    assert _notices(outbox_dir, address) == []  # nothing changed, nothing to tell
+    body = {"current_password": PASSWORD, "new_password": NEW}
+    assert client.post("/auth/password", json=body, headers=headers).status_code == 200
+    [notice] = _notices(outbox_dir, address)
+    text = notice.get_payload(decode=True)
+    assert isinstance(text, bytes) and f"{STOREFRONT}/forgot-password" in text.decode()
+    assert NEW not in text.decode() and PASSWORD not in text.decode()
+    _ask(client, address)
+    reset_mail = next(m for m in _mails(outbox_dir) if m["Subject"] == "Reset your password")
+    assert _confirm(client, _token(reset_mail), PASSWORD).status_code == 204
+    assert len(_notices(outbox_dir, address)) == 2
+
+
+def test_a_notice_that_cannot_be_sent_leaves_the_change_made(
+    client: TestClient, container: Any, tmp_path: Path
+) -> None:
+    _mail_that_fails(container, tmp_path)
+    address, tokens = _account(client)
+    body = {"current_password": PASSWORD, "new_password": NEW}
+    headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+    assert client.post("/auth/password", json=body, headers=headers).status_code == 200
+    assert client.post("/auth/login", json={"email": address, "password": NEW}).status_code == 200
