@@ -18,6 +18,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from emporium.health_watch import STALE_AFTER_S, overdue
 from emporium.settings import Settings
 from models.errors import RegistryUnavailable
 
@@ -89,6 +90,7 @@ class Champion:
         # The registry's latest answer to anyone: (its URI, when, why it failed or None).
         self._heard: tuple[str | None, float, str | None] = (None, -float("inf"), None)
         self._watcher: threading.Thread | None = None
+        self._watch_since = -float("inf")  # when the watcher started
         self._stopping = threading.Event()
         self._nudged = threading.Event()  # the registry moved: ask it now, not at the next round
 
@@ -127,16 +129,28 @@ class Champion:
         heard_from, _, error = self._heard
         service = self._service
         version = service.version if service is not None else None
+        stuck = self._stuck()
+        if stuck is not None:
+            return {**stuck, "model_version": version}
         if heard_from != uri:
             self._nudged.set()
             return {"healthy": None, "status": "checking", "model_version": version}
         report: dict[str, object] = {"healthy": error is None, "model_version": version}
         return {**report, "error": error} if error is not None else report
 
+    def _stuck(self) -> dict[str, object] | None:
+        """Unhealthy once the watcher's answer is long overdue (a wait nobody bounded)."""
+        watcher = self._watcher
+        if watcher is None or not watcher.is_alive():
+            return None  # nobody is asking: the latest answer is as old as it says
+        last = max(self._heard[1], self._watch_since)
+        return overdue(last, HEALTH_MAX_AGE_S, STALE_AFTER_S)
+
     def watch_registry(self) -> threading.Thread:
         """Ask the registry now, then whenever its latest answer is ``HEALTH_MAX_AGE_S`` old,
         on a daemon thread, for :meth:`health`; :meth:`stop_watching` ends it."""
         if self._watcher is None:
+            self._watch_since = time.monotonic()
             self._watcher = threading.Thread(
                 target=self._watch, name="registry-health", daemon=True
             )
