@@ -48,6 +48,9 @@ class AccessClaims:
     user_id: str
     role: str
     issued_at: datetime  # whole seconds: a JWT's ``iat``
+    #: The account's ``password_stamp`` when the token was issued (None: a token from before
+    #: tokens carried it).
+    password_stamp: int | None = None
 
 
 class JwtTokens:
@@ -59,7 +62,9 @@ class JwtTokens:
         self.secret, self.issuer, self.audience = secret, issuer, audience
         self.lifetime = timedelta(minutes=minutes)
 
-    def issue(self, user_id: str, role: str) -> str:
+    def issue(self, user_id: str, role: str, password_stamp: int | None = None) -> str:
+        """A signed access token; ``password_stamp`` (``commerce.domain.users``) ties it to
+        the password it was issued under."""
         now = utcnow()
         claims: dict[str, Any] = {
             "sub": user_id,
@@ -71,6 +76,8 @@ class JwtTokens:
             "exp": now + self.lifetime,
             "jti": secrets.token_hex(8),
         }
+        if password_stamp is not None:
+            claims["pwv"] = password_stamp
         return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
 
     def verify(self, token: str) -> AccessClaims:
@@ -92,7 +99,10 @@ class JwtTokens:
             issued_at = datetime.fromtimestamp(int(claims["iat"]), UTC)
         except (OverflowError, OSError, ValueError) as e:
             raise InvalidToken("access token has an impossible issue time") from e
-        return AccessClaims(user_id=claims["sub"], role=claims["role"], issued_at=issued_at)
+        stamp = claims.get("pwv")
+        if stamp is not None and (type(stamp) is not int):  # bool is an int too: not a stamp
+            raise InvalidToken("access token has a malformed password version")
+        return AccessClaims(claims["sub"], claims["role"], issued_at, stamp)
 
 
 def new_refresh_token() -> tuple[str, str]:

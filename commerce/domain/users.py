@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -53,13 +53,29 @@ def validate_new_password(current: str, new: str) -> None:
         )
 
 
-def issued_before_password_change(issued_at: datetime, changed_at: datetime | None) -> bool:
-    """Whether an access token issued at ``issued_at`` predates the last password change.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
-    A JWT's ``iat`` holds whole seconds, so the change is compared at whole seconds too: a
-    token issued in the same second as the change (the fresh pair it returns) stays valid;
-    one issued earlier in that second does too, which is the price of standard ``iat``.
+
+def password_stamp(changed_at: datetime | None) -> int:
+    """Which password an access token was issued under, as the token carries it: the last
+    change in whole microseconds since the epoch, exactly as stored (0: never changed)."""
+    if changed_at is None:
+        return 0
+    return (changed_at - _EPOCH) // timedelta(microseconds=1)
+
+
+def issued_before_password_change(
+    issued_at: datetime, changed_at: datetime | None, stamp: int | None = None
+) -> bool:
+    """Whether an access token predates the account's last password change.
+
+    A token carrying the :func:`password_stamp` it was issued under is current only while
+    that is the account's stamp: exact, whatever the second. A token without one (issued
+    before tokens carried it) is compared by its ``iat``, which holds whole seconds, so a
+    token issued earlier in the change's own second would still pass that comparison.
     """
+    if stamp is not None:
+        return stamp != password_stamp(changed_at)
     return changed_at is not None and issued_at < changed_at.replace(microsecond=0)
 
 

@@ -22,6 +22,7 @@ from commerce.domain.users import (
     User,
     new_user_id,
     normalize_email,
+    password_stamp,
     validate_new_password,
     validate_password,
 )
@@ -219,7 +220,8 @@ def _store_new_password(
             )
         revoked = uow.refresh_tokens.revoke_all(user.id, now)
         uow.password_resets.revoke_for_user(user.id, now)  # a mailed link must not undo it
-        pair = _issue(uow, auth, user, family_id=str(uuid.uuid4()))
+        changed = dataclasses.replace(user, password_changed_at=now)  # as stored just now
+        pair = _issue(uow, auth, changed, family_id=str(uuid.uuid4()))
         uow.emit(
             events.PasswordChanged(
                 user_id=user.id, request_id=cmd.request_id, sessions_revoked=revoked
@@ -233,7 +235,7 @@ def _issue(uow: SqlAlchemyUnitOfWork, auth: AuthConfig, user: User, family_id: s
     token, token_hash = new_refresh_token()
     expires = utcnow() + timedelta(days=auth.refresh_days)
     uow.refresh_tokens.add(user.id, token_hash, family_id, expires)
-    access = auth.tokens.issue(user.id, user.role)
+    access = auth.tokens.issue(user.id, user.role, password_stamp(user.password_changed_at))
     seconds = int(auth.tokens.lifetime.total_seconds())
     return TokenPair(access, token, seconds, user.id)
 

@@ -126,7 +126,9 @@ def _account(
         user = uow.users.get(claims.user_id)
     if user is None or not user.is_active:
         raise InvalidToken("the account behind this token does not exist or is disabled")
-    if issued_before_password_change(claims.issued_at, user.password_changed_at):
+    if issued_before_password_change(
+        claims.issued_at, user.password_changed_at, claims.password_stamp
+    ):
         raise InvalidToken("the password was changed since this token was issued; log in again")
     return claims, user
 

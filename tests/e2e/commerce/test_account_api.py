@@ -45,8 +45,8 @@ def _change(client: TestClient, headers: Headers, current: str, new: str) -> Any
 
 
 def _older_token(user_id: str) -> str:
-    """An access token issued a few seconds ago (iat has whole seconds: one issued in the
-    change's own second is the fresh pair's)."""
+    """An access token issued a few seconds ago without a password version, as tokens were
+    issued before they carried one (judged by its ``iat``, which has whole seconds)."""
     now = datetime.now(UTC)
     claims = {"sub": user_id, "role": "customer", "iss": "emporium", "aud": "emporium-api",
               "iat": now - timedelta(seconds=5), "exp": now + timedelta(minutes=5)}  # fmt: skip
@@ -68,6 +68,9 @@ def test_change_password_signs_every_session_out(client: TestClient, code: Code)
         assert again.status_code == 401 and code(again) == "invalid_token"
     stale = client.get("/me", headers=_bearer(older))
     assert stale.status_code == 401 and code(stale) == "invalid_token"
+    for old in (phone, laptop):  # issued moments before the change, most likely in its second
+        mine = client.get("/me", headers=_bearer(old["access_token"]))
+        assert mine.status_code == 401 and code(mine) == "invalid_token"
     assert client.get("/me", headers=_bearer(fresh["access_token"])).json()["id"] == user_id
     assert client.post("/auth/refresh", json={"refresh_token": fresh["refresh_token"]}).is_success
     assert _login(client, email).status_code == 401

@@ -91,8 +91,8 @@ def test_known_and_unknown_emails_get_the_same_answer_and_only_one_mail(
 
 
 def _older_token(user_id: str, secret: str) -> str:
-    """An access token issued a few seconds ago (``iat`` holds whole seconds, and one issued
-    in the reset's own second is allowed, as for a password change)."""
+    """An access token issued a few seconds ago without a password version, as tokens were
+    issued before they carried one (judged by its ``iat``, which holds whole seconds)."""
     now = datetime.now(UTC)
     claims = {"sub": user_id, "role": "customer", "iss": "emporium", "aud": "emporium-api",
               "iat": now - timedelta(seconds=5), "exp": now + timedelta(minutes=5)}  # fmt: skip
@@ -118,6 +118,7 @@ def test_the_mailed_token_resets_the_password_and_signs_every_session_out(
     refresh = client.post("/auth/refresh", json={"refresh_token": old["refresh_token"]})
     assert refresh.status_code == 401  # so is every session
     assert _me(client, older_access).status_code == 401  # and access tokens issued before
+    assert _me(client, old["access_token"]).status_code == 401  # even in the reset's second
     assert client.post("/auth/login", json={"email": address, "password": NEW}).status_code == 200
     with session_factory() as s:
         rows = s.execute(select(outbox.c.event)).scalars()

@@ -6,14 +6,20 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import jwt
 import pytest
 
 from commerce.adapters.security import JwtTokens
 from commerce.domain.cart import CartLine, CartView
-from commerce.domain.errors import InvalidInput, PasswordUnchanged
+from commerce.domain.errors import InvalidInput, InvalidToken, PasswordUnchanged
 from commerce.domain.orders import Order, OrderLine
 from commerce.domain.reviews import Review
-from commerce.domain.users import User, issued_before_password_change, validate_new_password
+from commerce.domain.users import (
+    User,
+    issued_before_password_change,
+    password_stamp,
+    validate_new_password,
+)
 from commerce.service_layer.account import AccountData, PaymentRecord, SessionRecord
 from serving.schemas.account import AccountExport
 
@@ -35,9 +41,21 @@ def test_new_password_equal_to_the_current_one_is_refused() -> None:
     assert caught.value.code == "password_unchanged"
 
 
-def test_tokens_issued_before_the_change_second_are_refused() -> None:
+def test_a_token_is_current_only_under_the_password_it_was_issued_under() -> None:
+    """Tokens were judged by ``iat`` alone, in whole seconds: one issued earlier in the
+    change's own second (a session that signed in a moment before) stayed valid."""
+    same_second = T0.replace(microsecond=0)
+    before = password_stamp(T0 - timedelta(microseconds=1))
+    assert issued_before_password_change(same_second, T0, before)
+    assert issued_before_password_change(same_second, T0, password_stamp(None))
+    assert not issued_before_password_change(same_second, T0, password_stamp(T0))
+    assert not issued_before_password_change(same_second, None, 0)
+    assert password_stamp(datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=UTC)) == 1_000_005
+
+
+def test_tokens_without_a_password_version_are_judged_by_their_issue_second() -> None:
     assert issued_before_password_change(T0 - timedelta(seconds=1), T0)
-    # iat has whole seconds: the fresh pair issued in the change's second stays valid
+    # iat has whole seconds: a token issued in the change's second passes this comparison
     assert not issued_before_password_change(T0.replace(microsecond=0), T0)
     assert not issued_before_password_change(T0 + timedelta(seconds=1), T0)
     assert not issued_before_password_change(T0 - timedelta(days=1), None)
@@ -48,6 +66,17 @@ def test_access_claims_carry_the_issue_time() -> None:
     before = datetime.now(UTC).replace(microsecond=0)
     claims = tokens.verify(tokens.issue("u1", "customer"))
     assert claims.user_id == "u1" and before <= claims.issued_at <= datetime.now(UTC)
+    assert claims.password_stamp is None
+    assert tokens.verify(tokens.issue("u1", "customer", 1_000_005)).password_stamp == 1_000_005
+
+
+@pytest.mark.parametrize("stamp", ["1000005", 1.5, True, [1]])
+def test_a_malformed_password_version_is_an_invalid_token(stamp: object) -> None:
+    now = datetime.now(UTC)
+    claims = {"sub": "u1", "role": "customer", "iss": "emporium", "aud": "emporium-api",
+              "iat": now, "exp": now + timedelta(minutes=5), "pwv": stamp}  # fmt: skip
+    with pytest.raises(InvalidToken):
+        JwtTokens("s" * 40, "emporium", "emporium-api").verify(jwt.encode(claims, "s" * 40))
 
 
 def _data(user: User) -> AccountData:
