@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Protocol
 
 import redis
@@ -29,6 +30,11 @@ class Cache(Protocol):
         """Add one to a counter; ``ttl_s`` starts its expiry when the counter is created."""
         ...
 
+    def incr_ttl(self, key: str, ttl_s: float | None = None) -> tuple[int, float | None]:
+        """``incr``, also answering the seconds until the counter expires (None: never), as
+        one atomic step, so a rate limit can tell a client when it resets."""
+        ...
+
     def health(self) -> dict[str, object]: ...
 
 
@@ -37,9 +43,15 @@ class InProcessCache:
 
     Counters (``incr``: rate limits) are kept apart, in their own LRU of ``max_counters``:
     cached values, which anyone can add by searching, can never evict them (that reset the
-    login limits)."""
+    login limits). ``clock`` (monotonic seconds) is there for tests of expiry."""
 
-    def __init__(self, max_items: int = 10_000, max_counters: int = 100_000) -> None:
+    def __init__(
+        self,
+        max_items: int = 10_000,
+        max_counters: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._clock = clock
         self._items: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
         self._counters: OrderedDict[str, tuple[bytes, float | None]] = OrderedDict()
         self._lock = threading.Lock()
@@ -48,7 +60,7 @@ class InProcessCache:
     def _live(self, key: str) -> tuple[bytes, float | None] | None:
         for store in (self._counters, self._items):
             item = store.get(key)
-            if item is not None and item[1] is not None and item[1] <= time.monotonic():
+            if item is not None and item[1] is not None and item[1] <= self._clock():
                 del store[key]
                 return None
             if item is not None:
@@ -75,7 +87,7 @@ class InProcessCache:
             return item[0]
 
     def set(self, key: str, value: bytes, ttl_s: float | None = None) -> None:
-        expires = time.monotonic() + ttl_s if ttl_s else None
+        expires = self._clock() + ttl_s if ttl_s else None
         with self._lock:
             self._counters.pop(key, None)
             self._store(self._items, self._max_items, key, value, expires)
@@ -86,16 +98,20 @@ class InProcessCache:
             self._counters.pop(key, None)
 
     def incr(self, key: str, ttl_s: float | None = None) -> int:
+        return self.incr_ttl(key, ttl_s)[0]
+
+    def incr_ttl(self, key: str, ttl_s: float | None = None) -> tuple[int, float | None]:
         with self._lock:
+            now = self._clock()
             item = self._live(key)
             if item is None:
-                expires = time.monotonic() + ttl_s if ttl_s else None
+                expires = now + ttl_s if ttl_s else None
                 count = 1
             else:
                 count, expires = int(item[0]) + 1, item[1]
             self._items.pop(key, None)
             self._store(self._counters, self._max_counters, key, str(count).encode(), expires)
-            return count
+            return count, None if expires is None else expires - now
 
     def health(self) -> dict[str, object]:
         return {"healthy": True, "engine": "in-process", "items": len(self._items),
@@ -129,15 +145,22 @@ class RedisCache:
         self._call("delete", key)
 
     def incr(self, key: str, ttl_s: float | None = None) -> int:
+        return self.incr_ttl(key, ttl_s)[0]
+
+    def incr_ttl(self, key: str, ttl_s: float | None = None) -> tuple[int, float | None]:
+        # One round trip, in MULTI/EXEC: the TTL read is the one the increment left.
         pipe = self._client.pipeline()
         pipe.incr(key)
         if ttl_s:
             # NX: only the first increment sets the window, so the limit is a fixed window.
             pipe.pexpire(key, int(ttl_s * 1000), nx=True)
+        pipe.pttl(key)
         try:
-            return int(pipe.execute()[0])
+            answers = pipe.execute()
         except redis.RedisError as e:
             raise CacheError(f"Redis at {self.url} failed on incr: {e}") from e
+        ttl_ms = int(answers[-1])  # -1: no expiry (-2, no key, cannot follow an INCR)
+        return int(answers[0]), ttl_ms / 1000 if ttl_ms >= 0 else None
 
     def health(self) -> dict[str, object]:
         try:

@@ -36,6 +36,18 @@ def test_counter_window_starts_at_first_increment(cache: Cache, unique: str) -> 
     assert cache.incr(f"c:{unique}", ttl_s=0.5) == 1
 
 
+def test_counter_reports_the_time_left_of_its_window(cache: Cache, unique: str) -> None:
+    """What a refused rate limit tells a client to wait: the window set by the first
+    increment, less the time since (a later increment does not extend it)."""
+    assert cache.incr_ttl(f"w:{unique}", ttl_s=30) == (1, pytest.approx(30, abs=0.05))
+    time.sleep(0.3)
+    count, left = cache.incr_ttl(f"w:{unique}", ttl_s=30)
+    assert count == 2 and left is not None and 29.0 < left <= 29.75
+    assert cache.incr_ttl(f"forever:{unique}") == (1, None)
+    cache.delete(f"w:{unique}")
+    cache.delete(f"forever:{unique}")
+
+
 def test_health_reports_the_engine(cache: Cache) -> None:
     assert cache.health()["healthy"] is True
 
