@@ -118,8 +118,21 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+#: ``Retry-After`` of a 429 whose details carry no ``retry_after_seconds``.
+DEFAULT_RETRY_AFTER_S = 60
+
+
 def error_response(status: int, code: str, message: str, details: Any = None) -> JSONResponse:
-    return JSONResponse(status_code=status, content=error_body(code, message, details))
+    headers = {"Retry-After": str(_retry_after(details))} if status == 429 else None
+    return JSONResponse(
+        status_code=status, content=error_body(code, message, details), headers=headers
+    )
+
+
+def _retry_after(details: Any) -> int:
+    # Clients and proxies read the standard header, not our body: every 429 carries it.
+    seconds = details.get("retry_after_seconds") if isinstance(details, dict) else None
+    return seconds if isinstance(seconds, int) and seconds >= 1 else DEFAULT_RETRY_AFTER_S
 
 
 def _validation_details(exc: RequestValidationError) -> list[dict[str, Any]]:

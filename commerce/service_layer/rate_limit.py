@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from typing import Protocol
 
 from commerce.domain.errors import RateLimited
 
 
 class Counter(Protocol):
-    def incr(self, key: str, ttl_s: float | None = None) -> int: ...
+    def incr_ttl(self, key: str, ttl_s: float | None = None) -> tuple[int, float | None]: ...
+
+
+def retry_after(remaining_s: float | None, window_s: int) -> int:
+    """Whole seconds until a refusing counter expires (at least 1; the whole window when
+    the engine reports no expiry), as ``Retry-After`` wants them."""
+    if remaining_s is None:
+        return window_s
+    return max(1, math.ceil(remaining_s))
+
+
+def _refusal(counter: Counter, key: str, limit: int, window_s: int) -> int | None:
+    """Count one hit on ``key``: None while within ``limit``, else the seconds to wait."""
+    count, remaining_s = counter.incr_ttl(key, window_s)
+    return retry_after(remaining_s, window_s) if count > limit else None
+
+
+def _raise_if_refused(*waits: int | None) -> None:
+    # Every counter refusing must have expired before a retry can pass: the longest wait.
+    refused = [wait for wait in waits if wait is not None]
+    if refused:
+        raise RateLimited(max(refused))
 
 
 class LoginRateLimiter:
@@ -38,10 +60,11 @@ class LoginRateLimiter:
         self.resets_per_account, self.resets_per_address = resets
 
     def hit(self, email: str, address: str) -> None:
-        account = self.counter.incr(f"login:acct:{_digest(email)}", self.window_s)
-        by_address = self.counter.incr(f"login:addr:{_digest(address)}", self.window_s)
-        if account > self.per_account or by_address > self.per_address:
-            raise RateLimited(self.window_s)
+        account, by_address = f"login:acct:{_digest(email)}", f"login:addr:{_digest(address)}"
+        _raise_if_refused(
+            _refusal(self.counter, account, self.per_account, self.window_s),
+            _refusal(self.counter, by_address, self.per_address, self.window_s),
+        )
 
     def registration(self, address: str) -> None:
         """Count one registration from ``address``.
@@ -51,9 +74,8 @@ class LoginRateLimiter:
         RateLimited
             Past ``registrations_per_address`` in the window.
         """
-        count = self.counter.incr(f"register:addr:{_digest(address)}", self.window_s)
-        if count > self.registrations_per_address:
-            raise RateLimited(self.window_s)
+        key, limit = f"register:addr:{_digest(address)}", self.registrations_per_address
+        _raise_if_refused(_refusal(self.counter, key, limit, self.window_s))
 
     def password_reset(self, email: str, address: str) -> None:
         """Count one password-reset request for ``email`` (canonical, as for ``hit``) from
@@ -68,10 +90,11 @@ class LoginRateLimiter:
         RateLimited
             Past either limit in the window.
         """
-        account = self.counter.incr(f"reset:acct:{_digest(email)}", self.window_s)
-        by_address = self.counter.incr(f"reset:addr:{_digest(address)}", self.window_s)
-        if account > self.resets_per_account or by_address > self.resets_per_address:
-            raise RateLimited(self.window_s)
+        account, by_address = f"reset:acct:{_digest(email)}", f"reset:addr:{_digest(address)}"
+        _raise_if_refused(
+            _refusal(self.counter, account, self.resets_per_account, self.window_s),
+            _refusal(self.counter, by_address, self.resets_per_address, self.window_s),
+        )
 
 
 class ExportRateLimiter:
@@ -100,8 +123,8 @@ class ExportRateLimiter:
         RateLimited
             Past ``per_account`` in the window.
         """
-        if self.counter.incr(f"export:acct:{_digest(user_id)}", self.window_s) > self.per_account:
-            raise RateLimited(self.window_s)
+        key = f"export:acct:{_digest(user_id)}"
+        _raise_if_refused(_refusal(self.counter, key, self.per_account, self.window_s))
 
 
 def _digest(value: str) -> str:

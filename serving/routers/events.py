@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from commerce.domain.errors import RateLimited
+from commerce.service_layer.rate_limit import retry_after
 from pipelines.events import Event
 from pipelines.events.clickstream import MAX_BATCH, InvalidClientEvent, validate_client_event
 from serving.routers.deps import MaybeClaims, container, request_id
@@ -66,7 +67,12 @@ def post_events(batch: EventBatch, request: Request, claims: MaybeClaims) -> Eve
 def _limit_anonymous(request: Request) -> None:
     address = request.client.host if request.client else "unknown"
     digest = hashlib.sha256(address.encode()).hexdigest()[:32]
-    window = int(datetime.now(UTC).timestamp()) // WINDOW_S
-    count = container(request).cache.incr(f"events:anon:{digest}:{window}", WINDOW_S)
+    now = datetime.now(UTC).timestamp()
+    window = int(now) // WINDOW_S
+    key = f"events:anon:{digest}:{window}"
+    count, remaining_s = container(request).cache.incr_ttl(key, WINDOW_S)
     if count > ANONYMOUS_BATCHES_PER_MINUTE:
-        raise RateLimited(WINDOW_S)
+        # The key changes with the clock's minute, which may come before the counter expires.
+        until_next_window = (window + 1) * WINDOW_S - now
+        expiry = until_next_window if remaining_s is None else min(remaining_s, until_next_window)
+        raise RateLimited(retry_after(expiry, WINDOW_S))

@@ -90,3 +90,14 @@ def test_anonymous_clients_are_rate_limited(api: TestClient) -> None:
     ]
     assert codes[:-1] == [200] * ANONYMOUS_BATCHES_PER_MINUTE
     assert codes[-1] == 429
+
+
+def test_a_refused_batch_says_when_to_retry(api: TestClient) -> None:
+    """The 429 carries the standard ``Retry-After`` (it had none), equal to the body's
+    ``retry_after_seconds``: the seconds to the end of the minute counted, at most 60."""
+    for _ in range(ANONYMOUS_BATCHES_PER_MINUTE):
+        api.post("/events", json={"events": [VIEW]})
+    refused = api.post("/events", json={"events": [VIEW]})
+    seconds = refused.json()["error"]["details"]["retry_after_seconds"]
+    assert refused.status_code == 429 and 1 <= seconds <= 60
+    assert refused.headers["Retry-After"] == str(seconds)

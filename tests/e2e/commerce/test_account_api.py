@@ -200,6 +200,7 @@ def test_exports_are_limited_per_account(client: TestClient, container: Any, cod
     refused = client.get("/users/me/export", headers=me)
     assert refused.status_code == 429 and code(refused) == "rate_limited"
     assert refused.json()["error"]["details"] == {"retry_after_seconds": 3600}
+    assert refused.headers["Retry-After"] == "3600"
     assert client.get("/users/me/export", headers=them).status_code == 200
     container.extras["exports_per_hour"] = 7  # the setting, as the real container carries it
     assert client.get("/users/me/export", headers=me).status_code == 200

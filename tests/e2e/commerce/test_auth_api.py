@@ -12,6 +12,8 @@ from typing import Any
 import jwt
 from fastapi.testclient import TestClient
 
+from commerce.adapters.cache import InProcessCache
+
 Code = Callable[[Any], str]
 PASSWORD = "correct horse battery"
 SECRET = "e2e-secret-" + "x" * 40  # the e2e container's signing secret
@@ -151,6 +153,25 @@ def test_login_is_rate_limited_per_account(client: TestClient, code: Code) -> No
     # even the right password is refused while the account is locked out
     right = client.post("/auth/login", json={"email": email, "password": PASSWORD})
     assert right.status_code == 429 and code(right) == "rate_limited"
+
+
+def test_a_refused_login_says_how_long_is_left_of_its_window(
+    client: TestClient, container: Any, code: Code
+) -> None:
+    """A 429 answered the whole window (900 s) however much of it had passed, and had no
+    ``Retry-After`` header: a client waiting as told waited up to 15 minutes too long."""
+    now = [1_000.0]
+    container.cache = InProcessCache(clock=lambda: now[0])  # the counters' engine, its clock
+    email, _ = _register_login(client)  # the account's first attempt: its window starts
+    for _ in range(10):
+        client.post("/auth/login", json={"email": email, "password": "wrong password!"})
+    now[0] += 600.5
+    refused = client.post("/auth/login", json={"email": email, "password": PASSWORD})
+    assert refused.status_code == 429 and code(refused) == "rate_limited"
+    assert refused.json()["error"]["details"] == {"retry_after_seconds": 300}
+    assert refused.headers["Retry-After"] == "300"
+    now[0] += 299.5  # the window is over: the right password is let in
+    assert client.post("/auth/login", json={"email": email, "password": PASSWORD}).is_success
 
 
 def test_the_account_limit_counts_every_spelling_of_the_email(

@@ -3,6 +3,7 @@ sharing the real Redis count the same attempts."""
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -32,3 +33,17 @@ def test_one_address_cannot_spray_many_accounts(redis_url: str) -> None:
         limiter.hit(f"{uuid.uuid4().hex}@example.com", address)
     with pytest.raises(RateLimited):
         limiter.hit(f"{uuid.uuid4().hex}@example.com", address)
+
+
+@pytest.mark.redis
+def test_a_refusal_waits_only_for_the_rest_of_the_shared_window(redis_url: str) -> None:
+    """The wait is the Redis counter's TTL, whichever worker started the window: it was the
+    whole window (here 30 s) however much of it had passed."""
+    worker_a = LoginRateLimiter(RedisCache(redis_url), per_account=1, window_s=30)
+    worker_b = LoginRateLimiter(RedisCache(redis_url), per_account=1, window_s=30)
+    email = f"{uuid.uuid4().hex}@example.com"
+    worker_a.hit(email, f"203.0.113.{uuid.uuid4().int % 250}")
+    time.sleep(2.1)
+    with pytest.raises(RateLimited) as refused:
+        worker_b.hit(email, f"203.0.113.{uuid.uuid4().int % 250}")
+    assert 1 <= refused.value.details["retry_after_seconds"] <= 28
