@@ -5,6 +5,8 @@ callers with the same key and body wait for its stored response; the same key wi
 different body is refused. A claim whose owner died is taken over after STALE_AFTER; one
 whose work failed is released for a retry of the same request, keeping the request's hash
 (so a different body is refused even then: the work may have got as far as placing the order).
+The scope is the user id: the claim share-locks the account first, as every write for a
+user does, so a claim never leaves a row for an erased account.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from commerce.domain.errors import (
     IdempotencyKeyRequired,
 )
 from commerce.domain.events import utcnow
+from commerce.service_layer.account_lock import share_lock_account
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 
 STALE_AFTER = timedelta(seconds=120)
@@ -88,6 +91,9 @@ def _claim(
     """None: we own the work. status_code 0: someone else is on it. Else: the stored answer."""
     now = utcnow()
     with uow:
+        # Shared, first (lock order user -> ...): an erasure in flight ends before this claim,
+        # which then finds the account gone (InvalidToken) instead of writing a row for it.
+        share_lock_account(uow, scope)
         if uow.idempotency.claim(scope, key, request_hash, now):
             uow.commit()
             return None

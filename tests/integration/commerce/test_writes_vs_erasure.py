@@ -30,10 +30,10 @@ from account_support import (
 from sqlalchemy import Engine
 
 from commerce.adapters.mail import FileMailer
-from commerce.adapters.orm import carts, password_reset_tokens, reviews
+from commerce.adapters.orm import carts, idempotency_keys, password_reset_tokens, reviews
 from commerce.domain.errors import InvalidToken
 from commerce.domain.payments import ChargeResult
-from commerce.service_layer import cart, orders, password_reset, payment
+from commerce.service_layer import cart, idempotency, orders, password_reset, payment
 from commerce.service_layer import reviews as review_cases
 
 Write = Callable[[UowFactory, str, str, str], Any]  # (uow, user_id, sku, order_id) -> answer
@@ -177,4 +177,55 @@ def test_a_declined_payment_during_the_erasure_restores_the_cart_without_a_deadl
         assert outcome.result(30)[1] == "failed"
         deleting.result(30)
     assert waited, "the erasure did not wait for the payment's outcome"
+    _nothing_left(uow, user_id, None)
+
+
+def _checkout_once(uow: UowFactory, user_id: str, sku: str) -> Any:
+    """Checkout as ``POST /checkout`` runs it: under its Idempotency-Key's claim."""
+
+    def work() -> idempotency.StoredResponse:
+        return idempotency.StoredResponse(201, {"order_id": checkout(uow, user_id, sku, "k1")})
+
+    return idempotency.run_once(uow, user_id, "k1", "hash-of-the-body", work)
+
+
+def test_a_checkout_after_the_erasure_claims_no_key_for_the_account(
+    uow_factory: UowFactory,
+) -> None:
+    """The token was checked, then the erasure committed: the Idempotency-Key's claim,
+    written in a transaction of its own without the user's share lock, left a row scoped to
+    the erased account. It must answer ``invalid_token`` and write nothing."""
+    _, session = customer(uow_factory)
+    user_id, sku = session.user_id, stocked(uow_factory)
+    delete(uow_factory, user_id)
+    with pytest.raises(InvalidToken):
+        _checkout_once(uow_factory, user_id, sku)
+    assert row(uow_factory, idempotency_keys, idempotency_keys.c.scope == user_id) is None
+    _nothing_left(uow_factory, user_id, None)
+
+
+@pytest.mark.postgres
+def test_a_checkout_during_the_erasure_waits_and_claims_no_key(
+    pg: tuple[Engine, UowFactory],
+) -> None:
+    """The erasure holds the user row when the checkout's claim starts: the claim must wait
+    for it, then find the account gone. Before, it inserted its key at once, unaware (the
+    erasure then deleted it: the claim must not depend on that ordering)."""
+    engine, uow = pg
+    _, session = customer(uow)
+    user_id, sku = session.user_id, stocked(uow)
+    pause = Pause(engine, "FROM users", "FOR UPDATE")
+    with ThreadPoolExecutor(2) as pool:
+        deleting = pool.submit(pause.run(lambda: delete(uow, user_id)))
+        assert pause.reached.wait(30), "the erasure took no lock"
+        claiming = pool.submit(_error(lambda: _checkout_once(uow, user_id, sku)))
+        waited = waits_on_a_lock(uow, claiming, "FOR SHARE")
+        # Before, the claim went through at once; the checkout's work was what waited.
+        claimed_meanwhile = row(uow, idempotency_keys, idempotency_keys.c.scope == user_id)
+        pause.release.set()
+        deleting.result(30)
+        answer = claiming.result(30)
+    assert waited and claimed_meanwhile is None, "the claim did not wait for the erasure"
+    assert isinstance(answer, InvalidToken), f"checked out for the erased account: {answer}"
+    assert row(uow, idempotency_keys, idempotency_keys.c.scope == user_id) is None
     _nothing_left(uow, user_id, None)
