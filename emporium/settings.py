@@ -116,6 +116,15 @@ class AuthSettings(BaseModel):
     reset_token_minutes: int = Field(default=30, ge=1)
     #: Data exports (``GET /users/me/export``) allowed per account per hour.
     exports_per_hour: int = Field(default=5, ge=1)
+    #: The attempt limits of one window (``limit_window_minutes``): logins (and password
+    #: checks of a change or an erasure) per account and per client address, registrations
+    #: per address, password-reset requests per email and per address.
+    limit_window_minutes: int = Field(default=15, ge=1)
+    logins_per_account: int = Field(default=10, ge=1)
+    logins_per_address: int = Field(default=50, ge=1)
+    registrations_per_address: int = Field(default=20, ge=1)
+    resets_per_email: int = Field(default=5, ge=1)
+    resets_per_address: int = Field(default=20, ge=1)
     #: The shop's web front: reset mails link to ``<storefront_url>/reset-password?token=…``.
     storefront_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://\S+$")
 

@@ -115,6 +115,18 @@ class Container:
     def exports_per_hour(self) -> int:
         return self.settings.auth.exports_per_hour
 
+    @property
+    def login_limits(self) -> dict[str, Any]:
+        """``LoginRateLimiter``'s limits from the settings (EMPORIUM_AUTH__...)."""
+        auth = self.settings.auth
+        return {
+            "per_account": auth.logins_per_account,
+            "per_address": auth.logins_per_address,
+            "window_s": auth.limit_window_minutes * 60,
+            "registrations_per_address": auth.registrations_per_address,
+            "resets": (auth.resets_per_email, auth.resets_per_address),
+        }
+
     def health(self) -> dict[str, dict[str, object]]:
         """Each engine's health, the model registry's included (its latest answer, ``healthy``
         None until it has given one: see :meth:`start`), each marked ``required`` (see

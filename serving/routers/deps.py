@@ -96,7 +96,10 @@ def pricing_rules(request: Request) -> PricingRules:
 
 
 def login_limiter(request: Request) -> LoginRateLimiter:
-    return LoginRateLimiter(container(request).cache)
+    """Login's, registration's and password reset's counters, with the container's
+    ``login_limits`` (attribute or ``extras`` entry), else the limiter's defaults."""
+    limits = _part(request, "login_limits") or {}
+    return LoginRateLimiter(container(request).cache, **limits)
 
 
 def export_limiter(request: Request) -> ExportRateLimiter:

@@ -160,3 +160,20 @@ def test_data_exports_per_hour_default_to_five_and_read_the_environment(
     monkeypatch.setenv("EMPORIUM_AUTH__EXPORTS_PER_HOUR", "0")  # no export at all: refused
     with pytest.raises(ValidationError, match="exports_per_hour"):
         Settings()
+
+
+def test_attempt_limits_read_the_environment_and_refuse_zero(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    auth = Settings().auth
+    assert (auth.logins_per_account, auth.logins_per_address, auth.limit_window_minutes) == (
+        10, 50, 15,
+    )  # fmt: skip
+    assert (auth.registrations_per_address, auth.resets_per_email, auth.resets_per_address) == (
+        20, 5, 20,
+    )  # fmt: skip
+    monkeypatch.setenv("EMPORIUM_AUTH__RESETS_PER_EMAIL", "2")
+    assert Settings().auth.resets_per_email == 2
+    monkeypatch.setenv("EMPORIUM_AUTH__LOGINS_PER_ACCOUNT", "0")
+    with pytest.raises(ValidationError, match="logins_per_account"):
+        Settings()
