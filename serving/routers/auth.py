@@ -10,6 +10,7 @@ from commerce.domain.errors import UserNotFound
 from commerce.domain.users import User
 from commerce.service_layer import auth, cart, password_reset
 from serving.routers.deps import (
+    Account,
     Claims,
     auth_config,
     login_limiter,
@@ -103,7 +104,7 @@ def _notify_changed(request: Request, background: BackgroundTasks, to: str | Non
 
 @router.post("/auth/password", response_model=TokenResponse)
 def change_password(
-    body: PasswordChangeRequest, claims: Claims, request: Request, background: BackgroundTasks
+    body: PasswordChangeRequest, account: Account, request: Request, background: BackgroundTasks
 ) -> TokenResponse:
     """Change the password: every session is signed out (refresh tokens revoked, access
     tokens issued before the change refused) and the caller gets a fresh pair. The account
@@ -113,15 +114,14 @@ def change_password(
     limit as login (429 ``rate_limited``). A new password breaking the rules: 422
     ``invalid_input``; equal to the current one: 422 ``password_unchanged``.
     """
+    claims, user = account
     cmd = auth.PasswordChange(
         claims.user_id, body.current_password, body.new_password, _address(request),
         request_id(request),
     )  # fmt: skip
     pair = auth.change_password(new_uow(request), auth_config(request), login_limiter(request),
                                 cmd)  # fmt: skip
-    with new_uow(request) as uow:  # the address the notice goes to, as committed
-        user = uow.users.get(claims.user_id)
-    _notify_changed(request, background, user.email if user is not None else None)
+    _notify_changed(request, background, user.email)  # a password change keeps the email
     return _tokens(pair)
 
 

@@ -140,6 +140,12 @@ def current_claims(request: Request, credentials: Credentials) -> AccessClaims:
     return _account(request, credentials)[0]
 
 
+def current_account(request: Request, credentials: Credentials) -> tuple[AccessClaims, User]:
+    """The token's claims and its account as :func:`current_claims` read them, for a route
+    that needs the account too (one read of the user row per request)."""
+    return _account(request, credentials)
+
+
 def optional_claims(request: Request, credentials: Credentials) -> AccessClaims | None:
     if credentials is None:
         return None
@@ -155,5 +161,6 @@ def admin_claims(request: Request, credentials: Credentials) -> AccessClaims:
 
 
 Claims = Annotated[AccessClaims, Depends(current_claims)]
+Account = Annotated[tuple[AccessClaims, User], Depends(current_account)]
 MaybeClaims = Annotated[AccessClaims | None, Depends(optional_claims)]
 AdminClaims = Annotated[AccessClaims, Depends(admin_claims)]
