@@ -19,6 +19,10 @@ from models.id_text import IdsByText
 from models.interactions import weights_of
 from models.recommenders.base import Recommender
 
+#: The key a forgotten user's fold-in is scored under: not printable, so no id the API takes,
+#: and no user a model was trained on (whose factors or attributes it would find).
+_VISITOR = "\x00visitor"
+
 
 @dataclass(frozen=True)
 class Scored:
@@ -63,8 +67,12 @@ class RecommendationService:
             counts = {str(i): float(c) for i, c in popularity.items()}
         self._popular = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
+    def knows_user(self, user_id: str) -> bool:
+        """Whether the model was trained on ``user_id``'s history."""
+        return self._users.get(user_id) is not None
+
     def for_user(
-        self, user_id: str, items: Sequence[str] = (), n: int = 10
+        self, user_id: str, items: Sequence[str] = (), n: int = 10, forget: bool = False
     ) -> tuple[list[Scored], bool]:
         """The user's top ``n``, excluding what they already have.
 
@@ -77,6 +85,10 @@ class RecommendationService:
             model does not know are ignored.
         n : int
             How many items.
+        forget : bool
+            Serve the user as a visitor, from ``items`` alone: nothing the model learnt of
+            them (history, factors, attributes) is used. For an erased account, until the next
+            training leaves it out.
 
         Returns
         -------
@@ -84,11 +96,11 @@ class RecommendationService:
             The items, best first, and whether they are personal (False: the most popular
             items, for a user with no known history).
         """
-        user = self._users.get(user_id)
+        user = None if forget else self._users.get(user_id)
         new = [found for found in map(self._items.get, items) if found is not None]
         if user is None and not new:
             return self.popular(n, exclude=items), False
-        key = user if user is not None else user_id
+        key = user if user is not None else (_VISITOR if forget else user_id)
         ids, scores = self.model.recommend([key], user_items=self._history_of(key, new), n=n)
         return _scored(ids[0], scores[0]), True
 

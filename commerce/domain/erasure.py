@@ -8,6 +8,7 @@ that accounting must keep still point somewhere, but nothing left on it names a 
 from __future__ import annotations
 
 from commerce.domain.orders import CANCELLED, DELIVERED, PAYMENT_FAILED, REFUNDED
+from commerce.domain.users import User
 
 #: Order states in which nothing more is owed either way. ``delivered`` counts: a return is
 #: asked for from the account, so erasing it gives that up; ``shipped`` does not (the parcel
@@ -40,3 +41,8 @@ def erased_email(user_id: str) -> str:
     column's unique constraint holds), derived from nothing personal, and not deliverable —
     registration refuses its reserved domain, so no one can sign up as it."""
     return f"erased-{user_id}@{ERASED_EMAIL_DOMAIN}"
+
+
+def is_erased(user: User) -> bool:
+    """Whether the account was erased (not merely disabled: its email is the placeholder)."""
+    return not user.is_active and user.email == erased_email(user.id)

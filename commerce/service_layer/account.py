@@ -14,7 +14,7 @@ from commerce.adapters.db import is_lock_timeout
 from commerce.adapters.orm import as_utc
 from commerce.domain import events
 from commerce.domain.cart import CartView
-from commerce.domain.erasure import ERASED_ADDRESS, blocks_erasure, erased_email
+from commerce.domain.erasure import ERASED_ADDRESS, blocks_erasure, erased_email, is_erased
 from commerce.domain.errors import (
     AccountBusy,
     AccountHasOpenOrders,
@@ -110,6 +110,14 @@ def export_data(uow: SqlAlchemyUnitOfWork, user_id: str) -> AccountData:
             exported_at=now,
         )
     return data
+
+
+def is_erased_account(uow: SqlAlchemyUnitOfWork, user_id: str) -> bool:
+    """Whether ``user_id`` names an erased account (False for an id no account has: a
+    dataset's user, a visitor)."""
+    with uow:
+        user = uow.users.get(user_id)
+    return user is not None and is_erased(user)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -10,6 +10,8 @@ from pipelines.schema import ORDER_LINES_SCHEMA
 ORDER_PLACED = "OrderPlaced"
 PAYMENT_CAPTURED = "PaymentCaptured"
 ORDER_REFUNDED = "OrderRefunded"
+#: Commerce's right-to-erasure event: the account named by its ``user_id`` was erased.
+ACCOUNT_DELETED = "AccountDeleted"
 BOT_AGENT_PATTERN = r"(?i)(bot|crawler|spider|slurp|headless|python-requests|curl/)"
 CLICKSTREAM_TOPIC = "clickstream"
 
@@ -31,6 +33,32 @@ def dedupe_events(events: DataFrame) -> DataFrame:
         F.col("ingested_at").asc_nulls_last(), F.col("position").asc_nulls_last()
     )
     return events.withColumn("_n", F.row_number().over(w)).where("_n = 1").drop("_n")
+
+
+def forget_erased(events: DataFrame, clickstream_topic: str = CLICKSTREAM_TOPIC) -> DataFrame:
+    """Remove the user id of every erased account from all of its events.
+
+    An account is erased when commerce published ``AccountDeleted`` for it (on any topic but
+    the clickstream's: a client cannot erase someone else's history). Its events stay, as an
+    anonymous visitor's (their ``session_id``, a storefront cookie, still groups a visit), so
+    counts over everyone (popularity, bought-together) keep them, while nothing built per user
+    (interactions, user features, training sets, the models trained on them) has them any
+    more. Silver is rebuilt from bronze on every run, so an erasure reaches silver, gold and
+    the next model trained on gold; bronze keeps the raw events until its retention drops them.
+    """
+    erased = (
+        events.where(
+            (F.col("type") == ACCOUNT_DELETED)
+            & (F.col("topic") != clickstream_topic)
+            & F.col("user_id").isNotNull()
+        )
+        .select(F.col("user_id").alias("_erased"))
+        .distinct()
+    )
+    marked = events.join(F.broadcast(erased), events["user_id"] == erased["_erased"], "left")
+    return marked.withColumn("user_id", F.when(F.col("_erased").isNull(), F.col("user_id"))).drop(
+        "_erased"
+    )
 
 
 def actor(events: DataFrame) -> Column:
@@ -93,8 +121,9 @@ def silver_events(
     max_events_per_minute: int = 60,
     clickstream_topic: str = CLICKSTREAM_TOPIC,
 ) -> DataFrame:
-    """The silver event table: blank ids nulled, de-duplicated, bots filtered, sessionized."""
-    deduped = dedupe_events(blank_ids_as_null(bronze))
+    """The silver event table: blank ids nulled, de-duplicated, erased accounts' ids removed,
+    bots filtered, sessionized (after the erasure, so no session is named after its user)."""
+    deduped = forget_erased(dedupe_events(blank_ids_as_null(bronze)), clickstream_topic)
     clean = filter_bots(deduped, max_events_per_minute, clickstream_topic=clickstream_topic)
     return sessionize(clean, gap_minutes)
 

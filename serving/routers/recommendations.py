@@ -14,6 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
+from commerce.service_layer.account import is_erased_account
 from commerce.service_layer.catalog import sellable
 from models.serving import RecommendationService, Scored, UnknownItem
 from serving.errors import ApiError
@@ -62,7 +63,8 @@ def recommend(
     """A user's top ``n`` from the champion model, without what they already have.
 
     A user the model never saw is served from ``items``; with no ``items`` either, the answer
-    is the most popular items and ``personalised`` is false.
+    is the most popular items and ``personalised`` is false. So is an erased account the
+    model was trained on: what it learnt of them is not used (the next training drops them).
     """
     _check_id(user_id, "user_id")  # the caller's mistakes first, whatever the model's state
     recent = [i.strip() for i in items.split(",") if i.strip()]
@@ -70,10 +72,11 @@ def recommend(
         raise ApiError("validation_error", f"items takes at most {MAX_ITEMS} ids", 422)
     service = _service(request)
     personal = True
+    forget = service.knows_user(user_id) and is_erased_account(new_uow(request), user_id)
 
     def fetch(count: int) -> list[Scored]:
         nonlocal personal
-        found, personal = service.for_user(user_id, recent, count)
+        found, personal = service.for_user(user_id, recent, count, forget=forget)
         return found
 
     chosen = _out(_first_sellable(request, fetch, n, in_stock))

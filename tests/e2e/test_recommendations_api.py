@@ -155,3 +155,37 @@ def test_a_ranker_champion_serves_the_storefront(container: Container, client: T
     assert not {i["item_id"] for i in visitor["items"]} & {"20", "21", "22", "23"}
     similar = client.get("/products/21/similar", params={"n": 4}).json()["items"]
     assert len(similar) == 4 and not {i["item_id"] for i in similar} & {"21", "23"}
+
+
+def test_an_erased_account_is_not_served_from_what_the_model_learnt_of_it(
+    container: Container, client: TestClient
+) -> None:
+    """Until the next training leaves them out, the champion still holds an erased user's
+    history: the API must not use it, and serves them as a visitor instead."""
+    stock_the_shop(container)
+    password = "correct horse battery"
+    login = {"email": "erased-soon@example.com", "password": password}
+    assert client.post("/auth/register", json=login).status_code == 201
+    token = client.post("/auth/login", json=login).json()["access_token"]
+    me = {"Authorization": f"Bearer {token}"}
+    user_id = client.get("/me", headers=me).json()["id"]
+    train = blocks().astype({"user_id": str}).replace({"user_id": {"1": user_id}})
+    configure(container.settings.mlflow_tracking_uri, container.settings.mlflow.experiment,
+              container.settings.mlflow_artifact_root)  # fmt: skip
+    test = pd.DataFrame({"user_id": [user_id, "7"], "item_id": [11, 21]})
+    train_and_register("ease", {"l2": 1.0}, train, test, DEFAULT_NAME, "test", "ndcg@10", 0.0)
+    known = client.get(f"/recommendations/{user_id}", params={"n": 1}).json()
+    assert known["personalised"] and [i["item_id"] for i in known["items"]] == ["11"]
+
+    erase = {"current_password": password}
+    assert client.request("DELETE", "/users/me", headers=me, json=erase).status_code == 204
+    forgotten = client.get(f"/recommendations/{user_id}", params={"n": 3}).json()
+    assert not forgotten["personalised"]
+    assert [i["item_id"] for i in forgotten["items"]] == ["10", "11", "12"]  # the most popular
+    visit = {"items": "20,21,22", "n": 3, "in_stock": "false"}
+    visiting = client.get(f"/recommendations/{user_id}", params=visit).json()
+    assert visiting["personalised"]
+    assert {i["item_id"] for i in visiting["items"]} == {"23", "24", "25"}  # this visit only
+    # Another user of the same model is still served from their history.
+    other = client.get("/recommendations/2", params={"n": 1}).json()
+    assert other["personalised"] and [i["item_id"] for i in other["items"]] == ["12"]

@@ -115,3 +115,12 @@ def test_only_the_float_form_of_an_integer_id_is_that_id() -> None:
         "12042.5",
     ):
         assert ids.get(text) is None, text
+
+
+def test_a_forgotten_user_is_served_as_a_visitor(service: RecommendationService) -> None:
+    assert service.knows_user("1") and not service.knows_user("visitor")
+    items, personal = service.for_user("1", n=2, forget=True)
+    assert not personal and [s.item_id for s in items] == ["10", "11"]  # the most popular
+    folded, personal = service.for_user("1", ["20", "21", "22"], n=3, forget=True)
+    as_visitor, _ = service.for_user("visitor", ["20", "21", "22"], n=3)
+    assert personal and folded == as_visitor  # their own block (10-15) counts for nothing

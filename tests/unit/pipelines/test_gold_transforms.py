@@ -17,7 +17,7 @@ from pipelines.transforms.gold import (
     item_popularity,
     user_features,
 )
-from pipelines.transforms.silver import purchase_lines
+from pipelines.transforms.silver import purchase_lines, silver_events
 from pipelines.transforms.training import purchase_labels, ranking_training_set
 
 pytestmark = pytest.mark.spark
@@ -188,3 +188,22 @@ def test_items_count_visitors_views_and_guests_orders(spark: SparkSession, tmp_p
     assert (item.n_views, item.n_orders) == (2, 1)
     assert [(r.user_id, r.n_view) for r in tables["interactions"]().collect()] == [("u1", 1)]
     assert [r.user_id for r in tables["user_features"]().collect()] == ["u1"]
+
+
+def test_an_erased_account_is_in_no_per_user_table_even_as_of_before_its_erasure(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    rows = [
+        ev("product_view", 0, "gone", "p"),
+        order(1, "gone", "o1", [("p", 1, 2.0), ("q", 1, 1.0)]),
+        order(2, "kept", "o2", [("p", 1, 2.0)]),
+        ev("AccountDeleted", 3 * DAY, "gone", topic="commerce"),  # after as_of
+    ]
+    silver = silver_events(frame(spark, rows))
+    tables = gold_tables(silver, BatchSettings(lake=tmp_path), T0 + timedelta(days=1))
+    for name in ("interactions", "user_features", "ranking_training_set"):
+        assert {r.user_id for r in tables[name]().collect()} == {"kept"}, name
+    popularity = {r.product_id: r for r in tables["item_popularity"]().collect()}
+    assert (popularity["p"].n_view, popularity["p"].n_purchase) == (1, 2)  # counted anonymously
+    pairs = {(r.product_id, r.other_product_id) for r in tables["co_occurrence"]().collect()}
+    assert pairs == {("p", "q"), ("q", "p")}

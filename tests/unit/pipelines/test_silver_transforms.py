@@ -118,3 +118,24 @@ def test_checkout_orders_count_only_once_paid_and_not_once_refunded(
     ]
     out = {r.order_id for r in purchase_lines(frame(spark, rows)).collect()}
     assert out == {"paid", "historical"}
+
+
+def test_an_erased_account_leaves_no_user_id_in_silver(spark: SparkSession) -> None:
+    rows = [
+        ev("product_view", 0, "gone", "p"),
+        ev("add_to_cart", 1, "gone", "p"),
+        order(2, "gone", "o1", [("p", 1, 2.0)]),
+        ev("AccountDeleted", 30, "gone", topic="commerce"),
+        ev("product_view", 0, "kept", "p"),
+    ]
+    out = silver_events(frame(spark, rows)).collect()
+    assert sorted(r.user_id or "-" for r in out) == ["-", "-", "-", "-", "kept"]
+    assert not any("gone" in r.session for r in out)  # sessions are not named after them
+    placed = purchase_lines(silver_events(frame(spark, rows))).collect()
+    assert [(r.order_id, r.user_id) for r in placed] == [("o1", None)]  # still a sale
+
+
+def test_an_erasure_is_taken_only_from_commerce(spark: SparkSession) -> None:
+    rows = [ev("product_view", 0, "victim", "p"), ev("AccountDeleted", 1, "victim")]
+    out = silver_events(frame(spark, rows)).collect()
+    assert {r.user_id for r in out} == {"victim"}  # a client's event named like it erases nobody
