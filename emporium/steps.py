@@ -173,11 +173,13 @@ def compact(
     target_mb: int | None = None,
     min_age_days: int | None = None,
 ) -> dict[str, Any]:
-    """Compact the small files of bronze's events and quarantine tables; returns what each
-    run did per table. Options left None come from ``settings.compaction``. Runs beside
-    ingest and batch (they read and write through the sink log and the compaction manifest,
-    see ``pipelines.jobs.sink_files``), one compaction at a time."""
+    """Compact the small files of bronze's events and quarantine tables, leaving erased
+    accounts' events out of bronze's (``pipelines.jobs.erasure``); returns what each run did
+    per table. Options left None come from ``settings.compaction``. Runs beside ingest and
+    batch (they read and write through the sink log and the compaction manifest, see
+    ``pipelines.jobs.sink_files``), one compaction at a time."""
     from pipelines.jobs.compaction import CompactionSettings, compact_table
+    from pipelines.jobs.erasure import Erasure
     from pipelines.jobs.lake import LakePaths
     from pipelines.schema import BRONZE_PARTITIONS, QUARANTINE_PARTITIONS
 
@@ -191,13 +193,15 @@ def compact(
         keep_replaced_s=config.keep_replaced_minutes * 60,
         dry_run=dry_run,
     )
-    tables = {"bronze.events": (lake.bronze, BRONZE_PARTITIONS),
-              "bronze.quarantine": (lake.quarantine, QUARANTINE_PARTITIONS)}  # fmt: skip
+    erasure = Erasure(clickstream_topic=topic_names(settings)[0])
+    tables = {"bronze.events": (lake.bronze, BRONZE_PARTITIONS, erasure),
+              "bronze.quarantine": (lake.quarantine, QUARANTINE_PARTITIONS, None)}  # fmt: skip
     reports: dict[str, Any] = {"dry_run": dry_run}
     with exclusive(settings, "compact"), spark_session(settings, "emporium-compact") as spark:
-        for name, (path, partitions) in tables.items():
+        for name, (path, partitions, erase) in tables.items():
             if (path / "_spark_metadata").is_dir():
-                reports[name] = asdict(compact_table(spark, path, partitions, job))
+                report = compact_table(spark, path, partitions, job, erasure=erase)
+                reports[name] = asdict(report)
     return reports
 
 

@@ -19,7 +19,10 @@ One run, for one table, with one compaction at a time (the caller holds a lock):
 5. purge: delete files no longer read once they are older than the grace period.
 
 A crash before 4 leaves readers on the old files; after it, on the new ones; never both or
-neither, and a rerun finishes the work. Rows are copied as they are (no dedupe, no cast).
+neither, and a rerun finishes the work. Rows are copied as they are (no dedupe, no cast),
+except that with an ``Erasure`` (bronze's events) the events of erased accounts are left out,
+and every file holding one is rewritten, whatever its partition's age or its size
+(``pipelines.jobs.erasure``).
 """
 
 from __future__ import annotations
@@ -40,7 +43,9 @@ from pipelines.jobs.compaction_plan import (
     PartitionPlan,
     partition_values,
     plan_compaction,
+    with_erasure,
 )
+from pipelines.jobs.erasure import Erasable, Erasure, find_erasable, kept
 from pipelines.jobs.sink_files import (
     COMPACTION_DIR,
     Manifest,
@@ -73,6 +78,8 @@ class CompactionReport:
     files_read_before: int
     files_read_after: int
     files_deleted: int
+    accounts_erased: int = 0  # erased accounts the table has an AccountDeleted of
+    rows_erased: int = 0  # their other rows, left out of the rewritten files
 
 
 def compact_table(
@@ -81,8 +88,10 @@ def compact_table(
     partitions: tuple[str, ...],
     settings: CompactionSettings,
     today: date | None = None,
+    erasure: Erasure | None = None,
 ) -> CompactionReport:
-    """Compact the file-sink table at ``table``, partitioned by ``partitions`` (with ``date``).
+    """Compact the file-sink table at ``table``, partitioned by ``partitions`` (with ``date``),
+    leaving erased accounts' events out when given an ``erasure``.
 
     ``today`` (UTC by default) dates the partitions ingest still writes to.
     """
@@ -91,20 +100,36 @@ def compact_table(
     live = live_files(committed_files(spark, table), manifest)
     sized = [LiveFile(f, (table / f).stat().st_size) for f in live]
     newest = (today or datetime.now(UTC).date()) - timedelta(days=settings.min_age_days)
-    plans = plan_compaction(sized, settings.target_bytes, newest)
+    erasable = _erasable(spark, table, live, erasure)
+    plans = with_erasure(
+        plan_compaction(sized, settings.target_bytes, newest), sized, erasable.rows,
+        settings.target_bytes,
+    )  # fmt: skip
     rewritten = sum(len(p.files) for p in plans)
     written: list[str] = []
     if plans and not settings.dry_run:
         run = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
-        written = rewrite(spark, table, partitions, plans, run)
+        keep = kept(erasable.accounts) if erasable.accounts else None
+        written = rewrite(spark, table, partitions, plans, run, keep)
         manifest = commit(table, manifest, plans, written)
     deleted = 0 if settings.dry_run else purge(table, manifest, settings.keep_replaced_s)
     return CompactionReport(
         partitions=len(plans), files_rewritten=rewritten, files_written=len(written),
         bytes_rewritten=sum(p.size for p in plans), files_read_before=len(live),
-        files_read_after=len(live) - rewritten + len(written) if written else len(live),
-        files_deleted=deleted,
+        files_read_after=len(live) if settings.dry_run else len(live) - rewritten + len(written),
+        files_deleted=deleted, accounts_erased=len(erasable.accounts),
+        rows_erased=sum(erasable.rows.values()),
     )  # fmt: skip
+
+
+def _erasable(
+    spark: SparkSession, table: Path, live: list[str], erasure: Erasure | None
+) -> Erasable:
+    if erasure is None or not live:
+        return Erasable(frozenset(), {})
+    with listed_in_the_driver(spark):
+        frame = spark.read.option("basePath", str(table)).parquet(*[str(table / f) for f in live])
+    return find_erasable(frame, table, erasure)
 
 
 def recover(table: Path) -> Manifest:
@@ -124,13 +149,17 @@ def rewrite(
     partitions: tuple[str, ...],
     plans: list[PartitionPlan],
     run: str,
+    keep: Column | None = None,
 ) -> list[str]:
-    """Write the planned files' rows as ``outputs`` files per partition into staging, then
-    move them into their partition directories; returns their paths under ``table``."""
+    """Write the planned files' rows (those ``keep`` is true for, if given) as ``outputs``
+    files per partition into staging, then move them into their partition directories;
+    returns their paths under ``table``. A partition left with no row gets no file."""
     staging = table / COMPACTION_DIR / "staging" / run
     sources = [str(table / f) for plan in plans for f in plan.files]
     with listed_in_the_driver(spark):
         frame = spark.read.option("basePath", str(table)).parquet(*sources)
+    if keep is not None:
+        frame = frame.where(keep)
     tasks = max(1, min(sum(p.outputs for p in plans), spark.sparkContext.defaultParallelism * 4))
     bucketed = frame.withColumn("_bucket", _bucket(frame, partitions, plans))
     (
@@ -165,7 +194,7 @@ def _move_into_place(table: Path, staging: Path, run: str, planned: set[str]) ->
         target = f"{directory}/{PREFIX}{run}-{i:05d}.parquet"
         file.replace(table / target)
         moved.append(target)
-    shutil.rmtree(staging)
+    shutil.rmtree(staging, ignore_errors=True)  # none when every row was left out
     return moved
 
 

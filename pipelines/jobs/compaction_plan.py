@@ -97,3 +97,36 @@ def plan_compaction(
         paths = tuple(sorted(f.path for f in group))
         plans.append(PartitionPlan(directory, paths, size, max(1, math.ceil(size / target_bytes))))
     return sorted(plans, key=lambda p: (partition_date(p.directory), p.directory))
+
+
+def with_erasure(
+    plans: list[PartitionPlan],
+    files: Iterable[LiveFile],
+    erasable: Iterable[str],
+    target_bytes: int,
+) -> list[PartitionPlan]:
+    """``plans`` with every file in ``erasable`` (files holding rows to drop) added to its
+    partition's plan: a partition without one gets one, whatever its date and however few or
+    large its files, since each of those files must be rewritten without the rows.
+
+    Parameters
+    ----------
+    plans
+        The compaction's plans (``plan_compaction``).
+    files
+        Every file readers read now, with sizes.
+    erasable
+        Paths (among ``files``) to rewrite whatever their size.
+    target_bytes
+        The size a compacted file should have.
+    """
+    sizes = {f.path: f.size for f in files}
+    by_directory: dict[str, set[str]] = {p.directory: set(p.files) for p in plans}
+    for path in erasable:
+        by_directory.setdefault(str(PurePosixPath(path).parent), set()).add(path)
+    merged = []
+    for directory, paths in by_directory.items():
+        size = sum(sizes[p] for p in paths)
+        outputs = max(1, math.ceil(size / target_bytes))
+        merged.append(PartitionPlan(directory, tuple(sorted(paths)), size, outputs))
+    return sorted(merged, key=lambda p: (partition_date(p.directory) or date.min, p.directory))

@@ -44,20 +44,27 @@ def forget_erased(events: DataFrame, clickstream_topic: str = CLICKSTREAM_TOPIC)
     counts over everyone (popularity, bought-together) keep them, while nothing built per user
     (interactions, user features, training sets, the models trained on them) has them any
     more. Silver is rebuilt from bronze on every run, so an erasure reaches silver, gold and
-    the next model trained on gold; bronze keeps the raw events until its retention drops them.
+    the next model trained on gold. Bronze loses them when compaction next rewrites its files
+    (``pipelines.jobs.erasure``).
     """
-    erased = (
+    erased = erased_accounts(events, clickstream_topic).withColumnRenamed("user_id", "_erased")
+    marked = events.join(F.broadcast(erased), events["user_id"] == erased["_erased"], "left")
+    return marked.withColumn("user_id", F.when(F.col("_erased").isNull(), F.col("user_id"))).drop(
+        "_erased"
+    )
+
+
+def erased_accounts(events: DataFrame, clickstream_topic: str = CLICKSTREAM_TOPIC) -> DataFrame:
+    """The user ids (one column, ``user_id``, each once) of the accounts commerce erased:
+    ``AccountDeleted`` on any topic but the clickstream's, which clients write to."""
+    return (
         events.where(
             (F.col("type") == ACCOUNT_DELETED)
             & (F.col("topic") != clickstream_topic)
             & F.col("user_id").isNotNull()
         )
-        .select(F.col("user_id").alias("_erased"))
+        .select("user_id")
         .distinct()
-    )
-    marked = events.join(F.broadcast(erased), events["user_id"] == erased["_erased"], "left")
-    return marked.withColumn("user_id", F.when(F.col("_erased").isNull(), F.col("user_id"))).drop(
-        "_erased"
     )
 
 

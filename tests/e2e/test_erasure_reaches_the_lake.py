@@ -1,10 +1,11 @@
 """An erased account through the whole chain on embedded engines: the API's clickstream and
 the outbox's ``AccountDeleted`` on the event log, then ``emporium ingest`` and ``emporium
 batch`` in their own processes, as a scheduled run would. Silver and gold keep the erased
-user's views only as a visitor's."""
+user's views only as a visitor's; ``emporium compact`` then drops them from bronze."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -44,11 +45,12 @@ def _view(client: TestClient, me: dict[str, str], sku: str, session: str) -> Non
     assert client.post("/events", headers=me, json={"events": [event]}).json()["accepted"] == 1
 
 
-def _emporium(*args: str) -> None:
+def _emporium(*args: str) -> str:
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1"}
     done = subprocess.run([sys.executable, "-m", "emporium.cli", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=600)  # fmt: skip
     assert done.returncode == 0, f"emporium {' '.join(args)} failed:\n{done.stderr[-3000:]}"
+    return done.stdout
 
 
 def test_an_erased_account_leaves_silver_and_gold_but_its_views_still_count(
@@ -87,3 +89,10 @@ def test_an_erased_account_leaves_silver_and_gold_but_its_views_still_count(
         assert users == {kept}, table
     views = pd.read_parquet(lake / "gold" / "item_features").set_index("product_id")["n_views"]
     assert views.to_dict() == {"MUG": 2, "CUP": 1}  # the erased user's views, as a visitor's
+
+    # Compaction then leaves their events out of bronze too, today's files included.
+    report = json.loads(_emporium("compact"))["bronze.events"]
+    # Their two views and their UserRegistered; their AccountDeleted stays (it names no one).
+    assert (report["accounts_erased"], report["rows_erased"]) == (1, 3), report
+    again = json.loads(_emporium("compact"))["bronze.events"]
+    assert (again["accounts_erased"], again["rows_erased"]) == (1, 0), again

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from ingest_support import assert_exactly_once
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from pipelines.events import Event
 from pipelines.events.disklog import DiskLogEventBus
 from pipelines.jobs import compaction
 from pipelines.jobs.compaction import CompactionSettings, compact_table
+from pipelines.jobs.erasure import Erasure
 from pipelines.jobs.ingest import IngestSettings, read_bronze, run_ingest
 from pipelines.jobs.lake import LakePaths
 from pipelines.jobs.sink_files import committed_files, load_manifest
@@ -150,6 +152,29 @@ def test_ingest_goes_on_after_compaction_and_late_events_are_read_once(
     compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS)
     assert_exactly_once(spark, shop.lake, shop.ids)
     assert len(_files(_partition(shop.bronze, PAST[0], "OrderPlaced"))) == 1
+
+
+def test_compaction_leaves_an_erased_accounts_events_out_of_bronze(
+    spark: SparkSession, shop: Shop
+) -> None:
+    noon = datetime.combine(TODAY, time(12), tzinfo=UTC)
+    erased = Event(type="AccountDeleted", ts=noon, user_id="u1", payload={})
+    spoofed = Event(type="AccountDeleted", ts=noon, user_id="u2", payload={})  # by a client
+    shop.bus.publish("commerce", [erased])
+    shop.bus.publish("clickstream", [spoofed])
+    shop.ingest(spark)
+    before = read_bronze(spark, shop.lake)
+    theirs = (F.col("user_id") == "u1") & (F.col("type") != "AccountDeleted")
+    expected, gone = _rows(before.where(~theirs)), before.where(theirs).count()
+
+    report = compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS, erasure=Erasure())
+
+    assert _rows(read_bronze(spark, shop.lake)) == expected  # every other row, once
+    assert (report.accounts_erased, report.rows_erased) == (1, gone) and gone == 4 * 5 * 2
+    # Today's files held them too: rewritten, though compaction leaves today alone otherwise.
+    assert len(_files(_partition(shop.bronze, TODAY, "product_view"))) == 1
+    again = compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS, erasure=Erasure())
+    assert (again.partitions, again.rows_erased, again.accounts_erased) == (0, 0, 1)
 
 
 class Crash(Exception):

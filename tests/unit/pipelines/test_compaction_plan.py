@@ -12,6 +12,7 @@ from pipelines.jobs.compaction_plan import (
     partition_date,
     partition_values,
     plan_compaction,
+    with_erasure,
 )
 from pipelines.jobs.sink_files import Manifest, live_files
 
@@ -94,3 +95,19 @@ def test_readers_read_the_logs_files_less_the_replaced_plus_the_compacted() -> N
     manifest = Manifest(replaced=frozenset({"d/a", "d/b"}), compacted=frozenset({"d/c-1"}),
                         doomed={"d/a": 1.0})  # fmt: skip
     assert live_files(["d/a", "d/b", "d/late"], manifest) == ["d/c-1", "d/late"]
+
+
+def test_files_holding_erased_rows_are_rewritten_whatever_their_size_or_date() -> None:
+    small = _files("date=2024-03-09/type=view", MIB, 2 * MIB)  # compacted anyway
+    large = _files("date=2024-03-08/type=view", 90 * MIB, 250 * MIB)  # never compacted
+    today = _files("date=2024-03-11/type=cart", MIB)  # still written to
+    files = small + large + today
+    plans = plan_compaction(files, TARGET, DAY)
+    erasable = [small[0].path, large[1].path, today[0].path]
+    merged = {p.directory: p for p in with_erasure(plans, files, erasable, TARGET)}
+    assert merged["date=2024-03-09/type=view"] == plans[0]  # already planned: unchanged
+    assert merged["date=2024-03-08/type=view"].files == (large[1].path,)  # alone, not 90 MiB
+    assert merged["date=2024-03-08/type=view"].outputs == 3
+    assert merged["date=2024-03-11/type=cart"].files == (today[0].path,)
+    assert list(merged) == sorted(merged)  # oldest first
+    assert with_erasure(plans, files, [], TARGET) == plans
