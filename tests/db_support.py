@@ -31,3 +31,13 @@ def fresh_database(
         yield url
     finally:
         drop_schema(base, schema)
+
+
+def with_options(url: str, options: str) -> str:
+    """``url`` with ``options`` (``-c name=value`` …) after the ones it carries."""
+    from sqlalchemy import make_url
+
+    parsed = make_url(url)
+    given = parsed.query.get("options", "")
+    merged = " ".join([*([given] if isinstance(given, str) else given), options]).strip()
+    return parsed.update_query_dict({"options": merged}).render_as_string(hide_password=False)

@@ -52,11 +52,12 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
 
 
 def _postgres_limits(url: str) -> dict[str, Any]:
-    # Added to any ``options`` the URL already carries (a test schema's search_path).
+    # Before any ``options`` the URL carries (a test schema's search_path), so a limit given
+    # there wins: ``?options=-c%20lock_timeout%3D2000`` waits 2 s for a row lock.
     given = make_url(url).query.get("options", "")
     options = " ".join(
-        [*([given] if isinstance(given, str) else given),
-         f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}", f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}"]
+        [f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}", f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}",
+         *([given] if isinstance(given, str) else given)]
     )  # fmt: skip
     return {
         "connect_timeout": PG_CONNECT_TIMEOUT_S,

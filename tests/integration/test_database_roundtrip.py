@@ -57,6 +57,7 @@ def test_postgres_connections_carry_time_limits_beside_the_urls_own_options(
 ) -> None:
     """A database that stops answering costs a request seconds: statements and lock waits have
     server-side limits, added to a test schema's search_path rather than replacing it."""
+    from db_support import with_options
     from sqlalchemy.exc import OperationalError
 
     from commerce.adapters.db import create_schema, drop_schema
@@ -72,6 +73,10 @@ def test_postgres_connections_carry_time_limits_beside_the_urls_own_options(
             conn.commit()
         assert shown == {"statement_timeout": "30s", "lock_timeout": "10s",
                          "search_path": f"limits_{unique}"}  # fmt: skip
+        tuned = make_engine(with_options(url, "-c lock_timeout=1500"))  # the URL's options win
+        with tuned.connect() as conn:
+            assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "1500ms"
+        tuned.dispose()
         with engine.connect() as holder, engine.connect() as waiter:
             holder.execute(text("SELECT id FROM t WHERE id = 1 FOR UPDATE"))
             waiter.execute(text("SET lock_timeout = '200ms'"))
