@@ -34,6 +34,8 @@ class EventsSettings(BaseModel):
     clickstream_topic: str = Field(default="clickstream", pattern=TOPIC_PATTERN)
     commerce_topic: str = Field(default="commerce", pattern=TOPIC_PATTERN)
     partitions: int = Field(default=3, ge=1)
+    #: The worker deletes outbox rows published this long ago (the bus and lake have them).
+    outbox_keep_hours: float = Field(default=168.0, gt=0)
 
     @model_validator(mode="after")
     def _two_topics(self) -> EventsSettings:

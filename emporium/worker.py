@@ -1,6 +1,8 @@
 """``emporium worker``: relays the commerce outbox to the event bus, applies the commerce
-events to the search index, expires stock reservations and retries refunds the payment
-provider left unanswered. Run one or more; the jobs are safe to run concurrently."""
+events to the search index, expires stock reservations, retries refunds the payment
+provider left unanswered and deletes outbox rows published more than
+``EMPORIUM_EVENTS__OUTBOX_KEEP_HOURS`` ago. Run one or more; the jobs are safe to run
+concurrently."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import typer
@@ -28,6 +31,7 @@ def _expiry_loop(
     stop: threading.Event,
     every_s: float,
     indexer: SearchIndexer | None = None,
+    prune: Callable[[], object] | None = None,
 ) -> None:
     from commerce.service_layer.expiry import expire_due
     from commerce.service_layer.payment import reconcile_cancelled
@@ -38,6 +42,8 @@ def _expiry_loop(
     ]
     if indexer is not None:  # catalog, price and stock changes reach search
         jobs.append(("search indexing", indexer.run_once))
+    if prune is not None:
+        jobs.append(("outbox pruning", prune))
     if provider is not None:
         jobs += [
             ("refund retry", lambda: retry_refunds(uow_factory, provider)),
@@ -55,12 +61,14 @@ def _expiry_loop(
 def worker_command(
     expiry_interval: float = typer.Option(5.0, min=0.1, help="Seconds between expiry passes."),
 ) -> None:
-    """Relay the outbox to the event bus, keep search current, expire reservations and retry
-    refunds until interrupted. The payment provider is the API's (EMPORIUM_PAYMENTS__URL and
+    """Relay the outbox to the event bus, keep search current, expire reservations, retry
+    refunds and delete outbox rows published over EMPORIUM_EVENTS__OUTBOX_KEEP_HOURS (168)
+    ago until interrupted. The payment provider is the API's (EMPORIUM_PAYMENTS__URL and
     __CA_FILE, from the environment or .env): without one, open payments are never reconciled."""
     # The worker's engines load here, not when the CLI starts.
     from commerce.adapters.db import make_engine, make_session_factory
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
+    from commerce.domain.events import utcnow
     from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
     from emporium.cli_db import migrate
     from emporium.engines import EngineUnavailable, build_payments, event_topics, redact
@@ -91,14 +99,16 @@ def worker_command(
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     indexer = SearchIndexer(settings, sessions)
+    source = SqlAlchemyOutboxSource(sessions, parse=Event.model_validate)
+    keep = timedelta(hours=settings.events.outbox_keep_hours)
     expiry = threading.Thread(
         target=_expiry_loop,
-        args=(lambda: SqlAlchemyUnitOfWork(sessions), provider, stop, expiry_interval, indexer),
+        args=(lambda: SqlAlchemyUnitOfWork(sessions), provider, stop, expiry_interval, indexer,
+              lambda: source.prune_published(utcnow() - keep)),
         daemon=True,
-    )
+    )  # fmt: skip
     expiry.start()
     typer.echo(f"worker: outbox of {redact(settings.database_url)} -> {settings.events_url}")
-    source = SqlAlchemyOutboxSource(sessions, parse=Event.model_validate)
     total = run_relay(source, bus, stop, topics=event_topics(settings))
     expiry.join(timeout=expiry_interval + 5)
     if not expiry.is_alive():  # else a pass still uses them: the process exit closes them

@@ -1,14 +1,16 @@
 """The transactional outbox: events are written in the same transaction as the change they
 describe, and a relay publishes them afterwards (at least once; consumers dedupe on
-``event_id``)."""
+``event_id``). Published rows are deleted once they are older than the worker's retention
+(``prune_published``), so the table holds the events in flight, not the shop's history."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.orm import outbox
@@ -114,6 +116,27 @@ class SqlAlchemyOutboxSource(Generic[E]):
                 .where(outbox.c.id.in_(list(ids)), outbox.c.published_at.is_(None))
                 .values(published_at=utcnow())
             )
+
+    def prune_published(self, before: datetime, batch: int = 1000) -> int:
+        """Delete the rows published before ``before``, ``batch`` at a time (short
+        transactions beside the relay's); returns how many. Rows not yet published and dead
+        letters stay. The bus has the events: the outbox only carries them there."""
+        removed = 0
+        while True:
+            with self.session_factory.begin() as session:
+                ids = list(
+                    session.execute(
+                        select(outbox.c.id)
+                        .where(outbox.c.published_at < before)
+                        .order_by(outbox.c.id)
+                        .limit(batch)
+                    ).scalars()
+                )
+                if ids:
+                    session.execute(delete(outbox).where(outbox.c.id.in_(ids)))
+            removed += len(ids)
+            if len(ids) < batch:
+                return removed
 
     def pending_count(self) -> int:
         with self.session_factory() as session:

@@ -5,11 +5,6 @@ renaming a topic split the producers from the consumers."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from search_catalog import hits_behind
 from typer.testing import CliRunner
+from worker_support import run_worker_until
 
 from commerce.service_layer import catalog
 from emporium.cli import app
@@ -30,10 +26,7 @@ from pipelines.events import CLICKSTREAM, COMMERCE
 from pipelines.events.factory import event_bus_from_url
 from serving.app import create_app
 
-REPO = Path(__file__).resolve().parents[2]
 CLICKS, ORDERS = "shop-clicks", "shop-orders"
-# Generous: the worker process imports the whole stack on a busy two-core machine.
-WORKER_DEADLINE_S = 120.0
 
 
 @pytest.fixture
@@ -80,22 +73,10 @@ def _found(settings: Settings, text: str) -> dict[str, float]:
 
 
 def _run_worker_until_found(settings: Settings, text: str, log: Path) -> dict[str, float]:
-    """``emporium worker`` (the settings reach it through the environment) until a search for
-    ``text`` finds something or the deadline passes; what it finds."""
-    command = [sys.executable, "-m", "emporium.cli", "worker", "--expiry-interval", "0.2"]
-    with open(log, "wb") as out:
-        worker = subprocess.Popen(command, cwd=REPO, env=dict(os.environ), stdout=out,
-                                  stderr=subprocess.STDOUT)  # fmt: skip
-    try:
-        deadline = time.monotonic() + WORKER_DEADLINE_S
-        while not (found := _found(settings, text)) and time.monotonic() < deadline:
-            if worker.poll() is not None:
-                break
-            time.sleep(0.5)
-        return found
-    finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=60)
+    """``emporium worker`` until a search for ``text`` finds something or the deadline
+    passes; what it finds."""
+    run_worker_until(lambda: bool(_found(settings, text)), log)
+    return _found(settings, text)
 
 
 def test_the_workers_relay_and_search_indexer_meet_on_the_renamed_commerce_topic(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from commerce.adapters.db import (
@@ -17,8 +19,9 @@ from commerce.adapters.db import (
     make_session_factory,
     upgrade,
 )
+from commerce.adapters.orm import outbox
 from commerce.adapters.outbox import SqlAlchemyOutboxSource
-from commerce.domain.events import ProductCreated
+from commerce.domain.events import ProductCreated, utcnow
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from pipelines.events.disklog import DiskLogEventBus
 from pipelines.events.envelope import Event
@@ -82,5 +85,31 @@ def test_outbox_rows_reach_the_bus_once_even_after_an_outage(
     assert source.pending_count() == 0
     delivered = [c.event for c in bus.consume(COMMERCE, "audit", timeout_s=0)]
     assert [e.product_id for e in delivered] == skus
+    _prune_published(session_factory, source, tmp_path)
     assert {e.type for e in delivered} == {"ProductCreated"}
     assert delivered[0].payload["price"] == "2.55"
+
+
+def _count(session_factory: sessionmaker[Session]) -> int:
+    with session_factory() as session:
+        return int(session.execute(select(func.count()).select_from(outbox)).scalar_one())
+
+
+def _prune_published(
+    session_factory: sessionmaker[Session], source: SqlAlchemyOutboxSource[Event], tmp_path: Path
+) -> None:
+    """After the relay: published rows go once older than the cut-off, in batches; a row not
+    yet published and a dead letter stay."""
+    with SqlAlchemyUnitOfWork(session_factory) as uow:  # pending: never pruned
+        uow.emit(ProductCreated(product_id="LATE", sku="LATE", name="mug", price=Decimal("1"),
+                                currency="GBP", category_path="home"))  # fmt: skip
+        uow.commit()
+    with session_factory.begin() as session:  # a dead letter: set aside, never published
+        now = utcnow()
+        bad = {"topic": COMMERCE, "event_id": str(uuid.uuid4()), "event": {"bad": True}}
+        session.execute(insert(outbox).values(**bad, created_at=now, failed_at=now))
+    assert _count(session_factory) == 7
+    assert source.prune_published(utcnow() - timedelta(hours=1)) == 0  # published just now
+    assert source.prune_published(utcnow() + timedelta(seconds=1), batch=2) == 5
+    assert _count(session_factory) == 2 and source.pending_count() == 1
+    assert len(source.dead_letters()) == 1
