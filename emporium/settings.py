@@ -127,7 +127,7 @@ class AuthSettings(BaseModel):
     registrations_per_address: int = Field(default=20, ge=1)
     resets_per_email: int = Field(default=5, ge=1)
     resets_per_address: int = Field(default=20, ge=1)
-    #: The shop's web front: reset mails link to ``<storefront_url>/reset-password?token=…``.
+    #: The shop's web front: reset mails link to ``<storefront_url>/reset-password#token=…``.
     storefront_url: str = Field(default="http://127.0.0.1:8000", pattern=r"^https?://\S+$")
 
 

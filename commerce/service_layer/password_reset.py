@@ -33,8 +33,10 @@ ACCEPTED = "if an account with this email exists, a password reset link has been
 class ResetConfig:
     """Where reset mails go out from and what their link opens.
 
-    The link is ``<storefront_url>/reset-password?token=<token>``: the storefront's page
-    asks for the new password and posts both to ``POST /auth/password-reset/confirm``.
+    The link is ``<storefront_url>/reset-password#token=<token>``: the storefront's page
+    asks for the new password and posts both to ``POST /auth/password-reset/confirm``. The
+    token is in the fragment, which browsers never send: not to the storefront's server and
+    its logs, nor in a ``Referer`` to whatever the page loads.
     """
 
     mailer: Mailer
@@ -43,7 +45,7 @@ class ResetConfig:
     ttl: timedelta = timedelta(minutes=30)
 
     def link(self, token: str) -> str:
-        return f"{self.storefront_url.rstrip('/')}/reset-password?token={token}"
+        return f"{self.storefront_url.rstrip('/')}/reset-password#token={token}"
 
 
 @dataclasses.dataclass(frozen=True)

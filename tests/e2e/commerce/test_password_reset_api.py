@@ -52,7 +52,7 @@ def _token(mail: Message) -> str:
     body = mail.get_payload(decode=True)
     assert isinstance(body, bytes)
     match = re.search(
-        rf"{re.escape(STOREFRONT)}/reset-password\?token=([A-Za-z0-9_-]+)", body.decode()
+        rf"{re.escape(STOREFRONT)}/reset-password#token=([A-Za-z0-9_-]+)", body.decode()
     )
     assert match, body
     return match.group(1)

@@ -47,7 +47,7 @@ def test_the_reset_mail_links_the_storefront_and_states_the_expiry() -> None:
     assert message["To"] == "ann@example.com" and message["From"] == config.sender
     assert message["Message-ID"].endswith("@shop.example>")
     body = message.get_content()
-    assert "https://shop.example/reset-password?token=tok_EN-1" in body and "45 minutes" in body
+    assert "https://shop.example/reset-password#token=tok_EN-1" in body and "45 minutes" in body
 
 
 def test_reset_requests_count_per_email_and_address_apart_from_login() -> None:
