@@ -19,6 +19,10 @@ MAX_PRICE = Decimal("9999999999.99")  # Numeric(12, 2)
 CENT = Decimal("0.01")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\- ]{0,63}$")
+#: How deep attributes may nest (objects and arrays). A facet needs two or three levels;
+#: the API's JSON encoder refuses values past 255, so deeper ones would be stored but never
+#: answered again.
+MAX_ATTRIBUTE_DEPTH = 32
 
 
 def money(value: Decimal | str | int, field: str = "price") -> Decimal:
@@ -47,7 +51,13 @@ def validate_currency(currency: str) -> str:
 def validate_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     """Attributes must survive a JSON round trip unchanged: no NaN or infinity (JSON has
     neither; they would be stored as null), no unpaired surrogates or NUL characters (UTF-8
-    and PostgreSQL cannot hold them: the product would be written but never read back)."""
+    and PostgreSQL cannot hold them: the product would be written but never read back), and
+    no nesting deeper than ``MAX_ATTRIBUTE_DEPTH`` (for the same reason)."""
+    if _depth(attributes) > MAX_ATTRIBUTE_DEPTH:
+        raise InvalidInput(
+            f"attributes must not nest more than {MAX_ATTRIBUTE_DEPTH} levels deep",
+            {"field": "attributes", "max_depth": MAX_ATTRIBUTE_DEPTH},
+        )
     try:
         text = json.dumps(attributes, allow_nan=False, ensure_ascii=False)
         text.encode("utf-8")
@@ -59,6 +69,19 @@ def validate_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
     if has_nul(attributes):
         raise InvalidInput("attributes must not contain NUL characters", {"field": "attributes"})
     return attributes
+
+
+def _depth(value: Any) -> int:
+    """How many objects and arrays deep ``value`` nests (without recursion: any depth)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list | tuple):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 @dataclasses.dataclass

@@ -144,3 +144,27 @@ def test_carrier_webhook_with_a_deeply_nested_body_is_refused(
     headers = {"X-Carrier-Signature": sign(b"carrier-test-secret", raw), **JSON}
     response = client.post("/webhooks/carrier", content=raw, headers=headers)
     assert response.status_code == 422 and code(response) == "invalid_input"
+
+
+def test_product_attributes_nested_too_deep_are_refused_and_not_stored(
+    client: TestClient, admin: Headers, sku: Callable[[], str], stocked: Stocked, code: Code
+) -> None:
+    """Attributes 300 levels deep used to be written, then answered 500 (the JSON encoder
+    stops at 255 levels), and so did every read of the catalog that listed the product."""
+    deep = "[" * 300 + "]" * 300
+    new = sku()
+    head = f'{{"sku":"{new}","name":"x","price":"1.00","currency":"GBP"'
+    body = head + f',"attributes":{{"w":{deep}}}}}'
+    response = client.post("/admin/products", headers={**admin, **JSON}, content=body)
+    assert response.status_code == 422 and code(response) == "invalid_input"
+    assert response.json()["error"]["details"] == {"field": "attributes", "max_depth": 32}
+    assert client.get(f"/admin/products/{new}", headers=admin).status_code == 404
+    existing = stocked()
+    patch = f'{{"attributes":{{"w":{deep}}}}}'
+    url = f"/admin/products/{existing}"
+    response = client.patch(url, headers={**admin, **JSON}, content=patch)
+    assert response.status_code == 422 and code(response) == "invalid_input"
+    assert client.get(f"/products/{existing}").json()["attributes"] == {}
+    assert client.get("/products?size=100").status_code == 200
+    fine = {"attributes": {"size": {"eu": [38, 39]}, "w": [[[[[[[[[[[]]]]]]]]]]]}}
+    assert client.patch(url, headers=admin, json=fine).status_code == 200

@@ -11,7 +11,7 @@ from commerce.domain.errors import IllegalTransition, InvalidInput
 from commerce.domain.inventory import StockMove, crossed_low
 from commerce.domain.orders import TRANSITIONS, Order
 from commerce.domain.pricing import PricingRules, quote
-from commerce.domain.products import Product, money
+from commerce.domain.products import MAX_ATTRIBUTE_DEPTH, Product, money
 
 
 def test_money_rounds_half_even_and_refuses_nonsense() -> None:
@@ -85,3 +85,17 @@ def test_product_validates_sku_currency_and_name() -> None:
     for kw in ({"sku": "a/b"}, {"currency": "gbp"}, {"name": "  "}, {"price": Decimal("-1")}):
         with pytest.raises(InvalidInput):
             Product(**{"sku": "S1", "name": "n", "price": Decimal("1"), "currency": "GBP", **kw})  # type: ignore[arg-type]
+
+
+def test_product_attributes_nest_at_most_max_depth() -> None:
+    def nested(levels: int) -> dict[str, object]:
+        value: object = []
+        for _ in range(levels - 2):
+            value = [value]
+        return {"w": value}  # the attributes object itself is the first level
+
+    product = {"sku": "S1", "name": "n", "price": Decimal("1"), "currency": "GBP"}
+    Product(**product, attributes=nested(MAX_ATTRIBUTE_DEPTH))  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput) as refused:
+        Product(**product, attributes=nested(MAX_ATTRIBUTE_DEPTH + 1))  # type: ignore[arg-type]
+    assert refused.value.details == {"field": "attributes", "max_depth": MAX_ATTRIBUTE_DEPTH}
