@@ -59,9 +59,15 @@ def _postgres_limits(url: str) -> dict[str, Any]:
         [f"-c statement_timeout={PG_STATEMENT_TIMEOUT_MS}", f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}",
          *([given] if isinstance(given, str) else given)]
     )  # fmt: skip
+    return {**connection_limits(), "options": options.strip()}
+
+
+def connection_limits() -> dict[str, Any]:
+    """libpq's bounds on connecting and on a host gone from the network, for every PostgreSQL
+    connection: the migrations' too, which have no statement or lock time-out (a migration
+    may rightly take long) but must not wait for ever on a server that never answers."""
     return {
         "connect_timeout": PG_CONNECT_TIMEOUT_S,
-        "options": options.strip(),
         "keepalives": 1,
         "keepalives_idle": 30,
         "keepalives_interval": 10,

@@ -94,3 +94,26 @@ def test_upgrade_makes_the_folders_a_new_sqlite_file_needs(
     monkeypatch.setenv("EMPORIUM_DATABASE__URL", f"sqlite:///{bad}")
     assert runner.invoke(app, ["db", "upgrade", "no-such-revision"]).exit_code == 1
     assert not (state.parent / "c").exists()  # a failed upgrade takes its folders back
+
+
+@pytest.mark.timeout(60)
+def test_a_database_that_accepts_and_never_answers_is_a_message_within_the_bound(
+    state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The migrations' engine had no connect time-out: `db upgrade` (and every command that
+    migrates first) waited for as long as the server kept silent. Here a socket accepts and
+    says nothing."""
+    import socket
+    import time
+
+    monkeypatch.setattr("commerce.adapters.db.PG_CONNECT_TIMEOUT_S", 1)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        monkeypatch.setenv("EMPORIUM_DATABASE__URL", f"postgresql+psycopg://u@127.0.0.1:{port}/x")
+        start = time.monotonic()
+        result = runner.invoke(app, ["db", "upgrade"])
+        took = time.monotonic() - start
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith("error: migrating EMPORIUM_DATABASE__URL=")
+    assert "timeout" in result.stderr
+    assert took < 15

@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlalchemy.engine import make_url
 
+from commerce.adapters.db import connection_limits
 from commerce.adapters.orm import metadata
 
 config = context.config
@@ -33,7 +34,10 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     url = _url()
-    engine = create_engine(url, poolclass=pool.NullPool)
+    postgres = make_url(url).get_backend_name() == "postgresql"
+    engine = create_engine(
+        url, poolclass=pool.NullPool, connect_args=connection_limits() if postgres else {}
+    )
     with engine.connect() as connection:
         context.configure(
             connection=connection,
