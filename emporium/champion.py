@@ -16,6 +16,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from emporium.health_watch import STALE_AFTER_S, overdue
@@ -39,20 +40,44 @@ LOOK_POLL_S = 0.1  # how often the probe sees whether a look under way has answe
 
 
 def registry_client(settings: Settings) -> Any:
-    """Point MLflow at the configured tracking and registry URIs and return a client."""
+    """Point MLflow at the configured tracking and registry URIs and return a client.
+
+    Raises
+    ------
+    EngineUnavailable
+        If a database store cannot be reached (``MlflowException`` for a tracking server,
+        after one retry and at most 10 s per request).
+    """
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from mlflow import MlflowClient
 
+    from emporium.engines import require_mlflow_stores
     from models.tracking.runs import configure
 
+    require_mlflow_stores(settings)
     settings.state_path.mkdir(parents=True, exist_ok=True)
-    configure(
-        settings.mlflow_tracking_uri,
-        settings.mlflow.experiment,
-        settings.mlflow_artifact_root,
-        registry_uri=settings.mlflow_registry_uri,
-    )
+    with quick_requests():
+        configure(
+            settings.mlflow_tracking_uri,
+            settings.mlflow.experiment,
+            settings.mlflow_artifact_root,
+            registry_uri=settings.mlflow_registry_uri,
+        )
     return MlflowClient(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
+
+
+@contextlib.contextmanager
+def quick_requests() -> Iterator[None]:
+    """One retry and a 10 s time-out while the client first reaches the tracking server (unless
+    set by the user); the defaults come back afterwards, for model uploads and the rest."""
+    quick = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
+    added = [key for key in quick if key not in os.environ]
+    os.environ.update({key: quick[key] for key in added})
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)
 
 
 class Champion:

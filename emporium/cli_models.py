@@ -6,7 +6,6 @@ import contextlib
 import inspect
 import json
 import math
-import os
 import re
 from collections.abc import Iterator
 from typing import Annotated
@@ -66,15 +65,19 @@ def _check_new_name(name: str) -> None:
 def _client():
     """The registry client for the configured settings.
 
-    An unreachable tracking server is a message after a few seconds, not minutes of retries
-    and a traceback."""
+    An unreachable tracking server or database store is a message after a few seconds, not
+    minutes of retries and a traceback."""
     from mlflow.exceptions import MlflowException
     from sqlalchemy.exc import SQLAlchemyError
 
+    from emporium.engines import EngineUnavailable
+
     settings = get_settings()
     try:
-        with _quick_requests():
-            return registry_client(settings)
+        return registry_client(settings)
+    except EngineUnavailable as e:  # a database store that cannot be reached
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(1) from e
     except MlflowException as e:
         typer.echo(f"error: MLflow at {_stores(settings)}: {e.message}", err=True)
         raise typer.Exit(1) from e
@@ -92,20 +95,6 @@ def _stores(settings: Settings) -> str:
     """The tracking URI, and the registry's when it is elsewhere (either may have failed)."""
     tracking, registry = settings.mlflow_tracking_uri, settings.mlflow_registry_uri
     return tracking if registry == tracking else f"{tracking} (registry {registry})"
-
-
-@contextlib.contextmanager
-def _quick_requests() -> Iterator[None]:
-    """One retry and a 10 s time-out while the client first reaches the tracking server (unless
-    set by the user); the defaults come back afterwards, for model uploads and the rest."""
-    quick = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1", "MLFLOW_HTTP_REQUEST_TIMEOUT": "10"}
-    added = [key for key in quick if key not in os.environ]
-    os.environ.update({key: quick[key] for key in added})
-    try:
-        yield
-    finally:
-        for key in added:
-            os.environ.pop(key, None)
 
 
 def _params(pairs: list[str], model_class: type) -> dict:

@@ -167,3 +167,39 @@ def sqlite_file(url: str) -> Path | None:
     if not parsed.drivername.startswith("sqlite") or not parsed.database:
         return None
     return None if parsed.database == ":memory:" else Path(parsed.database)
+
+
+#: MLflow's database stores other than SQLite: a server MLflow reaches through SQLAlchemy.
+MLFLOW_DATABASE_SCHEMES = ("postgresql", "mysql", "mssql")
+
+
+def require_mlflow_stores(settings: Settings) -> None:
+    """Connect once to each MLflow store that is a database server, within libpq's connect
+    time-out. MLflow itself retries a store it cannot reach ten times over 100 s, logging each
+    failure, and waits for ever on one that never answers.
+
+    Raises
+    ------
+    EngineUnavailable
+        Naming the setting whose store cannot be reached (or whose driver is missing).
+    """
+    from sqlalchemy import create_engine, pool
+
+    from commerce.adapters.db import connection_limits, error_line
+
+    stores = {
+        settings.mlflow_registry_uri: "EMPORIUM_MLFLOW__REGISTRY_URI",
+        settings.mlflow_tracking_uri: "EMPORIUM_MLFLOW__TRACKING_URI",
+    }  # one probe, named after the tracking store, when the registry is the tracking store
+    for uri, setting in stores.items():
+        scheme = uri.split("://", 1)[0].split("+", 1)[0].lower()
+        if scheme not in MLFLOW_DATABASE_SCHEMES:
+            continue
+        limits = connection_limits() if scheme == "postgresql" else {}
+        try:
+            engine = create_engine(uri, poolclass=pool.NullPool, connect_args=limits)
+            with engine.connect():
+                pass
+            engine.dispose()
+        except Exception as e:  # any driver error (or a driver missing): the store is unusable
+            raise EngineUnavailable(setting, uri, f"cannot connect: {error_line(e)}") from e

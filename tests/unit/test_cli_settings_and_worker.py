@@ -120,11 +120,11 @@ def test_quick_mlflow_requests_last_only_for_the_first_contact(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Model uploads after it keep MLflow's own time-out and retries; a user's setting wins.
-    from emporium.cli_models import _quick_requests
+    from emporium.champion import quick_requests
 
     monkeypatch.delenv("MLFLOW_HTTP_REQUEST_TIMEOUT", raising=False)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "5")
-    with _quick_requests():
+    with quick_requests():
         assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "10"
         assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "5"
     assert "MLFLOW_HTTP_REQUEST_TIMEOUT" not in os.environ

@@ -19,6 +19,7 @@ runner = CliRunner()
 def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EMPORIUM_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("EMPORIUM_MLFLOW__TRACKING_URI", raising=False)
+    monkeypatch.delenv("EMPORIUM_MLFLOW__REGISTRY_URI", raising=False)
 
 
 def run(*args: str):
@@ -75,3 +76,31 @@ def test_promote_refuses_an_unknown_metric() -> None:
     result, text = run("promote", "1", "--metric", "nope")
     assert result.exit_code == 2, result.output
     assert "'nope': one of ndcg@10" in text
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("store", ["TRACKING_URI", "REGISTRY_URI"])
+@pytest.mark.parametrize("server", ["refusing", "silent"])
+def test_a_database_store_that_cannot_be_reached_is_one_line_within_the_bound(
+    monkeypatch: pytest.MonkeyPatch, store: str, server: str
+) -> None:
+    """MLflow retried a database store it could not reach for 100 s, logging each failure,
+    and waited for ever on one that accepted and never answered."""
+    import socket
+    import time
+
+    monkeypatch.setattr("commerce.adapters.db.PG_CONNECT_TIMEOUT_S", 1)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1] if server == "silent" else 1
+        uri = f"postgresql+psycopg://u:secret@127.0.0.1:{port}/mlflow"
+        monkeypatch.setenv(f"EMPORIUM_MLFLOW__{store}", uri)
+        start = time.monotonic()
+        result, _ = run("list")
+        took = time.monotonic() - start
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(
+        f"error: EMPORIUM_MLFLOW__{store}=postgresql+psycopg://u:***@127.0.0.1:{port}/mlflow: "
+        "cannot connect: "
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert took < 15
