@@ -53,12 +53,36 @@ def _category_levels(path: str) -> str:
 
 
 def configure_mlflow(settings: Settings) -> None:
-    """Point MLflow at the settings' tracking server, experiment, artifacts and registry."""
+    """Point MLflow at the settings' tracking server, experiment, artifacts and registry.
+
+    Raises
+    ------
+    StepError
+        Naming the setting, when a store cannot be reached: quickly, where MLflow's own
+        client retries for minutes.
+    """
+    from mlflow.exceptions import MlflowException
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from commerce.adapters.db import error_line
+    from emporium.champion import quick_requests
+    from emporium.engines import EngineUnavailable, redact, require_mlflow_stores
     from models.tracking.runs import configure
 
-    settings.state_path.mkdir(parents=True, exist_ok=True)
-    configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
-              settings.mlflow_artifact_root, settings.mlflow_registry_uri)  # fmt: skip
+    try:
+        require_mlflow_stores(settings)
+        settings.state_path.mkdir(parents=True, exist_ok=True)
+        with quick_requests():
+            configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
+                      settings.mlflow_artifact_root, settings.mlflow_registry_uri)  # fmt: skip
+    except EngineUnavailable as e:
+        raise StepError(str(e)) from e
+    except (MlflowException, SQLAlchemyError) as e:  # a server, or an embedded store
+        problem = e.message if isinstance(e, MlflowException) else error_line(e)
+        where = f"EMPORIUM_MLFLOW__TRACKING_URI={redact(settings.mlflow_tracking_uri)}"
+        if settings.mlflow.registry_uri:
+            where += f" or EMPORIUM_MLFLOW__REGISTRY_URI={redact(settings.mlflow_registry_uri)}"
+        raise StepError(f"MLflow at {where}: {problem}") from e
 
 
 def recent_ranker(

@@ -173,3 +173,41 @@ def test_batch_looks_for_bots_on_the_clickstream_topic_the_settings_name(
     (bronze / "part-0.parquet").touch()
     steps.batch(settings)
     assert [s.clickstream_topic for s in seen] == ["shop-clicks"]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("variable", "uri", "message"),
+    [
+        ("EMPORIUM_MLFLOW__TRACKING_URI", "http://127.0.0.1:1",
+         "error: MLflow at EMPORIUM_MLFLOW__TRACKING_URI=http://127.0.0.1:1: API request to "),
+        ("EMPORIUM_MLFLOW__REGISTRY_URI", "postgresql+psycopg://u:secret@127.0.0.1:1/mlflow",
+         "error: EMPORIUM_MLFLOW__REGISTRY_URI=postgresql+psycopg://u:***@127.0.0.1:1/mlflow: "
+         "cannot connect: "),
+    ],
+)  # fmt: skip
+def test_train_with_an_mlflow_store_that_cannot_be_reached_is_one_line_within_the_bound(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, variable: str, uri: str, message: str
+) -> None:
+    """`emporium train` let MLflow retry an unreachable tracking server for four minutes,
+    then printed its traceback (a database store: 100 s of logged retries)."""
+    import time
+
+    from typer.testing import CliRunner
+
+    from emporium.cli import app
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        {"user_id": f"u{u}", "product_id": f"i{(u + d) % 8}", "weight": 1.0,
+         "last_ts": start + pd.Timedelta(days=d)}
+        for u in range(12) for d in range(8)
+    ]  # fmt: skip
+    _gold_interactions(settings, pd.DataFrame(rows))
+    monkeypatch.setenv(variable, uri)
+    began = time.monotonic()
+    result = CliRunner().invoke(app, ["train"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(message), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert time.monotonic() - began < 60
