@@ -16,11 +16,18 @@ log = logging.getLogger(__name__)
 def gold_interactions(settings: Settings) -> Any:
     """The gold user–item table in the models' column names (``user_id, item_id, …``)."""
     import pandas as pd
+    import pyarrow as pa
 
     path = settings.lake_path / "gold" / "interactions"
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `emporium ingest` and `emporium batch`")
-    frame = pd.read_parquet(path, columns=["user_id", "product_id", "weight", "last_ts"])
+    try:
+        frame = pd.read_parquet(path, columns=["user_id", "product_id", "weight", "last_ts"])
+    except (pa.ArrowException, ValueError) as e:  # no files, a damaged file, other columns
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise StepError(
+            f"the gold interactions at {path} cannot be read ({first}): run `emporium batch` again"
+        ) from e
     frame = frame.rename(columns={"product_id": "item_id", "last_ts": "timestamp"})
     return frame.dropna(subset=["user_id", "item_id"])
 

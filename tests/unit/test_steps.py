@@ -211,3 +211,27 @@ def test_train_with_an_mlflow_store_that_cannot_be_reached_is_one_line_within_th
     assert result.stderr.startswith(message), result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert time.monotonic() - began < 60
+
+
+@pytest.mark.parametrize("damage", ["no files", "not parquet", "other columns"])
+def test_train_over_a_damaged_gold_table_says_to_run_batch_again(
+    settings: Settings, damage: str
+) -> None:
+    """A gold table without its files (a copy cut short), with a file that is not Parquet or
+    without the columns train reads was a pyarrow traceback."""
+    from typer.testing import CliRunner
+
+    from emporium.cli import app
+
+    path = settings.lake_path / "gold" / "interactions"
+    path.mkdir(parents=True)
+    if damage == "not parquet":
+        (path / "part-0.parquet").write_text("garbage")
+    elif damage == "other columns":
+        pd.DataFrame({"user": ["u1"], "item": ["a"]}).to_parquet(path / "part-0.parquet")
+    result = CliRunner().invoke(app, ["train"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: the gold interactions at {path} cannot be read")
+    assert result.stderr.rstrip().endswith("run `emporium batch` again")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (settings.state_path / "mlflow.db").exists()
