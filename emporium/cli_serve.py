@@ -20,19 +20,21 @@ def _serve(settings: Settings, host: str | None, port: int | None) -> None:
     from emporium.wiring import build_container
     from serving.app import create_app
 
+    try:
+        container = build_container(settings)
+    except EngineUnavailable as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from e
     # Our own INFO lines (which model version is served, the catalog embedded) look like
-    # uvicorn's; other libraries stay at WARNING.
+    # uvicorn's; other libraries stay at WARNING. Set up once the engines are built: a client
+    # that logs each failed request with its traceback (opensearch-py) would otherwise bury
+    # the one line that says which setting is wrong.
     handler = logging.StreamHandler()
     handler.setFormatter(
         DefaultFormatter("%(levelprefix)s %(name)s: %(message)s", use_colors=False)
     )
     logging.basicConfig(handlers=[handler])
     logging.getLogger("emporium").setLevel(logging.INFO)
-    try:
-        container = build_container(settings)
-    except EngineUnavailable as e:
-        typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(2) from e
     if embed_catalog_in_background(container):
         typer.echo("semantic search: embedding the catalog in the background")
     if container.champion is not None:

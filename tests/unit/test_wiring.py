@@ -170,3 +170,24 @@ def test_a_champion_being_replaced_keeps_serving_the_loaded_one(tmp_path: Path) 
     release.set()
     looker.join(10)
     assert champion._service == "v2"
+
+
+@pytest.mark.parametrize("scheme", ["opensearch", "elasticsearch"])
+def test_serve_on_an_unreachable_search_engine_prints_no_traceback(
+    tmp_path: Path, scheme: str
+) -> None:
+    """serve set up its log handler before building the engines, so opensearch-py's log of
+    each failed request, with its traceback, came before the one line naming the setting."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMPORIUM_")}
+    env |= {"EMPORIUM_STATE_DIR": str(tmp_path), "EMPORIUM_SEARCH__URL": f"{scheme}://127.0.0.1:1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "emporium.cli", "serve", "--port", "1"],  # never bound
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(f"error: EMPORIUM_SEARCH__URL={scheme}://127.0.0.1:1: ")
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
