@@ -67,3 +67,21 @@ def test_help_names_the_options(state: Path) -> None:
     result = runner.invoke(app, ["compact", "--help"])
     assert result.exit_code == 0
     assert {"--dry-run", "--target-mb", "--min-age-days"} <= set(flat(result.output).split())
+
+
+@pytest.mark.parametrize("days", ["99999999", str(10**30)])
+def test_a_minimum_age_before_the_year_1_is_refused_before_spark_starts(
+    state: Path, monkeypatch: pytest.MonkeyPatch, days: str
+) -> None:
+    """It reached the date arithmetic after Spark started: an OverflowError traceback."""
+    _bronze(state)
+    result = runner.invoke(app, ["compact", "--min-age-days", days])
+    assert result.exit_code == 2, result.output
+    assert result.stderr == (
+        f"error: a minimum age of {days} days (--min-age-days or "
+        "EMPORIUM_COMPACTION__MIN_AGE_DAYS) reaches back before the year 1\n"
+    )
+    monkeypatch.setenv("EMPORIUM_COMPACTION__MIN_AGE_DAYS", days)
+    result = runner.invoke(app, ["compact"])
+    assert result.exit_code == 2, result.output
+    assert "EMPORIUM_COMPACTION__MIN_AGE_DAYS" in result.stderr
