@@ -80,6 +80,14 @@ def shop(spark: SparkSession, tmp_path: Path) -> Shop:
     return shop
 
 
+def compact(
+    spark: SparkSession, shop: Shop, settings: CompactionSettings, erasure: Erasure | None = None
+) -> compaction.CompactionReport:
+    """Compact the shop's bronze as of ``TODAY``, the day its events were dated by: a run
+    crossing midnight UTC would otherwise see yesterday's partitions as old enough."""
+    return compact_table(spark, shop.bronze, BRONZE_PARTITIONS, settings, TODAY, erasure)
+
+
 def _rows(frame: DataFrame) -> list[tuple[object, ...]]:
     return sorted(tuple(r) for r in frame.collect())
 
@@ -105,8 +113,7 @@ def test_compaction_keeps_every_row_once_in_one_file_per_partition(
     rows, columns = _rows(before), _columns(before)
     assert len(_files(_partition(shop.bronze, PAST[0], "OrderPlaced"))) == 5
 
-    report = compact_table(spark, shop.bronze, BRONZE_PARTITIONS,
-                           CompactionSettings(target_bytes=8 * 1024 * 1024))  # fmt: skip
+    report = compact(spark, shop, CompactionSettings(target_bytes=8 * 1024 * 1024))
 
     after = read_bronze(spark, shop.lake)
     assert _columns(after) == columns
@@ -126,11 +133,11 @@ def test_compaction_keeps_every_row_once_in_one_file_per_partition(
 
 
 def test_compacting_again_does_nothing(spark: SparkSession, shop: Shop) -> None:
-    compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS)
+    compact(spark, shop, NOW_SETTINGS)
     manifest = load_manifest(shop.bronze)
     files = sorted(str(p) for p in shop.bronze.rglob("*.parquet"))
 
-    again = compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS)
+    again = compact(spark, shop, NOW_SETTINGS)
 
     assert again.partitions == 0 and again.files_written == 0 and again.files_deleted == 0
     assert load_manifest(shop.bronze) == manifest
@@ -141,7 +148,7 @@ def test_compacting_again_does_nothing(spark: SparkSession, shop: Shop) -> None:
 def test_ingest_goes_on_after_compaction_and_late_events_are_read_once(
     spark: SparkSession, shop: Shop
 ) -> None:
-    compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS)
+    compact(spark, shop, NOW_SETTINGS)
     assert len(_files(_partition(shop.bronze, PAST[0], "OrderPlaced"))) == 1
 
     shop.publish([PAST[0], TODAY], rounds=3)  # late events land in a compacted partition
@@ -149,7 +156,7 @@ def test_ingest_goes_on_after_compaction_and_late_events_are_read_once(
 
     assert_exactly_once(spark, shop.lake, shop.ids)
     assert len(_files(_partition(shop.bronze, PAST[0], "OrderPlaced"))) == 4
-    compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS)
+    compact(spark, shop, NOW_SETTINGS)
     assert_exactly_once(spark, shop.lake, shop.ids)
     assert len(_files(_partition(shop.bronze, PAST[0], "OrderPlaced"))) == 1
 
@@ -167,13 +174,13 @@ def test_compaction_leaves_an_erased_accounts_events_out_of_bronze(
     theirs = (F.col("user_id") == "u1") & (F.col("type") != "AccountDeleted")
     expected, gone = _rows(before.where(~theirs)), before.where(theirs).count()
 
-    report = compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS, erasure=Erasure())
+    report = compact(spark, shop, NOW_SETTINGS, Erasure())
 
     assert _rows(read_bronze(spark, shop.lake)) == expected  # every other row, once
     assert (report.accounts_erased, report.rows_erased) == (1, gone) and gone == 4 * 5 * 2
     # Today's files held them too: rewritten, though compaction leaves today alone otherwise.
     assert len(_files(_partition(shop.bronze, TODAY, "product_view"))) == 1
-    again = compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS, erasure=Erasure())
+    again = compact(spark, shop, NOW_SETTINGS, Erasure())
     assert (again.partitions, again.rows_erased, again.accounts_erased) == (0, 0, 1)
 
 
@@ -195,12 +202,12 @@ def test_a_crashed_compaction_leaves_every_row_once_and_a_rerun_finishes(
     with monkeypatch.context() as patch:
         patch.setattr(compaction, step, _crash)
         with pytest.raises(Crash):
-            compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS)
+            compact(spark, shop, NOW_SETTINGS)
     # The new files are in the partition directories by now, the old ones not yet deleted.
     assert any(shop.bronze.rglob("compacted-*.parquet"))
     assert _rows(read_bronze(spark, shop.lake)) == rows
 
-    compact_table(spark, shop.bronze, BRONZE_PARTITIONS, NOW_SETTINGS)
+    compact(spark, shop, NOW_SETTINGS)
 
     assert _rows(read_bronze(spark, shop.lake)) == rows
     for day in PAST:
