@@ -51,6 +51,20 @@ def registry_client(settings: Settings) -> Any:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     from mlflow import MlflowClient
 
+    configure_stores(settings)
+    return MlflowClient(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
+
+
+def configure_stores(settings: Settings) -> None:
+    """Point MLflow at the settings' tracking store, experiment, artifacts and registry:
+    a database store is probed first within libpq's bounds, and the first contact with a
+    tracking server is quick (``quick_requests``).
+
+    Raises
+    ------
+    EngineUnavailable
+        If a database store cannot be reached.
+    """
     from emporium.engines import require_mlflow_stores
     from models.tracking.runs import configure
 
@@ -63,7 +77,6 @@ def registry_client(settings: Settings) -> Any:
             settings.mlflow_artifact_root,
             registry_uri=settings.mlflow_registry_uri,
         )
-    return MlflowClient(settings.mlflow_tracking_uri, settings.mlflow_registry_uri)
 
 
 @contextlib.contextmanager

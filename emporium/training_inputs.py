@@ -72,16 +72,11 @@ def configure_mlflow(settings: Settings) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from commerce.adapters.db import error_line
-    from emporium.champion import quick_requests
-    from emporium.engines import EngineUnavailable, redact, require_mlflow_stores
-    from models.tracking.runs import configure
+    from emporium.champion import configure_stores
+    from emporium.engines import EngineUnavailable, redact
 
     try:
-        require_mlflow_stores(settings)
-        settings.state_path.mkdir(parents=True, exist_ok=True)
-        with quick_requests():
-            configure(settings.mlflow_tracking_uri, settings.mlflow.experiment,
-                      settings.mlflow_artifact_root, settings.mlflow_registry_uri)  # fmt: skip
+        configure_stores(settings)
     except EngineUnavailable as e:
         raise StepError(str(e)) from e
     except (MlflowException, SQLAlchemyError) as e:  # a server, or an embedded store

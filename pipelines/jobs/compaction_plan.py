@@ -96,7 +96,7 @@ def plan_compaction(
         size = sum(f.size for f in group)
         paths = tuple(sorted(f.path for f in group))
         plans.append(PartitionPlan(directory, paths, size, max(1, math.ceil(size / target_bytes))))
-    return sorted(plans, key=lambda p: (partition_date(p.directory), p.directory))
+    return sorted(plans, key=_oldest_first)
 
 
 def with_erasure(
@@ -129,4 +129,9 @@ def with_erasure(
         size = sum(sizes[p] for p in paths)
         outputs = max(1, math.ceil(size / target_bytes))
         merged.append(PartitionPlan(directory, tuple(sorted(paths)), size, outputs))
-    return sorted(merged, key=lambda p: (partition_date(p.directory) or date.min, p.directory))
+    return sorted(merged, key=_oldest_first)
+
+
+def _oldest_first(plan: PartitionPlan) -> tuple[date, str]:
+    """Plans by partition date (partitions without one first), then directory."""
+    return (partition_date(plan.directory) or date.min, plan.directory)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from pipelines.jobs.sink_files import under_table
 from pipelines.transforms.silver import ACCOUNT_DELETED, CLICKSTREAM_TOPIC, erased_accounts
 
 
@@ -46,11 +46,7 @@ def find_erasable(frame: DataFrame, table: Path, erasure: Erasure) -> Erasable:
         frame.where(~kept(accounts)).groupBy(F.input_file_name().alias("file")).count().collect()
     )
     root = table.absolute()
-    rows = {
-        Path(unquote(urlsplit(r.file).path)).relative_to(root).as_posix(): int(r["count"])
-        for r in counts
-    }
-    return Erasable(accounts, rows)
+    return Erasable(accounts, {under_table(r.file, root): int(r["count"]) for r in counts})
 
 
 def kept(accounts: frozenset[str]) -> Column:

@@ -88,7 +88,13 @@ def committed_files(spark: SparkSession, table: Path) -> list[str]:
     """
     root = table.absolute()
     uris = spark.read.schema("_unused string").parquet(str(root)).inputFiles()
-    return sorted(Path(unquote(urlsplit(u).path)).relative_to(root).as_posix() for u in uris)
+    return sorted(under_table(u, root) for u in uris)
+
+
+def under_table(uri: str, root: Path) -> str:
+    """A data file's path relative to the table's root, from the URI Spark names it by
+    (``file:///…/date=2024-01-01/type=a%253Ab/part-….parquet``, escapes undone)."""
+    return Path(unquote(urlsplit(uri).path)).relative_to(root).as_posix()
 
 
 def live_files(committed: list[str], manifest: Manifest) -> list[str]:
