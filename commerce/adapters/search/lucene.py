@@ -30,6 +30,7 @@ from commerce.domain.search import (
 
 Json = dict[str, Any]
 _BULK_CHUNK = 500
+_SWAP_ATTEMPTS = 20
 
 
 class LuceneClient(Protocol):
@@ -75,35 +76,54 @@ class LuceneSearchEngine:
         return sorted(targets)[-1] if targets else None
 
     def swap_alias(self, index: str) -> str | None:
-        old = self.client.alias_targets(self.alias)
-        # One atomic request, so queries see the old index or the new. The alias leaves every
-        # index that has it, not only the ones read above: another reindex may have moved it.
-        actions: list[Json] = [
-            {"remove": {"index": "*", "alias": self.alias}},
-            {"add": {"index": index, "alias": self.alias}},
-        ]
-        self.client.update_aliases(actions)
+        # A compare-and-swap: the alias leaves exactly the indices read, or the request fails
+        # and is tried again. Two reindexes at once each move it from what they saw; a plain
+        # remove-everywhere could be resolved against an older state and, with the clean-up
+        # that followed it, once left the alias on no index at all.
+        for _ in range(_SWAP_ATTEMPTS):
+            old = self.client.alias_targets(self.alias)
+            if self._move_alias(old, index):
+                break
+        else:
+            raise SearchUnavailable(
+                f"the alias {self.alias!r} kept moving: {_SWAP_ATTEMPTS} swaps to {index} "
+                "lost to other reindexes; run the reindex again"
+            )
         self._one_target()
-        for o in old:
-            if o != index:
-                with suppress(IndexNotFound):  # the other reindex dropped it first
-                    self.client.delete_index(o)
+        self._drop_all(o for o in old if o != index)
         return sorted(old)[-1] if old else None
 
+    def _move_alias(self, old: list[str], new: str) -> bool:
+        """Point the alias from exactly ``old`` to ``new`` in one request; False when the
+        alias moved since ``old`` was read (``must_exist`` fails the whole request)."""
+        actions: list[Json] = [
+            {"remove": {"index": o, "alias": self.alias, "must_exist": True}} for o in old
+        ]
+        actions.append({"add": {"index": new, "alias": self.alias}})
+        try:
+            self.client.update_aliases(actions)
+        except (IndexNotFound, SearchRefused):
+            if self.client.alias_targets(self.alias) == sorted(old):
+                raise  # nothing moved: the request itself was wrong
+            return False
+        return True
+
     def _one_target(self) -> None:
-        """Two swaps at once each expand ``*`` before the other's ``add`` lands, which left
-        the alias on both indices (every hit twice): keep the newest version (names sort by
-        creation time), as every swapper decides alike."""
-        for _ in range(5):
+        """Two first swaps at once (no alias yet, nothing to compare) both add theirs: keep
+        the newest version (names sort by creation time), as every swapper decides alike,
+        and drop the other, which nothing points at any more."""
+        for _ in range(_SWAP_ATTEMPTS):
             targets = self.client.alias_targets(self.alias)
             if len(targets) <= 1:
                 return
             newest = max(targets)
-            extra = [{"remove": {"index": t, "alias": self.alias}} for t in targets if t != newest]
-            try:
-                self.client.update_aliases(extra)
-            except IndexNotFound:  # dropped meanwhile by the swapper that owned it: look again
-                continue
+            if self._move_alias(targets, newest):
+                self._drop_all(t for t in targets if t != newest)
+
+    def _drop_all(self, indices: Iterable[str]) -> None:
+        for index in indices:
+            with suppress(IndexNotFound):  # another reindex dropped it first
+                self.client.delete_index(index)
 
     def _target(self, index: str | None) -> str:
         if index is not None:
