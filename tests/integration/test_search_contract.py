@@ -561,56 +561,54 @@ class _SwapsBetween:
         return targets
 
 
-def _version(engine: SearchEngine, when: datetime) -> str:
-    index = new_index_name(engine.alias, when)
-    engine.create_index(index)
-    engine.bulk_index(catalog(), index)
-    return index
+@pytest.fixture
+def racing(opensearch_url: str) -> Iterator[tuple[LuceneSearchEngine, SearchEngine, list[str]]]:
+    """Engines A and B on one new alias, and three versions built oldest first (timestamps a
+    second apart): A swaps with ``_SwapsBetween``; every version left is dropped after."""
+    alias = f"test-race-{uuid.uuid4().hex[:10]}"
+    a, b = (search_engine_from_url(opensearch_url, alias=alias) for _ in range(2))
+    assert isinstance(a, LuceneSearchEngine)
+    now = datetime.now(UTC)
+    versions = [new_index_name(alias, now + timedelta(seconds=s)) for s in range(3)]
+    for index in versions:
+        a.create_index(index)
+        a.bulk_index(catalog(), index)
+    yield a, b, versions
+    for index in b.versions():
+        b.drop_index(index)
+    a.close()
+    b.close()
 
 
 @pytest.mark.search
 def test_a_swap_that_read_the_alias_before_another_swap_moves_it_from_where_it_is_now(
-    opensearch_url: str,
+    racing: tuple[LuceneSearchEngine, SearchEngine, list[str]],
 ) -> None:
     # A read the alias on v0, B moved it to its own index and dropped v0, then A's request
     # came: A must take the alias from B's index (and drop that), not from v0 alone. Before,
     # A removed the alias everywhere: B's index stayed behind, found by nothing, for ever.
-    alias = f"test-cas-{uuid.uuid4().hex[:10]}"
-    a, b = (search_engine_from_url(opensearch_url, alias=alias) for _ in range(2))
-    assert isinstance(a, LuceneSearchEngine)
-    now = datetime.now(UTC)
-    v0, va, vb = (_version(a, now + timedelta(seconds=s)) for s in (0, 1, 2))
+    a, b, (v0, va, vb) = racing
     a.swap_alias(v0)
     a.client = _SwapsBetween(a.client, lambda: b.swap_alias(vb))
     assert a.swap_alias(va) == vb  # what it replaced
     assert a.current_index() == va
     assert a.versions() == [va]
-    a.drop_index(va)
-    a.close()
-    b.close()
 
 
 @pytest.mark.search
 def test_two_first_swaps_at_once_leave_the_newest_index_alone_behind_the_alias(
-    opensearch_url: str,
+    racing: tuple[LuceneSearchEngine, SearchEngine, list[str]],
 ) -> None:
     # No alias yet, so nothing to compare against: A read "no index", B swapped its index in,
     # then A added its own. The alias stood on both (every product found twice) until A saw
     # it and kept the newer; the older one is dropped, not left behind.
-    alias = f"test-first-{uuid.uuid4().hex[:10]}"
-    a, b = (search_engine_from_url(opensearch_url, alias=alias) for _ in range(2))
-    assert isinstance(a, LuceneSearchEngine)
-    now = datetime.now(UTC)
-    va, vb = (_version(a, now + timedelta(seconds=s)) for s in (0, 1))
+    a, b, (_, va, vb) = racing
     a.client = _SwapsBetween(a.client, lambda: b.swap_alias(vb))
     assert a.swap_alias(va) is None
     assert a.current_index() == vb
-    assert a.versions() == [vb]
+    assert va not in a.versions()
     a.refresh()
     assert a.search(SearchRequest(text="", size=1)).total == len(PRODUCTS)
-    a.drop_index(vb)
-    a.close()
-    b.close()
 
 
 class _CountingClient:
