@@ -25,7 +25,8 @@ fi
 source var/services/test.env
 
 echo "== tests: unit, integration (every real engine), e2e, dags, notebooks"
-$bin/pytest -p no:cacheprovider "$@"
+# The slowest tests are listed at the end: a full run must stay under 40 minutes in CI.
+$bin/pytest -p no:cacheprovider --durations=40 "$@"
 rc=$?
 if [ "$rc" -ne 0 ]; then status=$rc; fi
 exit "$status"
