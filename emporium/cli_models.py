@@ -143,13 +143,14 @@ def train(
     margin: Annotated[float, typer.Option(help="required improvement over the champion")] = 0.0,
 ) -> None:
     """Train, evaluate, log to MLflow, register, and run the promotion gate."""
-    from emporium.bench.recs import load, load_users, require_parts, splits
+    from emporium.bench.recs import check_protocol, load, load_users, require_parts, splits
     from models.errors import EmptySplit, ModelError
     from models.tracking.fingerprint import git_commit
     from models.training import MODELS, RANKER, TRAINABLE, train_and_register, tuned_ranker
 
     if model not in TRAINABLE:
         raise typer.BadParameter(f"{model!r}: one of {', '.join(TRAINABLE)}", param_hint="--model")
+    check_protocol(protocol, cut)
     if model == RANKER and param:
         raise typer.BadParameter(
             "the ranker takes no --param: its settings and its sources' are chosen on a "

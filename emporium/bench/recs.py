@@ -85,15 +85,25 @@ def load_users(dataset: str, data_dir: Path) -> pd.DataFrame | None:
     )[["user_id", "age", "female", "occupation"]]
 
 
+def check_protocol(protocol: str, cut: str | None) -> None:
+    """Refuse an unknown protocol, and a ``--cut`` the msr protocol would silently ignore."""
+    if protocol not in ("msr", "temporal"):
+        raise typer.BadParameter("protocol must be msr or temporal", param_hint="--protocol")
+    if protocol == "msr" and cut is not None:
+        raise typer.BadParameter(
+            "--cut is for --protocol temporal; msr splits each item's interactions 75/25 (seed 42)",
+            param_hint="--cut",
+        )
+
+
 def splits(df: pd.DataFrame, protocol: str, cut: str | None):
     """(train, test, validation splitter) for the protocol."""
     from models import protocols
 
+    check_protocol(protocol, cut)
     if protocol == "msr":
         train, test = protocols.msr_split(df)
         return train, test, protocols.msr_valid_split
-    if protocol != "temporal":
-        raise typer.BadParameter("protocol must be msr or temporal")
     if "timestamp" not in df.columns:
         raise typer.BadParameter("--protocol temporal needs a timestamp column")
     when = _cut(cut, df["timestamp"])
@@ -160,6 +170,7 @@ def command(
     from models.errors import EmptySplit, ModelError
 
     outputs.check_writable(json_path)
+    check_protocol(protocol, cut)
     if dataset.startswith("online-retail") and protocol == "temporal" and cut is None:
         cut = "2011-10-01"
     df, items = load(dataset, get_settings().data_dir)

@@ -50,6 +50,7 @@ def test_every_model_and_the_ranker_are_reported_as_a_table_and_json(tmp_path: P
         ),
         ("user_id,item_id,timestamp\nu1,i1,1\n", ["--protocol", "temporal", "--cut", "x"], "date"),
         ("user_id,item_id\nu1,i1\n", ["--protocol", "weekly"], "msr or temporal"),
+        ("user_id,item_id\nu1,i1\n", ["--cut", "2011-10-01"], "--cut is for --protocol"),
     ],
 )
 def test_bad_input_is_a_message_and_exit_2(

@@ -51,6 +51,8 @@ def test_train_registers_a_champion_and_the_gate_keeps_a_worse_challenger(events
         (["--name", "x'y"], "a registered model name is letters"),
         (["--name", "team/recs"], "a registered model name is letters"),
         (["--model", "ranker", "--param", "n_candidates=5"], "the ranker takes no --param"),
+        (["--cut", "2011-10-01"], "--cut is for --protocol temporal"),  # was ignored
+        (["--protocol", "weekly"], "protocol must be msr or temporal"),
     ],
 )
 def test_bad_input_is_a_message_and_exit_2(events: str, args: list[str], message: str) -> None:
