@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -16,6 +17,7 @@ ADMIN = "admin"
 ROLES = (CUSTOMER, ADMIN)
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128  # bounded so hashing cost cannot be used as a denial of service
+_INVISIBLE = ("Cc", "Cf")  # control and format characters: U+0000-U+001F, U+200B, U+FEFF...
 
 
 def normalize_email(email: str) -> str:
@@ -28,10 +30,17 @@ def normalize_email(email: str) -> str:
 
 
 def validate_password(password: str, field: str = "password") -> None:
-    """Length rules only; the message never contains the password."""
-    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD or not password.strip():
+    """Length rules only; the message never contains the password.
+
+    Invisible characters (controls and formats such as the zero-width space) are not counted,
+    and a password has to hold at least one character that is neither those nor a space.
+    """
+    shown = [c for c in password if unicodedata.category(c) not in _INVISIBLE]
+    too_short = len(shown) < MIN_PASSWORD
+    if too_short or len(password) > MAX_PASSWORD or all(c.isspace() for c in shown):
         raise InvalidInput(
-            f"password must be {MIN_PASSWORD}-{MAX_PASSWORD} characters",
+            f"password must be {MIN_PASSWORD}-{MAX_PASSWORD} characters, "
+            "not counting invisible ones",
             {"field": field},
         )
 

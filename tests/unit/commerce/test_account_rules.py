@@ -27,7 +27,8 @@ T0 = datetime(2026, 11, 27, 12, 0, 0, 700_000, tzinfo=UTC)
 
 
 def test_new_password_follows_registration_rules_and_names_its_field() -> None:
-    for bad in ("short", " " * 12, "x" * 129):
+    invisible = ("\u200b" * 12, "\ufeff\u200d" * 6, "\x00" * 12, "abcdefghi\u200b", " \u200b" * 6)
+    for bad in ("short", " " * 12, "x" * 129, *invisible):
         with pytest.raises(InvalidInput) as caught:
             validate_new_password("correct horse battery", bad)
         assert caught.value.details == {"field": "new_password"}
