@@ -82,7 +82,7 @@ def outbox_command(
 
     from commerce.adapters.db import error_line
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
-    from emporium.engines import database_sessions, sqlite_file
+    from emporium.engines import database_sessions, redact, sqlite_file
 
     url = get_settings().database_url
     file = sqlite_file(url)
@@ -102,5 +102,9 @@ def outbox_command(
         hint = ""
         if isinstance(e, (OperationalError, ProgrammingError)) and "outbox" in error_line(e):
             hint = " (run `emporium db upgrade` first)"
-        typer.echo(f"error: reading the outbox failed: {error_line(e)}{hint}", err=True)
+        typer.echo(
+            f"error: reading the outbox of EMPORIUM_DATABASE__URL={redact(url)} failed: "
+            f"{error_line(e)}{hint}",
+            err=True,
+        )
         raise typer.Exit(1) from e

@@ -40,6 +40,7 @@ def replay(
     batch_size: int = typer.Option(5000, min=1, help="Events per publish."),
 ) -> None:
     """Publish a real dataset as events with their original timestamps."""
+    from emporium.engines import redact
     from models.datasets import DatasetError
     from pipelines.events.errors import EventBusError
 
@@ -49,7 +50,8 @@ def replay(
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from e
     except EventBusError as e:
-        typer.echo(f"error: {e}", err=True)
+        url = redact(get_settings().events_url)
+        typer.echo(f"error: EMPORIUM_EVENTS__URL={url}: {e}", err=True)
         raise typer.Exit(1) from e
     except ValueError as e:
         raise typer.BadParameter(str(e)) from e

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cli_support import flat
 from sqlalchemy import insert
 from typer.testing import CliRunner
 
@@ -65,4 +66,5 @@ def test_an_unreachable_database_is_a_clear_error(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("EMPORIUM_DATABASE__URL", "postgresql+psycopg://u:p@127.0.0.1:1/db")
     result = CliRunner().invoke(app, ["db", "outbox"])
     assert result.exit_code == 1
-    assert "error: reading the outbox failed" in result.output
+    assert "error: reading the outbox of EMPORIUM_DATABASE__URL=" in flat(result.output)
+    assert "127.0.0.1:1/db failed" in flat(result.output) and ":p@" not in result.output

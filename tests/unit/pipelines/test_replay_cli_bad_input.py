@@ -69,7 +69,8 @@ def test_an_unknown_bus_url_is_a_message(state: Path, monkeypatch: pytest.Monkey
     assert result.exit_code == 1, result.output
     assert (
         result.stderr
-        == "error: unsupported events URL 'garbage://x': expected one of log://, kafka://\n"
+        == "error: EMPORIUM_EVENTS__URL=garbage://x: unsupported events URL 'garbage://x': "
+        "expected one of log://, kafka://\n"
     )
 
 
@@ -155,5 +156,6 @@ def test_a_bus_failing_part_way_says_what_was_published(
     monkeypatch.setattr(factory, "event_bus_from_url", lambda url: BusFailingOnThirdPublish())
     result = runner.invoke(app, ["replay", "rees46", "--batch-size", "5"])
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("error: could not publish to ")
+    assert result.stderr.startswith("error: EMPORIUM_EVENTS__URL=log://")
+    assert ": could not publish to " in result.stderr
     assert "(after 10 events were published; replaying again is safe" in result.stderr
