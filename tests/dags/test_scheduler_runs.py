@@ -168,4 +168,5 @@ def test_the_scheduler_runs_the_features_dag(
     assert _scheduled_run(deployment, "emporium_features") == "success"
 
     interactions = pd.read_parquet(settings.lake_path / "gold" / "interactions")
+    assert {"user_id", "product_id", "weight"} <= set(interactions.columns)
     assert (interactions["n_purchase"] > 0).any()
