@@ -18,7 +18,12 @@ def gold_interactions(settings: Settings) -> Any:
     import pandas as pd
     import pyarrow as pa
 
+    from pipelines.jobs.lake import swapped_out
+
     path = settings.lake_path / "gold" / "interactions"
+    if not path.exists() and swapped_out(path).exists():
+        log.warning("train: reading %s: a batch stopped while it swapped the table", path.name)
+        path = swapped_out(path)  # read only: putting it back is the next batch's to do
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run `emporium ingest` and `emporium batch`")
     try:

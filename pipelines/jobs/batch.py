@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.jobs.ingest import read_bronze
-from pipelines.jobs.lake import LakePaths
+from pipelines.jobs.lake import LakePaths, staged, swapped_out
 from pipelines.transforms import features, gold, training
 from pipelines.transforms.silver import purchase_lines, silver_events
 
@@ -144,7 +144,7 @@ def restore(path: Path) -> None:
 
 
 def _siblings(path: Path) -> tuple[Path, Path]:
-    return path.with_name(f".{path.name}.staging"), path.with_name(f".{path.name}.old")
+    return staged(path), swapped_out(path)
 
 
 def _span(events: DataFrame) -> tuple[datetime, datetime]:

@@ -40,3 +40,15 @@ class LakePaths:
 
     def gold(self, table: str) -> Path:
         return self.root / "gold" / table
+
+
+def staged(table: Path) -> Path:
+    """Where a table's next version is written before it is swapped in."""
+    return table.with_name(f".{table.name}.staging")
+
+
+def swapped_out(table: Path) -> Path:
+    """Where a table's previous version waits during a swap. A run stopped between the swap's
+    two renames leaves the table only here: readers may read it here, the next batch puts it
+    back (``batch.restore``)."""
+    return table.with_name(f".{table.name}.old")

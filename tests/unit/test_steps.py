@@ -213,6 +213,22 @@ def test_train_with_an_mlflow_store_that_cannot_be_reached_is_one_line_within_th
     assert time.monotonic() - began < 60
 
 
+def test_train_reads_a_gold_table_a_batch_left_between_its_two_renames(
+    settings: Settings,
+) -> None:
+    # Killed after moving the old table aside and before moving the new one in, a batch
+    # leaves gold only at .interactions.old; train said "run ingest and batch" and stopped.
+    from emporium.training_inputs import gold_interactions
+
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [{"user_id": "u1", "product_id": p, "weight": 1.0, "last_ts": stamp} for p in "ab"]
+    _gold_interactions(settings, pd.DataFrame(rows))
+    table = settings.lake_path / "gold" / "interactions"
+    table.rename(table.with_name(".interactions.old"))
+    assert sorted(gold_interactions(settings)["item_id"]) == ["a", "b"]
+    assert not table.exists()  # left for the next batch to put back
+
+
 @pytest.mark.parametrize("damage", ["no files", "not parquet", "other columns"])
 def test_train_over_a_damaged_gold_table_says_to_run_batch_again(
     settings: Settings, damage: str
