@@ -11,7 +11,7 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, NotFoundError, TransportError
 
 from commerce.adapters.search.errors import IndexNotFound, SearchRefused, SearchUnavailable
-from commerce.adapters.search.lucene import LuceneSearchEngine
+from commerce.adapters.search.lucene import PROBE_TIMEOUT_S, LuceneSearchEngine
 
 Json = dict[str, Any]
 
@@ -21,11 +21,15 @@ class ElasticsearchClient:
 
     name = "elasticsearch"
 
-    def __init__(self, url: str, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, url: str, timeout_s: float = 30.0, probe_timeout_s: float = PROBE_TIMEOUT_S
+    ) -> None:
         self._client = Elasticsearch(url, request_timeout=timeout_s)
+        self._probe_timeout_s = probe_timeout_s
 
     def info(self) -> Json:
-        result: Json = _call(self._client.info).body
+        probe = self._client.options(request_timeout=self._probe_timeout_s)
+        result: Json = _call(probe.info).body
         return result
 
     def create_index(self, index: str, body: Json) -> None:

@@ -31,6 +31,9 @@ from commerce.domain.search import (
 Json = dict[str, Any]
 _BULK_CHUNK = 500
 _SWAP_ATTEMPTS = 20
+#: How long ``info()`` (the health probe, and serve's first contact) waits for an answer: a
+#: node that accepts connections and says nothing cost the client's whole 30 s time-out.
+PROBE_TIMEOUT_S = 5.0
 
 
 class LuceneClient(Protocol):

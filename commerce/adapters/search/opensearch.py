@@ -8,7 +8,7 @@ from opensearchpy import ConnectionError as OSConnectionError
 from opensearchpy import NotFoundError, OpenSearch, TransportError
 
 from commerce.adapters.search.errors import IndexNotFound, SearchRefused, SearchUnavailable
-from commerce.adapters.search.lucene import LuceneSearchEngine
+from commerce.adapters.search.lucene import PROBE_TIMEOUT_S, LuceneSearchEngine
 
 Json = dict[str, Any]
 
@@ -18,11 +18,18 @@ class OpenSearchClient:
 
     name = "opensearch"
 
-    def __init__(self, host: str, port: int, timeout_s: float = 30.0) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        timeout_s: float = 30.0,
+        probe_timeout_s: float = PROBE_TIMEOUT_S,
+    ) -> None:
         self._client = OpenSearch(hosts=[{"host": host, "port": port}], timeout=timeout_s)
+        self._probe_timeout_s = probe_timeout_s
 
     def info(self) -> Json:
-        result: Json = _call(self._client.info)
+        result: Json = _call(lambda: self._client.info(request_timeout=self._probe_timeout_s))
         return result
 
     def create_index(self, index: str, body: Json) -> None:
