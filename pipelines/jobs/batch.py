@@ -118,7 +118,7 @@ def run_batch(spark: SparkSession, settings: BatchSettings) -> dict[str, int]:
 
 def _write(frame: DataFrame, path: Path, *partitions: str) -> None:
     """Write ``frame`` to a staging directory beside ``path``, then swap it in."""
-    staging, old = _siblings(path)
+    staging, old = staged(path), swapped_out(path)
     restore(path)
     shutil.rmtree(staging, ignore_errors=True)
     if partitions:
@@ -138,13 +138,9 @@ def _write(frame: DataFrame, path: Path, *partitions: str) -> None:
 
 def restore(path: Path) -> None:
     """Put back a table whose swap was interrupted between its two renames."""
-    _, old = _siblings(path)
+    old = swapped_out(path)
     if not path.exists() and old.exists():
         old.rename(path)
-
-
-def _siblings(path: Path) -> tuple[Path, Path]:
-    return staged(path), swapped_out(path)
 
 
 def _span(events: DataFrame) -> tuple[datetime, datetime]:
