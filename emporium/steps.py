@@ -50,7 +50,7 @@ def exclusive(settings: Settings, job: str) -> Iterator[None]:
 def spark_session(settings: Settings, app_name: str) -> Iterator[SparkSession]:
     """A SparkSession on the configured master, stopped when the block ends.
 
-    The Kafka connector is always on the classpath: Spark reads ``spark.jars.packages`` only
+    The Kafka connector is always on the classpath: Spark reads its jars only
     when its JVM starts, once per process, so a process whose first session lacked it (an
     Airflow worker running batch, then ingest) could never read Kafka afterwards.
     """

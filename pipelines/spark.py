@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 
 from pyspark.sql import SparkSession
+
+from pipelines import spark_jars
 
 # Must match pyspark's version exactly (pyspark is pinned to 4.2.0); resolved from Maven Central.
 KAFKA_PACKAGE = "org.apache.spark:spark-sql-kafka-0-10_2.13:4.2.0"
@@ -22,6 +25,7 @@ def build_spark(
     shuffle_partitions: int = 4,
     kafka: bool = True,
     extra_conf: dict[str, str] | None = None,
+    jar_list: Path | None = None,
 ) -> SparkSession:
     """Create (or reuse) a SparkSession.
 
@@ -36,9 +40,15 @@ def build_spark(
     shuffle_partitions
         Small on purpose: the demo machine has two cores.
     kafka
-        Add the ``spark-sql-kafka-0-10`` connector through ``spark.jars.packages``.
+        Put the ``spark-sql-kafka-0-10`` connector on the class path: its jar files when an
+        earlier process listed them in ``jar_list``, else resolved from Maven Central through
+        ``spark.jars.packages`` (and then listed; see ``pipelines.spark_jars``).
     extra_conf
-        Further ``spark.*`` settings.
+        Further ``spark.*`` settings (a ``spark.jars`` of your own is kept beside the
+        connector's).
+    jar_list
+        Where the connector's resolved jars are listed; by default in the user's cache
+        (``$XDG_CACHE_HOME`` or ``~/.cache``, then ``emporium/``).
     """
     _prepare_environment()
     builder = (
@@ -52,20 +62,28 @@ def build_spark(
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.streaming.stopGracefullyOnShutdown", "true")
     )
-    if kafka:
+    conf = dict(extra_conf or {})
+    listing = jar_list or spark_jars.default_list(KAFKA_PACKAGE)
+    jars = spark_jars.remembered(KAFKA_PACKAGE, listing) if kafka else None
+    if jars:
+        conf["spark.jars"] = ",".join(filter(None, [*jars, conf.get("spark.jars")]))
+    elif kafka:
         builder = builder.config("spark.jars.packages", KAFKA_PACKAGE)
-    for key, value in (extra_conf or {}).items():
+    for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("WARN")
     _check_reused(spark, master, kafka)
+    if kafka and not jars:
+        resolved = spark.sparkContext.getConf().get("spark.jars", "") or ""
+        spark_jars.remember(KAFKA_PACKAGE, resolved, listing)
     return spark
 
 
 def _check_reused(spark: SparkSession, master: str, kafka: bool) -> None:
     """Say so when ``getOrCreate`` handed back a session that is not what was asked for.
 
-    A process has one Spark JVM, and ``spark.jars.packages`` is read only when it starts: a
+    A process has one Spark JVM, and its jars are read only when it starts: a
     JVM first started without the Kafka connector (by a plain ``SparkSession.builder``, such
     as Spark ALS's) can never read Kafka, which would otherwise surface much later as
     "Failed to find data source: kafka". A different master is only a warning: the running
@@ -91,7 +109,7 @@ def _check_reused(spark: SparkSession, master: str, kafka: bool) -> None:
     ):
         raise RuntimeError(
             "this process's Spark was started without the Kafka connector "
-            f"({KAFKA_PACKAGE}): Spark reads spark.jars.packages only when its JVM starts, "
+            f"({KAFKA_PACKAGE}): Spark reads its jars only when its JVM starts, "
             "so start Kafka jobs in a fresh process, or build the first session of the "
             "process with pipelines.spark.build_spark(kafka=True)"
         )
