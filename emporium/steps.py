@@ -46,6 +46,17 @@ def exclusive(settings: Settings, job: str) -> Iterator[None]:
         yield  # the lock goes with the file handle
 
 
+def lake_in_place(settings: Settings) -> None:
+    """Refuse, before Spark starts, a lake whose bronze tables were copied or moved since
+    ingest first wrote them (``pipelines.jobs.sink_files.check_location`` says why)."""
+    from pipelines.jobs.lake import LakePaths
+    from pipelines.jobs.sink_files import check_location
+
+    lake = LakePaths(settings.lake_path)
+    check_location(lake.bronze)
+    check_location(lake.quarantine)
+
+
 @contextmanager
 def spark_session(settings: Settings, app_name: str) -> Iterator[SparkSession]:
     """A SparkSession on the configured master, stopped when the block ends.
@@ -141,6 +152,7 @@ def ingest(
         trigger_interval=interval,
         max_files_per_trigger=max_files,
     )
+    lake_in_place(settings)
     with exclusive(settings, "ingest"), spark_session(settings, "emporium-ingest") as spark:
         run_ingest(spark, job, timeout_s=timeout_s)
     return {"lake": str(settings.lake_path), "follow": follow}
@@ -160,6 +172,7 @@ def batch(
             f"no bronze events at {bronze}: run `emporium replay` and `emporium ingest` first"
         )
 
+    lake_in_place(settings)
     weights = InteractionWeights(half_life_days=half_life_days or None)
     job = BatchSettings(lake=settings.lake_path, weights=weights, as_of=as_of,
                         clickstream_topic=topic_names(settings)[0])  # fmt: skip
@@ -186,6 +199,7 @@ def compact(
     lake = LakePaths(settings.lake_path)
     if not (lake.bronze / "_spark_metadata").is_dir():  # before Spark
         raise StepError(f"no bronze table at {lake.bronze}: run `emporium ingest` first")
+    lake_in_place(settings)
     config = settings.compaction
     min_age_days = config.min_age_days if min_age_days is None else min_age_days
     try:  # the newest date compacted, as compact_table reckons it once Spark runs

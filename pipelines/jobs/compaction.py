@@ -49,6 +49,7 @@ from pipelines.jobs.erasure import Erasable, Erasure, find_erasable, kept
 from pipelines.jobs.sink_files import (
     COMPACTION_DIR,
     Manifest,
+    check_location,
     committed_files,
     listed_in_the_driver,
     live_files,
@@ -96,6 +97,7 @@ def compact_table(
     ``today`` (UTC by default) dates the partitions ingest still writes to.
     """
     table = table.absolute()
+    check_location(table)
     manifest = (load_manifest(table) or Manifest()) if settings.dry_run else recover(table)
     live = live_files(committed_files(spark, table), manifest)
     sized = [LiveFile(f, (table / f).stat().st_size) for f in live]

@@ -18,7 +18,7 @@ from pyspark.sql.streaming import StreamingQuery
 
 from pipelines.jobs.lake import LakePaths
 from pipelines.jobs.log_segments import check_log_unchanged, record_ingested_segments
-from pipelines.jobs.sink_files import read_sink
+from pipelines.jobs.sink_files import claim_location, read_sink
 from pipelines.schema import BRONZE_PARTITIONS, QUARANTINE_PARTITIONS
 from pipelines.transforms.bronze import parse_envelope, to_bronze, to_quarantine
 
@@ -119,6 +119,7 @@ def start_ingest(spark: SparkSession, settings: IngestSettings) -> list[Streamin
             .partitionBy(*partitions)
             .outputMode("append")
         )
+        claim_location(path)
         if settings.available_now:
             writer = writer.trigger(availableNow=True)
         else:

@@ -38,6 +38,48 @@ from pipelines.events.disklog_topic import fsync_dir, write_durably
 
 COMPACTION_DIR = "_compaction"  # a leading underscore: Spark's directory listings skip it
 MANIFEST_VERSION = 1
+LOCATION_FILE = "_location"  # where the table was first written, for check_location
+
+
+class TableMovedError(ValueError):
+    """A file-sink table found at another path than the one it was written at."""
+
+
+def claim_location(table: Path) -> None:
+    """Before the sink writes ``table``: write down where it is, or refuse if it was
+    written somewhere else (``check_location``)."""
+    check_location(table)
+    marker = table / LOCATION_FILE
+    if not marker.is_file():
+        table.mkdir(parents=True, exist_ok=True)
+        partial = marker.with_name(f".{marker.name}.tmp")
+        write_durably(partial, f"{table.resolve()}\n".encode())
+        partial.replace(marker)
+
+
+def check_location(table: Path) -> None:
+    """Refuse a table that was copied or moved since the sink first wrote it.
+
+    The sink's log names each file by the absolute path it was written at: a copy would read
+    the original's files (while they exist; none once they are gone) and a stream resuming
+    there would append to a log that names them. A table the sink never wrote here (no
+    ``_location`` yet) passes.
+
+    Raises
+    ------
+    TableMovedError
+        If ``table`` was first written at another path.
+    """
+    try:
+        written = (table / LOCATION_FILE).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return
+    if written != str(table.resolve()):
+        raise TableMovedError(
+            f"{table} was written at {written}, and its file-sink log names every file by "
+            "the path it was written at, so it cannot be read or appended to here: move it "
+            "back, or ingest again into a new lake (the event log still holds what it keeps)"
+        )
 
 
 @dataclass(frozen=True)
@@ -104,6 +146,7 @@ def live_files(committed: list[str], manifest: Manifest) -> list[str]:
 
 def read_sink(spark: SparkSession, table: Path) -> DataFrame:
     """Every committed row of a file-sink table once, whether or not it was compacted."""
+    check_location(table)
     manifest = load_manifest(table)  # before the log: see the module's docstring
     if manifest is None:
         return spark.read.parquet(str(table))

@@ -19,6 +19,7 @@ from pyspark.sql import SparkSession
 from pipelines.events import Event
 from pipelines.events.disklog import DiskLogEventBus
 from pipelines.jobs.ingest import IngestSettings, read_bronze, read_quarantine, run_ingest
+from pipelines.jobs.sink_files import TableMovedError
 from pipelines.spark import build_spark
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
@@ -85,3 +86,26 @@ def test_a_byte_identical_copy_of_the_log_is_taken(spark: SparkSession, tmp_path
     DiskLogEventBus(root).publish("clickstream", [Event(type="page_view", user_id="b")])
     run_ingest(spark, settings)
     assert sorted(r.user_id for r in read_bronze(spark, lake).collect()) == ["a", "b"]
+
+
+def test_a_copied_or_moved_lake_is_refused_not_read_from_where_it_was(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    """The sink's log names files by absolute path: a copy would read the original's files."""
+    root, lake = tmp_path / "events", tmp_path / "lake"
+    DiskLogEventBus(root).publish("clickstream", [Event(type="page_view", user_id="a")])
+    run_ingest(spark, IngestSettings(f"log://{root}", TOPICS, lake, available_now=True))
+    copy = tmp_path / "copy"
+    shutil.copytree(lake, copy)
+
+    written_at = f"was written at {lake.resolve() / 'bronze' / 'events'}"
+    with pytest.raises(TableMovedError, match=written_at):
+        read_bronze(spark, copy)
+    with pytest.raises(TableMovedError, match=written_at):
+        run_ingest(spark, IngestSettings(f"log://{root}", TOPICS, copy, available_now=True))
+    moved = tmp_path / "moved"
+    lake.rename(moved)
+    with pytest.raises(TableMovedError, match=written_at):
+        read_bronze(spark, moved)
+    moved.rename(lake)
+    assert [r.user_id for r in read_bronze(spark, lake).collect()] == ["a"]

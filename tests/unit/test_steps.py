@@ -6,6 +6,7 @@ import contextlib
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -251,3 +252,20 @@ def test_train_over_a_damaged_gold_table_says_to_run_batch_again(
     assert result.stderr.rstrip().endswith("run `emporium batch` again")
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (settings.state_path / "mlflow.db").exists()
+
+
+@pytest.mark.parametrize("step", [steps.ingest, steps.batch, steps.compact])
+def test_a_lake_copied_from_elsewhere_is_refused_before_spark_starts(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, step: Any
+) -> None:
+    def no_spark(*_: object) -> None:
+        raise AssertionError("Spark started")
+
+    monkeypatch.setattr(steps, "spark_session", no_spark)
+    bronze = settings.lake_path / "bronze" / "events"
+    (bronze / "_spark_metadata").mkdir(parents=True)
+    (bronze / "date=2026-01-01").mkdir()
+    (bronze / "date=2026-01-01" / "part-0.parquet").touch()
+    (bronze / "_location").write_text("/srv/old-place/var/lake/bronze/events\n")
+    with pytest.raises(ValueError, match="was written at /srv/old-place/var/lake/bronze/events"):
+        step(settings)
