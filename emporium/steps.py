@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from emporium.settings import Settings
@@ -201,20 +201,15 @@ def compact(
         raise StepError(f"no bronze table at {lake.bronze}: run `emporium ingest` first")
     lake_in_place(settings)
     config = settings.compaction
-    min_age_days = config.min_age_days if min_age_days is None else min_age_days
-    try:  # the newest date compacted, as compact_table reckons it once Spark runs
-        datetime.now(UTC).date() - timedelta(days=min_age_days)
-    except OverflowError as e:
-        raise ValueError(
-            f"a minimum age of {min_age_days} days (--min-age-days or "
-            "EMPORIUM_COMPACTION__MIN_AGE_DAYS) reaches back before the year 1"
-        ) from e
-    job = CompactionSettings(
-        target_bytes=(target_mb or config.target_file_mb) * 1024 * 1024,
-        min_age_days=min_age_days,
-        keep_replaced_s=config.keep_replaced_minutes * 60,
-        dry_run=dry_run,
-    )
+    try:  # CompactionSettings refuses a minimum age no date can meet
+        job = CompactionSettings(
+            target_bytes=(target_mb or config.target_file_mb) * 1024 * 1024,
+            min_age_days=config.min_age_days if min_age_days is None else min_age_days,
+            keep_replaced_s=config.keep_replaced_minutes * 60,
+            dry_run=dry_run,
+        )
+    except ValueError as e:
+        raise ValueError(f"{e} (--min-age-days or EMPORIUM_COMPACTION__MIN_AGE_DAYS)") from e
     erasure = Erasure(clickstream_topic=topic_names(settings)[0])
     tables = {"bronze.events": (lake.bronze, BRONZE_PARTITIONS, erasure),
               "bronze.quarantine": (lake.quarantine, QUARANTINE_PARTITIONS, None)}  # fmt: skip

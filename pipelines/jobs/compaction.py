@@ -69,6 +69,24 @@ class CompactionSettings:
     keep_replaced_s: float = 3600.0  # readers that planned before a commit keep their files
     dry_run: bool = False
 
+    def __post_init__(self) -> None:
+        self.newest()  # a minimum age that no date can meet is refused before Spark runs
+
+    def newest(self, today: date | None = None) -> date:
+        """The newest partition date old enough to compact (``today``: UTC's by default).
+
+        Raises
+        ------
+        ValueError
+            If ``min_age_days`` reaches back before the year 1.
+        """
+        try:
+            return (today or datetime.now(UTC).date()) - timedelta(days=self.min_age_days)
+        except OverflowError as e:
+            raise ValueError(
+                f"a minimum age of {self.min_age_days} days reaches back before the year 1"
+            ) from e
+
 
 @dataclass(frozen=True)
 class CompactionReport:
@@ -101,7 +119,7 @@ def compact_table(
     manifest = (load_manifest(table) or Manifest()) if settings.dry_run else recover(table)
     live = live_files(committed_files(spark, table), manifest)
     sized = [LiveFile(f, (table / f).stat().st_size) for f in live]
-    newest = (today or datetime.now(UTC).date()) - timedelta(days=settings.min_age_days)
+    newest = settings.newest(today)
     erasable = _erasable(spark, table, live, erasure)
     plans = with_erasure(
         plan_compaction(sized, settings.target_bytes, newest), sized, erasable.rows,

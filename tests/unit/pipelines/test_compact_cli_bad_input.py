@@ -78,8 +78,8 @@ def test_a_minimum_age_before_the_year_1_is_refused_before_spark_starts(
     result = runner.invoke(app, ["compact", "--min-age-days", days])
     assert result.exit_code == 2, result.output
     assert result.stderr == (
-        f"error: a minimum age of {days} days (--min-age-days or "
-        "EMPORIUM_COMPACTION__MIN_AGE_DAYS) reaches back before the year 1\n"
+        f"error: a minimum age of {days} days reaches back before the year 1 "
+        "(--min-age-days or EMPORIUM_COMPACTION__MIN_AGE_DAYS)\n"
     )
     monkeypatch.setenv("EMPORIUM_COMPACTION__MIN_AGE_DAYS", days)
     result = runner.invoke(app, ["compact"])

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from pipelines.jobs.compaction import CompactionSettings
 from pipelines.jobs.compaction_plan import (
     MIB,
     LiveFile,
@@ -111,3 +112,11 @@ def test_files_holding_erased_rows_are_rewritten_whatever_their_size_or_date() -
     assert merged["date=2024-03-11/type=cart"].files == (today[0].path,)
     assert list(merged) == sorted(merged)  # oldest first
     assert with_erasure(plans, files, [], TARGET) == plans
+
+
+def test_the_settings_date_the_newest_partition_and_refuse_an_age_no_date_meets() -> None:
+    assert CompactionSettings(min_age_days=1).newest(date(2026, 3, 1)) == date(2026, 2, 28)
+    assert CompactionSettings(min_age_days=0).newest(date(2026, 3, 1)) == date(2026, 3, 1)
+    for days in (99_999_999, 10**30):  # before the year 1; past what timedelta holds
+        with pytest.raises(ValueError, match=f"a minimum age of {days} days reaches back"):
+            CompactionSettings(min_age_days=days)
