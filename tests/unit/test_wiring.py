@@ -191,3 +191,29 @@ def test_serve_on_an_unreachable_search_engine_prints_no_traceback(
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"error: EMPORIUM_SEARCH__URL={scheme}://127.0.0.1:1: ")
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "message"),
+    [
+        ("", "error: --workers above 1 needs a shared cache (EMPORIUM_CACHE__URL=redis://…)"),
+        ("redis://127.0.0.1:1/0", "error: EMPORIUM_CACHE__URL=redis://127.0.0.1:1/0: "),
+    ],
+)
+def test_serve_with_workers_refuses_settings_one_process_needs_in_one_line(
+    tmp_path: Path, cache_url: str, message: str
+) -> None:
+    """Checked in the parent, before any worker starts (each would fail in turn)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EMPORIUM_")}
+    env |= {"EMPORIUM_STATE_DIR": str(tmp_path), "EMPORIUM_CACHE__URL": cache_url}
+    done = subprocess.run(
+        [sys.executable, "-m", "emporium.cli", "serve", "--workers", "2", "--port", "1"],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith(message), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
