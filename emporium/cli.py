@@ -25,6 +25,7 @@ app = typer.Typer(
     help="emporium: recommendations, search and commerce for online shops.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",  # paragraphs of docstrings reflow to the terminal
 )
 
 

@@ -9,6 +9,7 @@ from emporium.bench import checkout, compact, ingest, recs, search, train
 app = typer.Typer(
     help="Benchmarks: each prints a table and, with --json PATH, JSON.",
     no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 app.command("recs")(recs.command)
 app.command("train")(train.command)

@@ -7,7 +7,9 @@ import typer
 from emporium.cli_db import migrate
 from emporium.settings import get_settings
 
-app = typer.Typer(help="The catalog: loading a dataset's shop.", no_args_is_help=True)
+app = typer.Typer(
+    help="The catalog: loading a dataset's shop.", no_args_is_help=True, rich_markup_mode="markdown"
+)
 # Dataset -> loader function in emporium.catalog_loader (imported on use: it needs pandas).
 LOADERS = {"online-retail": "load_online_retail_shop"}
 

@@ -10,7 +10,9 @@ import typer
 from emporium.settings import get_settings
 
 app = typer.Typer(
-    help="Datasets: what is in the data directory, and fetching them.", no_args_is_help=True
+    help="Datasets: what is in the data directory, and fetching them.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 
 

@@ -9,7 +9,11 @@ import typer
 
 from emporium.settings import Settings, get_settings
 
-app = typer.Typer(help="The relational database: migrations, the outbox.", no_args_is_help=True)
+app = typer.Typer(
+    help="The relational database: migrations, the outbox.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
 
 
 def make_state_dir(settings: Settings) -> None:

@@ -17,7 +17,11 @@ from emporium.settings import REPO_ROOT, Settings, get_settings
 
 MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
-app = typer.Typer(help="Train, list, promote and roll back models.", no_args_is_help=True)
+app = typer.Typer(
+    help="Train, list, promote and roll back models.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
 
 
 @contextlib.contextmanager

@@ -103,9 +103,10 @@ def compact(
         None, min=0, help="Compact partitions this many days old or older (0: today's too)."
     ),
 ) -> None:
-    """Rewrite bronze's small Parquet files into few large ones, leaving erased accounts'
-    events out (every file holding one is rewritten): the emporium_maintenance DAG's step.
-    Safe beside a running ingest or batch; rerun after a failure to finish."""
+    """Rewrite bronze's small files into few large ones: the emporium_maintenance DAG's step.
+
+    Leaves erased accounts' events out (every file holding one is rewritten). Safe beside a
+    running ingest or batch; rerun after a failure to finish."""
     try:
         outcome = steps.compact(get_settings(), dry_run, target_mb, min_age_days)
     except (FileNotFoundError, ValueError, steps.StepError) as e:

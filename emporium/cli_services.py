@@ -19,7 +19,9 @@ from emporium.services.registry import bring_up, with_dependents
 from emporium.settings import get_settings
 
 app = typer.Typer(
-    help="Install, start, stop and check the real engines on 127.0.0.1.", no_args_is_help=True
+    help="Install, start, stop and check the real engines on 127.0.0.1.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
 )
 
 OnlyOption = Annotated[

@@ -7,7 +7,7 @@ import typer
 from emporium.cli_db import migrate
 from emporium.settings import get_settings
 
-app = typer.Typer(help="Manage users.", no_args_is_help=True)
+app = typer.Typer(help="Manage users.", no_args_is_help=True, rich_markup_mode="markdown")
 
 
 @app.command("create-admin")

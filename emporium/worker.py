@@ -61,10 +61,12 @@ def _expiry_loop(
 def worker_command(
     expiry_interval: float = typer.Option(5.0, min=0.1, help="Seconds between expiry passes."),
 ) -> None:
-    """Relay the outbox to the event bus, keep search current, expire reservations, retry
-    refunds and delete outbox rows published over EMPORIUM_EVENTS__OUTBOX_KEEP_HOURS (168)
-    ago until interrupted. The payment provider is the API's (EMPORIUM_PAYMENTS__URL and
-    __CA_FILE, from the environment or .env): without one, open payments are never reconciled."""
+    """Relay the outbox, keep search current, expire reservations, retry refunds.
+
+    Runs until interrupted; also deletes outbox rows published over
+    EMPORIUM_EVENTS__OUTBOX_KEEP_HOURS (168) ago. The payment provider is the API's
+    (EMPORIUM_PAYMENTS__URL and __CA_FILE, from the environment or .env): without one, open
+    payments are never reconciled."""
     # The worker's engines load here, not when the CLI starts.
     from commerce.adapters.db import make_engine, make_session_factory
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
