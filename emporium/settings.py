@@ -36,6 +36,9 @@ class EventsSettings(BaseModel):
     partitions: int = Field(default=3, ge=1)
     #: The worker deletes outbox rows published this long ago (the bus and lake have them).
     outbox_keep_hours: float = Field(default=168.0, gt=0)
+    #: The worker deletes on-disk log segments written this long ago (unset: keeps them all;
+    #: Kafka has its own ``retention.ms``).
+    log_keep_hours: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _two_topics(self) -> EventsSettings:

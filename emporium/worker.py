@@ -1,8 +1,9 @@
 """``emporium worker``: relays the commerce outbox to the event bus, applies the commerce
 events to the search index, expires stock reservations, retries refunds the payment
-provider left unanswered and deletes outbox rows published more than
-``EMPORIUM_EVENTS__OUTBOX_KEEP_HOURS`` ago. Run one or more; the jobs are safe to run
-concurrently."""
+provider left unanswered, deletes outbox rows published more than
+``EMPORIUM_EVENTS__OUTBOX_KEEP_HOURS`` ago and, with ``EMPORIUM_EVENTS__LOG_KEEP_HOURS``, the
+on-disk log's segments written longer ago than that. Run one or more; the jobs are safe to
+run concurrently."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def _expiry_loop(
     every_s: float,
     indexer: SearchIndexer | None = None,
     prune: Callable[[], object] | None = None,
+    retention: Callable[[], object] | None = None,
 ) -> None:
     from commerce.service_layer.expiry import expire_due
     from commerce.service_layer.payment import reconcile_cancelled
@@ -44,6 +46,8 @@ def _expiry_loop(
         jobs.append(("search indexing", indexer.run_once))
     if prune is not None:
         jobs.append(("outbox pruning", prune))
+    if retention is not None:
+        jobs.append(("event log retention", retention))
     if provider is not None:
         jobs += [
             ("refund retry", lambda: retry_refunds(uow_factory, provider)),
@@ -64,9 +68,10 @@ def worker_command(
     """Relay the outbox, keep search current, expire reservations, retry refunds.
 
     Runs until interrupted; also deletes outbox rows published over
-    EMPORIUM_EVENTS__OUTBOX_KEEP_HOURS (168) ago. The payment provider is the API's
-    (EMPORIUM_PAYMENTS__URL and __CA_FILE, from the environment or .env): without one, open
-    payments are never reconciled."""
+    EMPORIUM_EVENTS__OUTBOX_KEEP_HOURS (168) ago and, when EMPORIUM_EVENTS__LOG_KEEP_HOURS is
+    set, the on-disk event log's segments written longer ago than that. The payment
+    provider is the API's (EMPORIUM_PAYMENTS__URL and __CA_FILE, from the environment or
+    .env): without one, open payments are never reconciled."""
     # The worker's engines load here, not when the CLI starts.
     from commerce.adapters.db import make_engine, make_session_factory
     from commerce.adapters.outbox import SqlAlchemyOutboxSource
@@ -106,7 +111,8 @@ def worker_command(
     expiry = threading.Thread(
         target=_expiry_loop,
         args=(lambda: SqlAlchemyUnitOfWork(sessions), provider, stop, expiry_interval, indexer,
-              lambda: source.prune_published(utcnow() - keep)),
+              lambda: source.prune_published(utcnow() - keep),
+              log_retention(bus, settings.events.log_keep_hours)),
         daemon=True,
     )  # fmt: skip
     expiry.start()
@@ -118,6 +124,29 @@ def worker_command(
     bus.close()
     engine.dispose()
     typer.echo(f"worker stopped; relayed {total} events")
+
+
+def log_retention(
+    bus: object, keep_hours: float | None, every_s: float = 60.0
+) -> Callable[[], object] | None:
+    """The on-disk log's retention pass, at most once per ``every_s``; None without a
+    ``keep_hours`` or for another bus (Kafka keeps its own retention)."""
+    import time
+
+    from commerce.domain.events import utcnow
+    from pipelines.events.disklog import DiskLogEventBus
+
+    if keep_hours is None or not isinstance(bus, DiskLogEventBus):
+        return None
+    keep, last = timedelta(hours=keep_hours), [-every_s]
+
+    def run() -> dict[str, int]:
+        if time.monotonic() - last[0] < every_s:
+            return {}
+        last[0] = time.monotonic()
+        return bus.delete_written_before(utcnow() - keep)
+
+    return run
 
 
 def register(app: typer.Typer) -> None:

@@ -6,6 +6,7 @@ Layout (read by the Spark file source, so keep it exactly)::
     <root>/<topic>/.seg-<base_offset:020d>.jsonl.tmp   being written (dot: ignored by Spark)
     <root>/<topic>/_index.jsonl   one line per segment (underscore: ignored by Spark)
     <root>/<topic>/_lock          fcntl.flock target serialising writers across processes
+    <root>/<topic>/_start         the log-start offset, once retention deleted segments before it
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pipelines.events.errors import BusUnavailable, EventBusError
 
 INDEX_FILE = "_index.jsonl"
 LOCK_FILE = "_lock"
+START_FILE = "_start"
 _SEGMENT_RE = re.compile(r"^seg-(\d{20})\.jsonl$")
 
 
@@ -116,6 +118,7 @@ class TopicLog:
         self._bases: list[int] = []
         self._index_pos = 0
         self._cached: tuple[str, list[str]] | None = None
+        self._start: int | None = None  # the log-start offset last read from START_FILE
 
     @property
     def _index_path(self) -> Path:
@@ -220,8 +223,59 @@ class TopicLog:
             self._cached = (name, text.split("\n")[:-1])
         return self._cached[1]
 
+    def start_offset(self, refresh: bool = False) -> int:
+        """The first offset still in the log: 0 until retention deleted segments."""
+        if self._start is None or refresh:
+            try:
+                self._start = int((self.directory / START_FILE).read_text(encoding="ascii"))
+            except FileNotFoundError:
+                self._start = 0
+        return self._start
+
+    def delete_written_before(self, cutoff_s: float) -> list[str]:
+        """Delete whole segments written (renamed into place) before ``cutoff_s``, a Unix
+        time, oldest first; never the newest segment. Returns the names deleted.
+
+        The log-start offset moves past them first (``START_FILE``, replaced atomically), so
+        a reader asked for an earlier offset reads from the start instead, as a Kafka
+        consumer whose offset retention passed does. Segment files older than the start
+        (left by a crash between the two steps) are deleted again.
+        """
+        if not self.directory.is_dir():
+            return []
+        with file_lock(self.directory / LOCK_FILE, self.lock_timeout_s):
+            self._repair_index_locked()
+            start = self.start_offset(refresh=True)
+            doomed = []
+            for entry in self.entries()[:-1]:  # the newest segment holds the end offset
+                path = self.directory / entry.segment
+                if entry.end_offset <= start:
+                    path.unlink(missing_ok=True)
+                    continue
+                if path.stat().st_mtime >= cutoff_s:
+                    break  # segments are written in offset order
+                doomed.append(entry)
+            if not doomed:
+                return []
+            temp = self.directory / f".{START_FILE}.tmp"
+            write_durably(temp, str(doomed[-1].end_offset).encode("ascii"))
+            os.replace(temp, self.directory / START_FILE)
+            fsync_dir(self.directory)
+            self._start = doomed[-1].end_offset
+            for entry in doomed:
+                (self.directory / entry.segment).unlink(missing_ok=True)
+            fsync_dir(self.directory)
+        return [entry.segment for entry in doomed]
+
     def read(self, offset: int, limit: int) -> list[tuple[int, str]]:
-        """Up to ``limit`` ``(offset, json_line)`` pairs starting at ``offset``."""
+        """Up to ``limit`` ``(offset, json_line)`` pairs starting at ``offset``, or at the
+        log-start offset when retention deleted ``offset``."""
+        try:
+            return self._read(max(offset, self.start_offset()), limit)
+        except FileNotFoundError:  # retention deleted a segment since the start was read
+            return self._read(max(offset, self.start_offset(refresh=True)), limit)
+
+    def _read(self, offset: int, limit: int) -> list[tuple[int, str]]:
         entries = self.entries()
         out: list[tuple[int, str]] = []
         index = max(bisect.bisect_right(self._bases, offset) - 1, 0)
@@ -237,7 +291,15 @@ class TopicLog:
 
     def offset_for_time(self, ts: datetime) -> int:
         """The offset of the first event (in log order) with ``event.ts >= ts``, else the end."""
+        try:
+            return self._offset_for_time(ts, self.start_offset())
+        except FileNotFoundError:  # retention deleted a segment since the start was read
+            return self._offset_for_time(ts, self.start_offset(refresh=True))
+
+    def _offset_for_time(self, ts: datetime, start: int) -> int:
         for entry in self.entries():
+            if entry.end_offset <= start:
+                continue
             # Every event of an earlier segment is older than ts, so the answer is in this one.
             if datetime.fromisoformat(entry.max_ts) >= ts:
                 lines = self._segment_lines(entry.segment)

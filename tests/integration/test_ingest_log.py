@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -109,3 +110,18 @@ def test_a_copied_or_moved_lake_is_refused_not_read_from_where_it_was(
         read_bronze(spark, moved)
     moved.rename(lake)
     assert [r.user_id for r in read_bronze(spark, lake).collect()] == ["a"]
+
+
+def test_ingest_goes_on_after_retention_deleted_segments_it_read(
+    spark: SparkSession, tmp_path: Path
+) -> None:
+    root, lake = tmp_path / "events", tmp_path / "lake"
+    settings = IngestSettings(f"log://{root}", TOPICS, lake, available_now=True)
+    bus = DiskLogEventBus(root)
+    for user in ("a", "b"):
+        bus.publish("clickstream", [Event(type="page_view", user_id=user)])
+    run_ingest(spark, settings)
+    assert bus.delete_written_before(datetime.now(UTC) + timedelta(days=1)) == {"clickstream": 1}
+    bus.publish("clickstream", [Event(type="page_view", user_id="c")])
+    run_ingest(spark, settings)
+    assert sorted(r.user_id for r in read_bronze(spark, lake).collect()) == ["a", "b", "c"]
