@@ -177,3 +177,14 @@ def test_attempt_limits_read_the_environment_and_refuse_zero(
     monkeypatch.setenv("EMPORIUM_AUTH__LOGINS_PER_ACCOUNT", "0")
     with pytest.raises(ValidationError, match="logins_per_account"):
         Settings()
+
+
+def test_the_event_log_keeps_everything_unless_a_positive_retention_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings().events.log_keep_hours is None
+    monkeypatch.setenv("EMPORIUM_EVENTS__LOG_KEEP_HOURS", "168")
+    assert Settings().events.log_keep_hours == 168.0
+    monkeypatch.setenv("EMPORIUM_EVENTS__LOG_KEEP_HOURS", "0")
+    with pytest.raises(ValidationError, match="log_keep_hours"):
+        Settings()
