@@ -12,6 +12,7 @@ import signal
 import threading
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -112,7 +113,7 @@ def worker_command(
         target=_expiry_loop,
         args=(lambda: SqlAlchemyUnitOfWork(sessions), provider, stop, expiry_interval, indexer,
               lambda: source.prune_published(utcnow() - keep),
-              log_retention(bus, settings.events.log_keep_hours)),
+              log_retention(bus, settings.events.log_keep_hours, settings.lake_path)),
         daemon=True,
     )  # fmt: skip
     expiry.start()
@@ -127,14 +128,16 @@ def worker_command(
 
 
 def log_retention(
-    bus: object, keep_hours: float | None, every_s: float = 60.0
+    bus: object, keep_hours: float | None, lake: Path, every_s: float = 60.0
 ) -> Callable[[], object] | None:
     """The on-disk log's retention pass, at most once per ``every_s``; None without a
-    ``keep_hours`` or for another bus (Kafka keeps its own retention)."""
+    ``keep_hours`` or for another bus (Kafka keeps its own retention). Only segments the
+    ``lake``'s ingest has read go: a stopped ingest holds retention back, not the lake's data."""
     import time
 
     from commerce.domain.events import utcnow
     from pipelines.events.disklog import DiskLogEventBus
+    from pipelines.jobs.log_segments import ingested_segments
 
     if keep_hours is None or not isinstance(bus, DiskLogEventBus):
         return None
@@ -144,7 +147,8 @@ def log_retention(
         if time.monotonic() - last[0] < every_s:
             return {}
         last[0] = time.monotonic()
-        return bus.delete_written_before(utcnow() - keep)
+        ingested = ingested_segments(lake)
+        return bus.delete_written_before(utcnow() - keep, lambda p: p.resolve() in ingested)
 
     return run
 

@@ -16,7 +16,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -187,20 +187,20 @@ class DiskLogEventBus:
             self._store_offset(group, topic, offset)
             self._positions[(group, topic)] = offset
 
-    def delete_written_before(self, cutoff: datetime) -> dict[str, int]:
+    def delete_written_before(
+        self, cutoff: datetime, deletable: Callable[[Path], bool] | None = None
+    ) -> dict[str, int]:
         """Retention: delete each topic's segments written before ``cutoff`` (by when they were
         written, not by their events' times: a replay of old data is not expired at once),
-        never a topic's newest. Returns the number deleted per topic that lost any.
-
-        A consumer whose offset was deleted reads on from the topic's first kept event.
-        Spark's ingest must have read a segment before it goes: one it had not read is lost
-        to the lake, as with Kafka's retention.
+        oldest first and up to the first one ``deletable`` refuses (say, one the lake's ingest
+        has not read), never a topic's newest. Returns the number deleted per topic that lost
+        any. A consumer whose offset was deleted reads on from the topic's first kept event.
         """
         names = sorted(p.name for p in self.root.iterdir() if p.is_dir() and is_valid_name(p.name))
         deleted = {}
         for name in names:
             with self._mutex:
-                gone = self._topic(name).delete_written_before(cutoff.timestamp())
+                gone = self._topic(name).delete_written_before(cutoff.timestamp(), deletable)
             if gone:
                 deleted[name] = len(gone)
                 log.info("retention deleted %d segments of %s", len(gone), name)

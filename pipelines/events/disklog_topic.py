@@ -17,7 +17,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -232,9 +232,12 @@ class TopicLog:
                 self._start = 0
         return self._start
 
-    def delete_written_before(self, cutoff_s: float) -> list[str]:
+    def delete_written_before(
+        self, cutoff_s: float, deletable: Callable[[Path], bool] | None = None
+    ) -> list[str]:
         """Delete whole segments written (renamed into place) before ``cutoff_s``, a Unix
-        time, oldest first; never the newest segment. Returns the names deleted.
+        time, oldest first, up to the first one ``deletable`` refuses; never the newest
+        segment. Returns the names deleted.
 
         The log-start offset moves past them first (``START_FILE``, replaced atomically), so
         a reader asked for an earlier offset reads from the start instead, as a Kafka
@@ -252,7 +255,7 @@ class TopicLog:
                 if entry.end_offset <= start:
                     path.unlink(missing_ok=True)
                     continue
-                if path.stat().st_mtime >= cutoff_s:
+                if path.stat().st_mtime >= cutoff_s or (deletable and not deletable(path)):
                     break  # segments are written in offset order
                 doomed.append(entry)
             if not doomed:

@@ -62,6 +62,13 @@ def record_ingested_segments(lake: Path) -> None:
         partial.replace(target)  # a crash mid-write leaves the previous file whole
 
 
+def ingested_segments(lake: Path) -> set[Path]:
+    """The log segments both ingest queries (bronze and quarantine) have read into ``lake``:
+    the ones retention may delete without the lake losing an event."""
+    per_sink = [{path.resolve() for path, _ in _seen_segments(lake, (sink,))} for sink in SINKS]
+    return set.intersection(*per_sink)
+
+
 def _fingerprints(lake: Path) -> dict[str, str]:
     path = LakePaths(lake).log_fingerprints
     if not path.is_file():
@@ -70,9 +77,9 @@ def _fingerprints(lake: Path) -> dict[str, str]:
     return loaded
 
 
-def _seen_segments(lake: Path) -> Iterator[tuple[Path, int]]:
+def _seen_segments(lake: Path, sinks: tuple[str, ...] = SINKS) -> Iterator[tuple[Path, int]]:
     """(path, modification time in ms) of every file the ingest queries have read."""
-    for sink in SINKS:
+    for sink in sinks:
         source_log = LakePaths(lake).checkpoint(f"ingest-{sink}") / "sources" / "0"
         files = source_log.iterdir() if source_log.is_dir() else []
         for file in sorted(f for f in files if _SOURCE_LOG_FILE.match(f.name)):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from ingest_support import (
 )
 from pyspark.sql import SparkSession
 
+from emporium.worker import log_retention
 from pipelines.events import Event
 from pipelines.events.disklog import DiskLogEventBus
 from pipelines.jobs.ingest import IngestSettings, read_bronze, read_quarantine, run_ingest
@@ -112,7 +114,7 @@ def test_a_copied_or_moved_lake_is_refused_not_read_from_where_it_was(
     assert [r.user_id for r in read_bronze(spark, lake).collect()] == ["a"]
 
 
-def test_ingest_goes_on_after_retention_deleted_segments_it_read(
+def test_retention_deletes_only_segments_ingest_read_and_ingest_goes_on(
     spark: SparkSession, tmp_path: Path
 ) -> None:
     root, lake = tmp_path / "events", tmp_path / "lake"
@@ -121,7 +123,13 @@ def test_ingest_goes_on_after_retention_deleted_segments_it_read(
     for user in ("a", "b"):
         bus.publish("clickstream", [Event(type="page_view", user_id=user)])
     run_ingest(spark, settings)
-    assert bus.delete_written_before(datetime.now(UTC) + timedelta(days=1)) == {"clickstream": 1}
-    bus.publish("clickstream", [Event(type="page_view", user_id="c")])
+    for user in ("c", "d"):  # written, not yet ingested
+        bus.publish("clickstream", [Event(type="page_view", user_id=user)])
+    three_hours_ago = time.time() - 3 * 3600
+    for segment in (root / "clickstream").glob("seg-*.jsonl"):
+        os.utime(segment, (three_hours_ago, three_hours_ago))
+    retention = log_retention(bus, keep_hours=1.0, lake=lake)
+    assert retention is not None
+    assert retention() == {"clickstream": 2}, "a and b; c was not ingested, d is the newest"
     run_ingest(spark, settings)
-    assert sorted(r.user_id for r in read_bronze(spark, lake).collect()) == ["a", "b", "c"]
+    assert sorted(r.user_id for r in read_bronze(spark, lake).collect()) == ["a", "b", "c", "d"]

@@ -97,14 +97,28 @@ def test_a_crash_between_moving_the_start_and_deleting_is_finished_next_time(
     assert not (bus.root / TOPIC / f"seg-{0:020d}.jsonl").exists()
 
 
+def test_retention_stops_at_the_first_segment_it_may_not_delete(bus: DiskLogEventBus) -> None:
+    unread = bus.root / TOPIC / f"seg-{2:020d}.jsonl"
+    deleted = bus.delete_written_before(NOW, deletable=lambda path: path != unread)
+    assert deleted == {TOPIC: 1}
+    assert seqs(bus, "g") == [2, 3, 4, 5]
+
+
 def test_the_worker_runs_retention_only_when_set_and_at_most_once_a_minute(
-    bus: DiskLogEventBus,
+    bus: DiskLogEventBus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert log_retention(bus, None) is None
-    assert log_retention(object(), 24.0) is None, "Kafka keeps its own retention"
-    run = log_retention(bus, keep_hours=72.0)
+    import pipelines.jobs.log_segments as segments
+
+    lake = tmp_path / "lake"
+    assert log_retention(bus, None, lake) is None
+    assert log_retention(object(), 24.0, lake) is None, "Kafka keeps its own retention"
+    run = log_retention(bus, keep_hours=72.0, lake=lake)
     assert run is not None
-    assert run() == {TOPIC: 2}
+    assert run() == {}, "the lake has read nothing: nothing goes"
+    everything = {p.resolve() for p in (bus.root / TOPIC).glob("seg-*")}
+    monkeypatch.setattr(segments, "ingested_segments", lambda _: everything)
+    run = log_retention(bus, keep_hours=72.0, lake=lake)
+    assert run is not None and run() == {TOPIC: 2}
     _age(bus.root, f"seg-{4:020d}.jsonl", 30)
     bus.publish(TOPIC, views(1, start=6))
     assert run() == {}, "within the minute: not again"
