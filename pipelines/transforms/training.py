@@ -29,9 +29,14 @@ def purchase_labels(
         .select("order_id", "user_id", "product_id", F.col("ts").alias("label_ts"))
         .distinct()
     )
-    items = purchases.select("product_id").distinct()
-    numbered = items.withColumn("_i", F.row_number().over(Window.orderBy("product_id")) - 1)
-    n_items = F.lit(numbered.count())
+    # Numbered in the driver: a window ordered over all items would run in one partition,
+    # again for every use of the plan, and Spark warns so at each. The items a shop sold fit
+    # in memory, as they do in every model trained on them.
+    items = purchases.select("product_id").distinct().orderBy("product_id").collect()
+    numbered = purchases.sparkSession.createDataFrame(
+        [(i, row.product_id) for i, row in enumerate(items)], "_i long, product_id string"
+    )
+    n_items = F.lit(len(items))
     draws = pos.withColumn("_j", F.explode(F.sequence(F.lit(1), F.lit(negatives_per_positive))))
     draws = draws.withColumn(
         "_i", F.pmod(F.xxhash64("order_id", "product_id", "_j", F.lit(seed)), n_items)
