@@ -141,12 +141,13 @@ def log_retention(
 
     if keep_hours is None or not isinstance(bus, DiskLogEventBus):
         return None
-    keep, last = timedelta(hours=keep_hours), [-every_s]
+    keep, last = timedelta(hours=keep_hours), -every_s
 
     def run() -> dict[str, int]:
-        if time.monotonic() - last[0] < every_s:
+        nonlocal last
+        if time.monotonic() - last < every_s:
             return {}
-        last[0] = time.monotonic()
+        last = time.monotonic()
         ingested = ingested_segments(lake)
         return bus.delete_written_before(utcnow() - keep, lambda p: p.resolve() in ingested)
 
