@@ -187,6 +187,10 @@ class DiskLogEventBus:
             self._store_offset(group, topic, offset)
             self._positions[(group, topic)] = offset
 
+    def _topic_names(self) -> list[str]:
+        """The topics on disk: one directory each."""
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and is_valid_name(p.name))
+
     def delete_written_before(
         self, cutoff: datetime, deletable: Callable[[Path], bool] | None = None
     ) -> dict[str, int]:
@@ -196,7 +200,7 @@ class DiskLogEventBus:
         has not read), never a topic's newest. Returns the number deleted per topic that lost
         any. A consumer whose offset was deleted reads on from the topic's first kept event.
         """
-        names = sorted(p.name for p in self.root.iterdir() if p.is_dir() and is_valid_name(p.name))
+        names = self._topic_names()
         deleted = {}
         for name in names:
             with self._mutex:
@@ -211,7 +215,7 @@ class DiskLogEventBus:
         healthy = self.root.is_dir() and os.access(self.root, os.W_OK)
         if not healthy:
             return {"healthy": False, "engine": "disklog", "root": str(self.root)}
-        names = sorted(p.name for p in self.root.iterdir() if p.is_dir() and is_valid_name(p.name))
+        names = self._topic_names()
         with self._mutex:
             ends = {name: self._topic(name).end_offset() for name in names}
         return {

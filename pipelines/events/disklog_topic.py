@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from pipelines.events.envelope import Event
 from pipelines.events.errors import BusUnavailable, EventBusError
@@ -29,6 +30,7 @@ from pipelines.events.errors import BusUnavailable, EventBusError
 INDEX_FILE = "_index.jsonl"
 LOCK_FILE = "_lock"
 START_FILE = "_start"
+_T = TypeVar("_T")
 _SEGMENT_RE = re.compile(r"^seg-(\d{20})\.jsonl$")
 
 
@@ -273,10 +275,7 @@ class TopicLog:
     def read(self, offset: int, limit: int) -> list[tuple[int, str]]:
         """Up to ``limit`` ``(offset, json_line)`` pairs starting at ``offset``, or at the
         log-start offset when retention deleted ``offset``."""
-        try:
-            return self._read(max(offset, self.start_offset()), limit)
-        except FileNotFoundError:  # retention deleted a segment since the start was read
-            return self._read(max(offset, self.start_offset(refresh=True)), limit)
+        return self._from_start(lambda start: self._read(max(offset, start), limit))
 
     def _read(self, offset: int, limit: int) -> list[tuple[int, str]]:
         entries = self.entries()
@@ -294,10 +293,15 @@ class TopicLog:
 
     def offset_for_time(self, ts: datetime) -> int:
         """The offset of the first event (in log order) with ``event.ts >= ts``, else the end."""
+        return self._from_start(lambda start: self._offset_for_time(ts, start))
+
+    def _from_start(self, read: Callable[[int], _T]) -> _T:
+        """``read(log-start offset)``, once more with the start read again if a segment it
+        needed is gone: retention deleted it since this reader last read the start."""
         try:
-            return self._offset_for_time(ts, self.start_offset())
-        except FileNotFoundError:  # retention deleted a segment since the start was read
-            return self._offset_for_time(ts, self.start_offset(refresh=True))
+            return read(self.start_offset())
+        except FileNotFoundError:
+            return read(self.start_offset(refresh=True))
 
     def _offset_for_time(self, ts: datetime, start: int) -> int:
         for entry in self.entries():
