@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -62,7 +63,7 @@ def served(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, subprocess.Pop
     log = (tmp_path / "serve.log").open("wb")
     server = subprocess.Popen(
         [*emporium, "serve", "--workers", str(WORKERS), "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -79,10 +80,20 @@ def served(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, subprocess.Pop
             pytest.fail("no answer within 90 s:\n" + (tmp_path / "serve.log").read_text())
         yield base, server
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait(10)
+        _stop(server)
         log.close()
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, as a deployment stops it; then SIGKILL whatever of its process group is left:
+    killing only the parent would leave its workers running."""
+    if server.poll() is None:
+        server.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(30)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait(10)
 
 
 def test_the_workers_serve_one_port_and_share_the_login_limit(
