@@ -15,7 +15,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from pipelines.events.bus import ConsumedEvent
 from pipelines.events.checks import check_name, encode_events, is_valid_name
-from pipelines.events.disklog_topic import TopicLog, fsync_dir, write_durably
+from pipelines.events.disklog_topic import TopicLog, replace_durably
 from pipelines.events.envelope import Event
 from pipelines.events.errors import UnsupportedBusUrl
 
@@ -165,11 +164,8 @@ class DiskLogEventBus:
         path.parent.mkdir(parents=True, exist_ok=True)
         record = {"topic": topic, "group": group, "offset": offset}
         record["committed_at"] = datetime.now(UTC).isoformat()
-        # A unique temp name: two processes committing the same group must not share one.
-        temp = path.parent / f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp"
-        write_durably(temp, json.dumps(record).encode("utf-8"))
-        os.replace(temp, path)
-        fsync_dir(path.parent)
+        # Two processes committing the same group must not share a temporary file.
+        replace_durably(path, json.dumps(record).encode("utf-8"), unique_temp=True)
 
     def seek_to_time(self, topic: str, group: str, ts: datetime) -> None:
         """Commit, for ``group``, the offset of the first event of ``topic`` with ``ts`` or later.

@@ -17,6 +17,7 @@ import json
 import os
 import re
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -83,6 +84,25 @@ def write_durably(path: Path, data: bytes) -> None:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def replace_durably(path: Path, data: bytes, *, unique_temp: bool = False) -> None:
+    """Replace ``path`` with ``data`` whole: a crash leaves the old file or the new one.
+
+    The data goes to a temporary file beside ``path`` (``.NAME.tmp``, where a crashed
+    writer's debris is simply overwritten), is flushed, and is renamed over ``path``; the
+    rename is then made durable. ``unique_temp`` gives the temporary file a name of its own,
+    for files that several processes may replace at once.
+    """
+    suffix = f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp" if unique_temp else ".tmp"
+    temp = path.with_name(f".{path.name}{suffix}")
+    try:
+        write_durably(temp, data)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
 
 
 @contextmanager
@@ -262,10 +282,7 @@ class TopicLog:
                 doomed.append(entry)
             if not doomed:
                 return []
-            temp = self.directory / f".{START_FILE}.tmp"
-            write_durably(temp, str(doomed[-1].end_offset).encode("ascii"))
-            os.replace(temp, self.directory / START_FILE)
-            fsync_dir(self.directory)
+            replace_durably(self.directory / START_FILE, str(doomed[-1].end_offset).encode())
             self._start = doomed[-1].end_offset
             for entry in doomed:
                 (self.directory / entry.segment).unlink(missing_ok=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from models.datasets.registry import sha256_of
+from pipelines.events.disklog_topic import replace_durably
 from pipelines.jobs.lake import LakePaths
 
 SINKS = ("bronze", "quarantine")
@@ -57,9 +58,7 @@ def record_ingested_segments(lake: Path) -> None:
             added = True
     if added:
         target = LakePaths(lake).log_fingerprints
-        partial = target.with_name(f".{target.name}.tmp")
-        partial.write_text(json.dumps(known, sort_keys=True), encoding="utf-8")
-        partial.replace(target)  # a crash mid-write leaves the previous file whole
+        replace_durably(target, json.dumps(known, sort_keys=True).encode("utf-8"))
 
 
 def ingested_segments(lake: Path) -> set[Path]:

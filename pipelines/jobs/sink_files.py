@@ -34,7 +34,7 @@ from urllib.parse import unquote, urlsplit
 
 from pyspark.sql import DataFrame, SparkSession
 
-from pipelines.events.disklog_topic import fsync_dir, write_durably
+from pipelines.events.disklog_topic import replace_durably
 
 COMPACTION_DIR = "_compaction"  # a leading underscore: Spark's directory listings skip it
 MANIFEST_VERSION = 1
@@ -52,9 +52,7 @@ def claim_location(table: Path) -> None:
     marker = table / LOCATION_FILE
     if not marker.is_file():
         table.mkdir(parents=True, exist_ok=True)
-        partial = marker.with_name(f".{marker.name}.tmp")
-        write_durably(partial, f"{table.resolve()}\n".encode())
-        partial.replace(marker)
+        replace_durably(marker, f"{table.resolve()}\n".encode())
 
 
 def check_location(table: Path) -> None:
@@ -116,10 +114,7 @@ def save_manifest(table: Path, manifest: Manifest) -> None:
         "compacted": sorted(manifest.compacted),
         "doomed": dict(sorted(manifest.doomed.items())),
     }
-    partial = path.with_name(f".{path.name}.tmp")
-    write_durably(partial, json.dumps(data).encode("utf-8"))
-    partial.replace(path)
-    fsync_dir(path.parent)
+    replace_durably(path, json.dumps(data).encode("utf-8"))
 
 
 def committed_files(spark: SparkSession, table: Path) -> list[str]:
