@@ -112,6 +112,35 @@ def test_the_workers_serve_one_port_and_share_the_login_limit(
     assert codes == [401] * LOGIN_LIMIT + [429] * (8 - LOGIN_LIMIT)
 
 
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is a live process (a zombie waiting to be reaped is not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_gone(pids: list[int], timeout_s: float) -> list[int]:
+    deadline = time.monotonic() + timeout_s
+    while any(map(_running, pids)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return [pid for pid in pids if _running(pid)]
+
+
+def test_workers_stop_when_their_parent_is_killed(
+    served: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    """SIGKILL leaves the parent no chance to stop its workers: they held the port (and
+    340 MB each) until killed by hand."""
+    _, server = served
+    workers = _workers(server.pid)
+    assert len(workers) == WORKERS
+    server.kill()
+    server.wait(10)
+    assert _wait_gone(workers, 20) == []
+
+
 def test_sigterm_stops_the_parent_and_every_worker(
     served: tuple[str, subprocess.Popen[bytes]],
 ) -> None:
@@ -120,7 +149,4 @@ def test_sigterm_stops_the_parent_and_every_worker(
     assert len(workers) == WORKERS
     server.send_signal(signal.SIGTERM)
     server.wait(30)
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert not [w for w in workers if Path(f"/proc/{w}").exists()]
+    assert _wait_gone(workers, 10) == []
