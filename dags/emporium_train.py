@@ -4,6 +4,8 @@ The challenger takes the ``champion`` alias only if it beats the champion on the
 The same step runs without Airflow as ``emporium train``. ``EMPORIUM_TRAINING__MODEL`` picks
 the model (``ease`` by default; ``ranker`` tunes every family and itself on validation first,
 then reuses the champion's settings on the days between, ``EMPORIUM_TRAINING__RETUNE_DAYS``).
+A day without new interactions trains nothing: the champion, trained by the same code on the
+same data, is kept (the task returns ``"skipped": true``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ Each is a thin shell over :mod:`emporium.steps`, the same functions the Airflow 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -115,12 +116,17 @@ def compact(
     typer.echo(json.dumps(outcome))
 
 
-def train() -> None:
+def train(
+    force: bool = typer.Option(
+        False, "--force", help="Train even when the champion was trained on these same data."
+    ),
+) -> None:
     """Train on the gold interactions, register and gate: the emporium_train DAG's step.
 
     EMPORIUM_TRAINING__MODEL picks the model (default ease; ranker tunes on validation first).
-    """
-    _run_step(steps.train)
+    When the champion is that model, trained by this commit on these same interactions, it is
+    kept and nothing is trained (`"skipped": true`)."""
+    _run_step(functools.partial(steps.train, force=force))
 
 
 def reindex() -> None:

@@ -62,7 +62,7 @@ def _batch(settings: Settings) -> str:
 
 def _train(settings: Settings) -> str:
     outcome = steps.train(settings)
-    return f"registered {outcome}"
+    return f"{'kept' if outcome.get('skipped') else 'registered'} {outcome}"
 
 
 def _index_search(settings: Settings) -> str:

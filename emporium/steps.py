@@ -229,12 +229,16 @@ def train(
     registered_name: str = "emporium-recommender",
     metric: str = "ndcg@10",
     margin: float | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Train on the gold interactions, log to MLflow, register, and run the promotion gate.
 
-    The evaluation split is temporal: the latest 20% of the interactions are held out.
+    The evaluation split is temporal: the latest 20% of the interactions are held out. The
+    model registered is then fitted on every interaction, the newest included.
     ``model`` and ``margin`` default to ``settings.training``; the ranker is tuned on a
     validation split of the training part and takes the catalog's prices and categories.
+    When the champion is this model, trained by this commit on these same interactions (and
+    catalog), nothing is trained (``skipped``) unless ``force``.
     """
     from mlflow.exceptions import MlflowException
     from sqlalchemy.exc import SQLAlchemyError
@@ -244,12 +248,13 @@ def train(
     from emporium.settings import REPO_ROOT
     from emporium.training_inputs import (
         catalog_item_features,
+        champion_to_keep,
         configure_mlflow,
         gold_interactions,
         recent_ranker,
     )
     from models.errors import ModelError
-    from models.tracking.fingerprint import git_commit
+    from models.tracking.fingerprint import fingerprint, git_commit
     from models.training import RANKER, train_and_register, tuned_ranker
 
     model = model or settings.training.model
@@ -265,25 +270,39 @@ def train(
     for part, rows in (("train", train_df), ("test", test_df)):
         if rows.empty:  # checked before MLflow is touched: a failed step leaves no store
             raise StepError(f"the temporal split of the gold interactions leaves {part} empty")
-    unfitted = None
+    unfitted, items = None, None
+    tags = {"fitted_on_fingerprint": fingerprint(interactions)}  # all: the registered fit's
     if model == RANKER and params:
         raise StepError("the ranker takes no params: they are chosen on validation")
     try:
         if model == RANKER:
             items = catalog_item_features(settings)
+            tags["item_features"] = "none" if items is None else fingerprint(items)
+    except SQLAlchemyError as e:
+        raise StepError(f"reading the catalog failed: {error_line(e)}") from e
+    commit = git_commit(REPO_ROOT)
+    kept = None if force else champion_to_keep(
+        settings, registered_name, model_name=model, train=train_df, test=test_df,
+        params=None if model == RANKER else params or {}, git_commit=commit, tags=tags,
+    )  # fmt: skip
+    if kept is not None:
+        return {"model": model, "version": kept, "promoted": False, "skipped": True,
+                "reason": f"the champion v{kept} is {model} trained by this commit on these "
+                          "same interactions: nothing to train (`emporium train --force` "
+                          "trains anyway)"}  # fmt: skip
+    try:
+        if model == RANKER:
             reused = recent_ranker(settings, registered_name, items, valid_split)
             unfitted, params = reused or tuned_ranker(
                 train_df, valid_split, random_inner_split=False, item_features=items
             )
-    except SQLAlchemyError as e:
-        raise StepError(f"reading the catalog failed: {error_line(e)}") from e
     except ModelError as e:  # a family whose fit failed, a validation part left empty
         raise StepError(f"tuning the ranker failed: {e}") from e
     configure_mlflow(settings)
     try:
         outcome = train_and_register(model, params or {}, train_df, test_df, registered_name,
-                                     git_commit(REPO_ROOT), metric, margin,
-                                     model=unfitted)  # fmt: skip
+                                     commit, metric, margin, model=unfitted, tags=tags,
+                                     deploy_on=interactions)  # fmt: skip
     except (ModelError, MlflowException) as e:  # a fit that failed, a registry that refused
         raise StepError(f"training {model} failed: {e}") from e
     decision = outcome.decision

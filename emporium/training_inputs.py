@@ -118,3 +118,22 @@ def recent_ranker(
         log.info("reusing the ranker settings of v%s, tuned at %s (EMPORIUM_TRAINING__RETUNE_DAYS"
                  "=%s)", found[1]["settings_from"], found[1]["tuned_at"], days)  # fmt: skip
     return found
+
+
+def champion_to_keep(settings: Settings, name: str, **run: Any) -> str | None:
+    """The champion's version when training ``run`` (``unchanged_champion``'s arguments)
+    would only repeat it: same model, code, data and settings; else None (train)."""
+    from mlflow.exceptions import MlflowException
+
+    from emporium.engines import sqlite_file
+    from models.training import unchanged_champion
+
+    store = sqlite_file(settings.mlflow_registry_uri)
+    if store is not None and not store.is_file():  # nothing registered yet
+        return None
+    configure_mlflow(settings)
+    try:
+        return unchanged_champion(name, **run)
+    except MlflowException as e:  # an unreadable champion: train, and let the gate decide
+        log.warning("cannot compare with the champion (%s): training", e)
+        return None

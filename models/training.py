@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from models.recommenders import (
 )
 from models.tracking.fingerprint import fingerprint, split_id
 from models.tracking.promotion import PromotionDecision, champion_version, promote_if_better
-from models.tracking.runs import TRAIN_END_TAG, TrainingRun, log_training_run
+from models.tracking.runs import FITTED_ON_TAG, TRAIN_END_TAG, TrainingRun, log_training_run
 
 log = logging.getLogger(__name__)
 
@@ -182,11 +183,14 @@ def train_and_register(
     metric: str = "ndcg@10",
     margin: float = 0.0,
     model: Recommender | None = None,
+    tags: dict[str, str] | None = None,
+    deploy_on: pd.DataFrame | None = None,
 ) -> TrainOutcome:
     """Fit ``model_name`` on ``train``, evaluate on ``test``, log, register, gate.
 
     The current champion (if any) is re-scored on the same (train, test) split, so the gate
-    compares like with like even when the champion was logged on other data.
+    compares like with like even when the champion was logged on other data; a champion
+    whose model was fitted on part of this test split is refitted on ``train`` first.
 
     Parameters
     ----------
@@ -205,18 +209,28 @@ def train_and_register(
     model : Recommender, optional
         An unfitted model to train instead of ``MODELS[model_name](**params)`` (e.g. from
         ``tuned_ranker``).
+    tags : dict, optional
+        More run tags to log (what else the model was fitted with, e.g. item features).
+    deploy_on : pandas.DataFrame, optional
+        The interactions the registered model is fitted on, once evaluated: every one known,
+        so what it serves includes the newest (the test split's). The metrics are those of
+        the same settings fitted on ``train``. None: the model fitted on ``train`` is
+        registered.
     """
     if model is None:
         if model_name not in MODELS:
             raise ValueError(f"unknown model {model_name!r}; choose from {sorted(MODELS)}")
         model = MODELS[model_name](**params)
+    deployed = None if deploy_on is None else copy.deepcopy(model)  # unfitted: the settings
     start = time.perf_counter()
     model.fit(train)
     seconds = time.perf_counter() - start
     metrics, curves = evaluate(model, train, test)
     metrics["train_seconds"] = seconds
+    if deployed is not None:
+        deployed.fit(deploy_on)
     run = TrainingRun(
-        model,
+        model if deployed is None else deployed,
         {"model": model_name} | params,
         metrics,
         fingerprint(train),
@@ -224,14 +238,69 @@ def train_and_register(
         git_commit,
         curves,
         metrics["coverage@10"],
-        _latest_time(train),
+        _latest_time(train if deploy_on is None else deploy_on),
+        dict(tags or {}) | {FITTED_ON_TAG: "train" if deployed is None else "all"},
     )
     run_id, version = log_training_run(run, registered_name, run_name=model_name)
-    champion, unscored = _rescore_champion(registered_name, version, train, test, metric)
+    champion, how = _rescore_champion(registered_name, version, train, test, metric)
     decision = promote_if_better(
-        MlflowClient(), registered_name, version, metric, margin, champion, unscored
-    )
+        MlflowClient(), registered_name, version, metric, margin, champion,
+        unscored_because=how if champion is None else None,
+        rescored_how=how if champion is not None else None,
+    )  # fmt: skip
     return TrainOutcome(run_id, version, metrics, decision)
+
+
+def unchanged_champion(
+    name: str,
+    model_name: str,
+    params: dict[str, Any] | None,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    git_commit: str,
+    tags: dict[str, str] | None = None,
+) -> str | None:
+    """The champion's version if training now would only repeat it, else None.
+
+    That is when the champion is ``model_name`` logged by the same commit (a known one) with
+    the same ``params`` (None: any, for models whose settings are chosen on the data, such
+    as the ranker), on the same training interactions and evaluation split, and with the same
+    ``tags`` (what else it was fitted with). A scheduled retrain on unchanged data then
+    registers no copy of the champion.
+
+    Parameters
+    ----------
+    name : str
+        Registered model name (call ``tracking.runs.configure`` first).
+    model_name, params, train, test, git_commit, tags
+        What ``train_and_register`` would be called with.
+
+    Returns
+    -------
+    str or None
+        The champion's version, or None (no champion, or something differs).
+    """
+    if git_commit == "unknown":  # code of unknown version may have changed
+        return None
+    client = MlflowClient()
+    version = champion_version(client, name)
+    if version is None:
+        return None
+    run = client.get_run(client.get_model_version(name, version).run_id).data
+    wanted = {
+        "dataset_fingerprint": fingerprint(train),
+        "eval_split": split_id(train, test),
+        "git_commit": git_commit,
+    } | dict(tags or {})
+    if any(run.tags.get(key) != value for key, value in wanted.items()):
+        return None
+    if run.params.get("model") != model_name:
+        return None
+    if params is not None:
+        logged = {k: v for k, v in run.params.items() if k != "model"}
+        if logged != {k: str(v)[:500] for k, v in params.items()}:
+            return None
+    return version
 
 
 def _latest_time(df: pd.DataFrame) -> float | None:
@@ -243,37 +312,52 @@ def _latest_time(df: pd.DataFrame) -> float | None:
 def _rescore_champion(
     name: str, challenger: str, train: pd.DataFrame, test: pd.DataFrame, metric: str
 ) -> tuple[float | None, str | None]:
-    """The champion's ``metric`` on the challenger's split, or None and why not.
+    """The champion's ``metric`` on the challenger's split and how it was measured, or None
+    and why not.
 
-    Re-scoring is fair only on test interactions the champion never trained on: the same
-    split it was evaluated on, or a test split that starts after its latest training
-    interaction. Otherwise (it was fitted on part of this test split: it would look better
-    than it is), or when it cannot score this data (e.g. ids of another type), the gate
-    compares logged values only if the splits match, and otherwise keeps the champion."""
+    The champion's own model is scored when that is fair: it was fitted on this very
+    ``train`` (the same split, and not refitted on more for serving), or on interactions that
+    all precede this test split. Otherwise it saw part of this test split and would look
+    better than it is, so its settings are refitted on ``train`` and scored. When the
+    champion cannot be loaded or fitted on this data, the gate compares logged values only
+    if the splits match, and otherwise keeps the champion."""
     client = MlflowClient()
     current = champion_version(client, name)
     if current is None or current == challenger:
         return None, None
     try:
         tags = client.get_run(client.get_model_version(name, current).run_id).data.tags
-        if tags.get("eval_split") != split_id(train, test):
-            overlap = _overlap(tags.get(TRAIN_END_TAG), timestamps_seconds(test))
-            if overlap:
-                return None, overlap
+        same_fit = tags.get(FITTED_ON_TAG) != "all" and tags.get("eval_split") == split_id(
+            train, test
+        )
+        saw_test = None if same_fit else _overlap(tags.get(TRAIN_END_TAG), timestamps_seconds(test))
         pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{current}")
         model = pyfunc.unwrap_python_model().model
-        return float(evaluate(model, train, test)[0][metric]), None
+        how = None
+        if saw_test:
+            model = _refitted(model, train)
+            how = f"the champion's settings refitted on this split ({saw_test})"
+        return float(evaluate(model, train, test)[0][metric]), how
     except Exception as e:  # noqa: BLE001 - any model on any data: the gate must still decide
         log.warning("champion %s v%s cannot score this split: %s", name, current, e)
         return None, f"it cannot score this data ({e})"
 
 
+def _refitted(model: Recommender, train: pd.DataFrame) -> Recommender:
+    """``model``'s settings fitted anew on ``train``."""
+    if isinstance(model, CandidateRanker):
+        return model.unfitted_copy().fit(train)
+    return model.fit(train)
+
+
 def _overlap(champion_end: str | None, test_times: np.ndarray | None) -> str | None:
     """Why the champion may have trained on this test split, or None if it cannot have."""
     if champion_end is None or test_times is None or not len(test_times):
-        return "its training data may include this test split (no training period to compare)"
+        return "its model may have been fitted on this test split (no times to compare)"
     end, start = float(champion_end), float(np.min(test_times))
     if end < start:
         return None
     when = [pd.Timestamp(t, unit="s").isoformat() for t in (end, start)]
-    return f"it was trained on interactions up to {when[0]}, this test split starts at {when[1]}"
+    return (
+        f"its model was fitted on interactions up to {when[0]}, this test split starts at {when[1]}"
+    )

@@ -89,6 +89,7 @@ def promote_if_better(
     margin: float = 0.0,
     champion_value: float | None = None,
     unscored_because: str | None = None,
+    rescored_how: str | None = None,
 ) -> PromotionDecision:
     """Give ``version`` the champion alias if it beats the champion by ``margin``.
 
@@ -108,6 +109,9 @@ def promote_if_better(
     unscored_because : str, optional
         Why the champion was not re-evaluated (said in the decision if that leaves the gate
         nothing to compare).
+    rescored_how : str, optional
+        How ``champion_value`` was measured, when not with the champion's own model (said in
+        the decision).
 
     Returns
     -------
@@ -119,6 +123,8 @@ def promote_if_better(
     if unscored_because and decision.champion_value is None and current not in (None, version):
         why = f"the champion cannot be re-scored on this split: {unscored_because}"
         decision = replace(decision, reason=f"{why}; {decision.reason}")
+    if rescored_how and decision.champion_value is not None:
+        decision = replace(decision, reason=f"{decision.reason} ({rescored_how})")
     if decision.promoted:
         _set_champion(client, name, version)
     _record(client, decision)

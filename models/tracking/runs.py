@@ -15,6 +15,9 @@ from models.tracking.pyfunc import SIGNATURE, RecommenderPyfunc
 
 #: Run tag: the latest training interaction's time, unix seconds (absent without times).
 TRAIN_END_TAG = "train_end"
+#: Run tag: what the registered model was fitted on: ``train`` (the evaluation's training
+#: split, the metrics' own model) or ``all`` (every interaction, refitted after evaluation).
+FITTED_ON_TAG = "fitted_on"
 PIP_REQUIREMENTS = ["mlflow", "numpy", "pandas", "scipy", "scikit-learn", "implicit"]
 
 
@@ -39,6 +42,8 @@ class TrainingRun:
     train_end : float, optional
         The latest interaction time in the training data (unix seconds), so a later gate
         can tell whether this model has seen another split's test interactions.
+    tags : dict, optional
+        More run tags, e.g. the fingerprint of the item features a ranker was fitted with.
     """
 
     model: Recommender
@@ -50,6 +55,7 @@ class TrainingRun:
     curves: dict[str, dict[int, float]] = field(default_factory=dict)
     coverage: float | None = None
     train_end: float | None = None
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 def configure(
@@ -110,6 +116,7 @@ def log_training_run(
                 "model_class": type(run.model).__name__,
             }
             | ({} if run.train_end is None else {TRAIN_END_TAG: repr(run.train_end)})
+            | run.tags
         )
         _log_plots(run)
         path = run.model.save(Path(tmp) / "model.pkl")

@@ -37,7 +37,12 @@ def test_a_champion_that_cannot_score_the_new_data_is_kept_with_a_reason(
 ) -> None:
     """Rescoring a champion trained on other data (integer ids against text ids) crashed after
     the challenger was registered, leaving a version without a verdict."""
+    import shutil
+    from urllib.parse import urlparse
+
+    import mlflow
     import pandas as pd
+    from mlflow import MlflowClient
 
     from models.training import train_and_register
 
@@ -46,10 +51,19 @@ def test_a_champion_that_cannot_score_the_new_data_is_kept_with_a_reason(
     first = train_and_register("popularity", {}, ints, ints.tail(1), name, "test")
     assert first.decision.promoted
     texts = ints.astype(str).assign(item_id=lambda d: "sku-" + d["item_id"])
+    # Without times the champion may have seen this test split: its settings are refitted.
     second = train_and_register("popularity", {}, texts, texts.tail(1), name, "test")
-    assert not second.decision.promoted
-    assert second.decision.champion_version == first.version
-    assert "champion was evaluated on split" in second.decision.reason
+    assert not second.decision.promoted and second.decision.champion_value is not None
+    assert "the champion's settings refitted on this split" in second.decision.reason
+    # A champion whose files are gone can be neither scored nor refitted: it is kept.
+    source = MlflowClient().get_model_version(name, first.version).source  # models:/m-…
+    logged = mlflow.get_logged_model(source.removeprefix("models:/"))
+    shutil.rmtree(urlparse(logged.artifact_location).path)
+    third = train_and_register("popularity", {}, texts.head(4), texts.tail(1), name, "test")
+    assert not third.decision.promoted and third.decision.champion_version == first.version
+    reason = third.decision.reason
+    assert "the champion cannot be re-scored on this split: it cannot score" in reason
+    assert "champion was evaluated on split" in reason
 
 
 def _events_by_day(days: int = 60) -> pd.DataFrame:
@@ -71,21 +85,51 @@ def _cut(df: pd.DataFrame, day: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     return df[df["timestamp"] < at], df[df["timestamp"] >= at]
 
 
-def test_a_champion_trained_on_the_challengers_test_split_is_not_rescored_on_it(
+def test_a_champion_trained_on_the_challengers_test_split_is_refitted_before_the_comparison(
     sqlite_mlflow, unique: str
 ) -> None:
     """The gate re-scored a champion on test interactions it had been fitted on, so it looked
-    better than it was and rejected a challenger with the same settings."""
+    better than it was and rejected a challenger with the same settings; then it kept such a
+    champion without comparing at all."""
     from models.training import train_and_register
 
     name, events = f"recs-{unique}", _events_by_day()
     late = train_and_register("popularity", {}, *_cut(events, "2026-02-20"), name, "test")
     assert late.decision.promoted
     early = train_and_register("popularity", {}, *_cut(events, "2026-02-01"), name, "test")
-    assert not early.decision.promoted and early.decision.champion_value is None
-    assert "trained on interactions up to 2026-02-19" in early.decision.reason
+    # The same settings on the same split: the same figure, so no better.
+    assert early.decision.champion_value == pytest.approx(early.metrics["ndcg@10"])
+    assert not early.decision.promoted
+    assert "the champion's settings refitted on this split" in early.decision.reason
+    assert "fitted on interactions up to 2026-02-19" in early.decision.reason
     assert "this test split starts at 2026-02-01" in early.decision.reason
-    assert "--force" in early.decision.reason
+
+
+def test_a_model_refitted_on_every_interaction_serves_them_and_is_gated_fairly(
+    sqlite_mlflow, unique: str
+) -> None:
+    """The registered model was the one fitted on the evaluation's training split: it served
+    without the newest fifth of the interactions (their items unknown, their buyers' latest
+    purchases not excluded)."""
+    from mlflow import MlflowClient
+
+    from models.tracking.promotion import load_champion
+    from models.training import train_and_register
+
+    name, events = f"recs-{unique}", _events_by_day()
+    train, test = _cut(events, "2026-02-20")
+    first = train_and_register("ease", {}, train, test, name, "test", deploy_on=events)
+    served = load_champion(name).unwrap_python_model().model
+    assert len(served.train_history_) == len(events)  # the test split's events too
+    evaluated = train_and_register("ease", {}, train, test, f"{name}-eval", "test")
+    assert first.metrics["ndcg@10"] == pytest.approx(evaluated.metrics["ndcg@10"])
+    tags = MlflowClient().get_run(first.run_id).data.tags
+    assert tags["fitted_on"] == "all" and tags["eval_split"]
+    assert float(tags["train_end"]) == events["timestamp"].max().timestamp()
+    # Even on its own split the champion's model has seen the test: it is refitted to compare.
+    again = train_and_register("ease", {}, train, test, name, "test", deploy_on=events)
+    assert again.decision.champion_value == pytest.approx(first.metrics["ndcg@10"])
+    assert "refitted on this split" in again.decision.reason
 
 
 def test_a_champion_trained_before_the_challengers_test_split_is_rescored_on_it(

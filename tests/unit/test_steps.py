@@ -15,6 +15,8 @@ from emporium import steps
 from emporium.settings import Settings
 from emporium.training_inputs import catalog_item_features
 
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
 
 @pytest.fixture
 def settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
@@ -64,25 +66,15 @@ def test_reindex_into_an_engine_that_cannot_be_reached_says_which_setting(
 
 
 def test_a_fit_that_fails_in_training_is_a_step_error(settings: Settings) -> None:
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    rows = [  # two users, an item a day for eight days; the later items new to them
-        {"user_id": f"u{u}", "product_id": f"i{(u + d) % 8}", "weight": 1.0,
-         "last_ts": start + pd.Timedelta(days=d)}
-        for u in range(2) for d in range(8)
-    ]  # fmt: skip
-    _gold_interactions(settings, pd.DataFrame(rows))
+    # two users, an item a day for eight days; the later items new to them
+    _gold_interactions(settings, pd.DataFrame(_daily_rows(users=2)))
     with pytest.raises(steps.StepError, match="training bpr failed: BPR diverged"):
         steps.train(settings, model="bpr", params={"learning_rate": 1e30, "iterations": 5})
 
 
 def test_a_model_other_than_the_ranker_reports_no_ranker_settings(settings: Settings) -> None:
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    rows = [  # as above, with more users: each test user has a new item to find
-        {"user_id": f"u{u}", "product_id": f"i{(u + d) % 8}", "weight": 1.0,
-         "last_ts": start + pd.Timedelta(days=d)}
-        for u in range(12) for d in range(8)
-    ]  # fmt: skip
-    _gold_interactions(settings, pd.DataFrame(rows))
+    # as above, with more users: each test user has a new item to find
+    _gold_interactions(settings, pd.DataFrame(_daily_rows(users=12)))
     outcome = steps.train(settings, model="popularity")
     assert outcome["model"] == "popularity" and outcome["version"] == "1"
     assert "settings_from" not in outcome  # it printed "settings_from: None" for every model
@@ -98,10 +90,9 @@ def test_the_ranker_step_is_tuned_on_validation_and_reads_the_catalog(
     from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
     from emporium.engines import database_sessions
 
-    start = datetime(2026, 1, 1, tzinfo=UTC)
     rows = [  # two blocks of 12 products; each user buys within one block, a day at a time
         {"user_id": f"u{u}", "product_id": f"p{(u % 2) * 12 + (u + d) % 12}", "weight": 1.0,
-         "last_ts": start + pd.Timedelta(days=d, hours=u)}
+         "last_ts": START + pd.Timedelta(days=d, hours=u)}
         for u in range(40) for d in range(8)
     ]  # fmt: skip
     _gold_interactions(settings, pd.DataFrame(rows))
@@ -137,7 +128,9 @@ def test_the_ranker_step_is_tuned_on_validation_and_reads_the_catalog(
         raise AssertionError("tuned again")
 
     monkeypatch.setattr(models.training, "tuned_ranker", no_tuning)
-    again = steps.train(settings)
+    kept = steps.train(settings)  # the same interactions and catalog: nothing to learn
+    assert kept["skipped"] and kept["version"] == "1"
+    again = steps.train(settings, force=True)
     assert again["version"] == "2" and again["settings_from"] == "1"
     from mlflow import MlflowClient
 
@@ -151,7 +144,56 @@ def test_the_ranker_step_is_tuned_on_validation_and_reads_the_catalog(
     assert models.training.reusable_ranker("emporium-recommender", week, now=later) is None
     monkeypatch.setattr(settings.training, "retune_days", 0.0)
     with pytest.raises(AssertionError, match="tuned again"):
-        steps.train(settings)
+        steps.train(settings, force=True)
+
+
+def test_a_retrain_on_unchanged_data_keeps_the_champion_and_registers_nothing(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo` run twice, or a daily DAG run on a day without events, registered a copy
+    of the champion each time (the gate then refused it)."""
+    from mlflow import MlflowClient
+
+    from models.tracking import fingerprint
+    from models.tracking.promotion import force_promote, load_champion
+
+    rows = _daily_rows(users=12)
+    _gold_interactions(settings, pd.DataFrame(rows))
+    monkeypatch.setattr(fingerprint, "git_commit", lambda _: "c0ffee")
+    assert steps.train(settings, model="popularity")["version"] == "1"
+    served = load_champion("emporium-recommender").unwrap_python_model().model
+    assert len(served.train_history_) == len(rows)  # the newest, held out to evaluate, too
+    kept = steps.train(settings, model="popularity")
+    assert kept["skipped"] and not kept["promoted"] and kept["version"] == "1"
+    assert "v1 is popularity" in kept["reason"] and "--force" in kept["reason"]
+    versions = MlflowClient().search_model_versions("name='emporium-recommender'")
+    assert [str(v.version) for v in versions] == ["1"]
+    # Anything that differs trains: other settings, another model, other code, other data.
+    assert (
+        steps.train(settings, model="popularity", params={"half_life_days": 7.0})["version"] == "2"
+    )
+    assert steps.train(settings, model="ease")["version"] == "3"  # ties the champion: kept
+    force_promote(MlflowClient(), "emporium-recommender", "3")  # `emporium models promote`
+    assert steps.train(settings, model="ease").get("skipped")
+    monkeypatch.setattr(fingerprint, "git_commit", lambda _: "unknown")  # outside a checkout
+    assert steps.train(settings, model="ease")["version"] == "4"
+    monkeypatch.setattr(fingerprint, "git_commit", lambda _: "c0ffee")
+    rows.append({"user_id": "u0", "product_id": "i8", "weight": 1.0,
+                 "last_ts": START + pd.Timedelta(hours=1)})  # fmt: skip
+    (settings.lake_path / "gold" / "interactions" / "part-0.parquet").unlink()
+    pd.DataFrame(rows).to_parquet(settings.lake_path / "gold" / "interactions" / "part-0.parquet")
+    assert steps.train(settings, model="ease")["version"] == "5"
+    assert steps.train(settings, model="ease", force=True)["version"] == "6"
+
+
+def _daily_rows(users: int) -> list[dict[str, Any]]:
+    """Gold rows: each user takes one of eight items a day for eight days, from their own
+    starting item, so the last days' items are new to them."""
+    return [
+        {"user_id": f"u{u}", "product_id": f"i{(u + d) % 8}", "weight": 1.0,
+         "last_ts": START + pd.Timedelta(days=d)}
+        for u in range(users) for d in range(8)
+    ]  # fmt: skip
 
 
 def _gold_interactions(settings: Settings, frame: pd.DataFrame) -> None:
@@ -198,12 +240,7 @@ def test_train_with_an_mlflow_store_that_cannot_be_reached_is_one_line_within_th
 
     from emporium.cli import app
 
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    rows = [
-        {"user_id": f"u{u}", "product_id": f"i{(u + d) % 8}", "weight": 1.0,
-         "last_ts": start + pd.Timedelta(days=d)}
-        for u in range(12) for d in range(8)
-    ]  # fmt: skip
+    rows = _daily_rows(users=12)
     _gold_interactions(settings, pd.DataFrame(rows))
     monkeypatch.setenv(variable, uri)
     began = time.monotonic()
