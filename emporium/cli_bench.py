@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from emporium.bench import checkout, compact, ingest, recs, search, train
+from emporium.bench import checkout, compact, ingest, recs, search, serve, train
 
 app = typer.Typer(
     help="Benchmarks: each prints a table and, with --json PATH, JSON.",
@@ -17,3 +17,4 @@ app.command("search")(search.command)
 app.command("ingest")(ingest.command)
 app.command("checkout")(checkout.command)
 app.command("compact")(compact.command)
+app.command("serve")(serve.command)

@@ -12,26 +12,26 @@ from pathlib import Path
 import typer
 
 from emporium import outputs
+from emporium.bench.levels import (
+    CLIENTS,
+    CLIENTS_COLUMN,
+    LATENCY_COLUMNS,
+    echo_table,
+    parse_levels,
+)
 
-
-def _levels(clients: str) -> list[int]:
-    """The concurrency levels of ``--clients`` (positive whole numbers)."""
-    try:
-        levels = [int(c) for c in clients.split(",")]
-    except ValueError:
-        levels = []
-    if not levels or min(levels) < 1:
-        raise typer.BadParameter(
-            f"{clients!r}: expected positive whole numbers such as 1,8,32", param_hint="--clients"
-        )
-    return levels
+#: The table's columns: header, key of the result, width.
+COLUMNS = [
+    CLIENTS_COLUMN, ("attempts", "attempts", 8), ("ok", "succeeded", 5),
+    ("chk/s", "checkouts_per_s", 8), *LATENCY_COLUMNS, ("oversold", "oversold_units", 8)
+]  # fmt: skip
 
 
 def command(
     database_url: str = typer.Option(
         "", help="PostgreSQL URL; default EMPORIUM_TEST_POSTGRES_URL or EMPORIUM_DATABASE__URL."
     ),
-    clients: str = typer.Option("1,8,32", help="Comma-separated concurrency levels."),
+    clients: str = CLIENTS,
     per_client: int = typer.Option(20, min=1, help="Checkouts attempted by each client."),
     json_path: Path = typer.Option(None, "--json", help="Write one JSON object per level."),
 ) -> None:
@@ -44,7 +44,7 @@ def command(
     if not base.startswith("postgresql"):
         typer.echo("error: the checkout bench needs PostgreSQL (--database-url)", err=True)
         raise typer.Exit(2)
-    levels = _levels(clients)
+    levels = parse_levels(clients)
     outputs.check_writable(json_path)
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -57,16 +57,7 @@ def command(
     except SQLAlchemyError as e:
         typer.echo(f"error: the checkout bench on {redact(base)} failed: {error_line(e)}", err=True)
         raise typer.Exit(1) from e
-    typer.echo(
-        f"{'clients':>7} {'attempts':>8} {'ok':>5} {'chk/s':>8} {'p50 ms':>8} "
-        f"{'p99 ms':>8} {'oversold':>8}"
-    )
-    for r in results:
-        typer.echo(
-            f"{r['clients']:>7} {r['attempts']:>8} {r['succeeded']:>5} "
-            f"{r['checkouts_per_s']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} "
-            f"{r['oversold_units']:>8}"
-        )
+    echo_table(COLUMNS, results)
     if json_path is not None:
         outputs.write_text(json_path, "".join(json.dumps(r) + "\n" for r in results))
     if any(r["oversold_units"] or not r["ledger_matches_projection"] for r in results):

@@ -10,8 +10,6 @@ Oversold = units reserved or sold beyond what was received (must be 0).
 
 from __future__ import annotations
 
-import statistics
-import threading
 import time
 import uuid
 from decimal import Decimal
@@ -33,6 +31,7 @@ from commerce.service_layer import inventory
 from commerce.service_layer.checkout import CheckoutRequest, place_order
 from commerce.service_layer.payment import pay_order
 from commerce.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from emporium.bench.levels import latency_ms, run_clients
 
 ADDRESS = {"name": "Bench", "line1": "1 Road", "city": "York", "postcode": "YO1"}
 
@@ -97,23 +96,15 @@ def run_level(url: str, clients: int, per_client: int) -> dict[str, Any]:
     product, user_ids, stock = _setup(sessions, clients * per_client)
     latencies: list[float] = []
     sold: list[int] = []
-    threads = [
-        threading.Thread(target=_client, args=(sessions, user_ids[i::clients], latencies, sold))
-        for i in range(clients)
-    ]
-    started = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_clients(
+        clients, lambda i: _client(sessions, user_ids[i::clients], latencies, sold)
+    )
     with SqlAlchemyUnitOfWork(sessions) as uow:
         level = uow.inventory.level(product.id or 0)
         ledger = uow.inventory.ledger_sums(product.id or 0)
     engine.dispose()
     assert level is not None
     taken = stock - level.available
-    ordered = sorted(latencies)
     return {
         "clients": clients,
         "attempts": len(latencies),
@@ -121,8 +112,7 @@ def run_level(url: str, clients: int, per_client: int) -> dict[str, Any]:
         "stock": stock,
         "seconds": round(elapsed, 3),
         "checkouts_per_s": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(statistics.median(ordered) * 1000, 1),
-        "p99_ms": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 1),
+        **latency_ms(latencies),
         "oversold_units": max(0, taken - stock) + max(0, len(sold) - stock),
         "ledger_matches_projection": ledger == (level.available, level.reserved),
     }

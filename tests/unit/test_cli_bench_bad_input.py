@@ -73,6 +73,24 @@ def test_bench_search_refuses_an_unknown_engine_before_loading_data(tmp_path: Pa
     assert "expected embedded and/or opensearch" in text
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--clients", "1,x"], "expected positive whole numbers"),
+        (["--model", "nope"], "'nope': one of"),
+        (["--n", "0"], "Invalid value for '--n'"),
+        (["--dataset", "interactions:/nowhere/events.csv"], "/nowhere/events.csv"),
+    ],
+)
+def test_bench_serve_refuses_bad_input_before_training(
+    events: str, args: list[str], message: str
+) -> None:
+    result, text = run("bench", "serve", "--dataset", events, *args)
+    assert result.exit_code == 2, result.output
+    assert message in text
+    assert "training and registering" not in result.output
+
+
 @pytest.mark.parametrize("clients", ["a,b", "0,8", "-1", ""])
 def test_bench_checkout_refuses_bad_concurrency_levels(clients: str) -> None:
     url = "postgresql+psycopg://nobody@127.0.0.1:1/x"
