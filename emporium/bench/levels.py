@@ -59,6 +59,8 @@ def echo_table(columns: list[tuple[str, str, int]], rows: list[dict[str, Any]]) 
     def cell(value: object, width: int) -> str:
         return f"{value:<{width}}" if isinstance(value, str) else f"{value:>{width}}"
 
-    typer.echo(" ".join(f"{header:>{width}}" for header, _, width in columns))
+    first = rows[0] if rows else {}
+    headers = [(h, isinstance(first.get(key), str), width) for h, key, width in columns]
+    typer.echo(" ".join(f"{h:<{w}}" if text else f"{h:>{w}}" for h, text, w in headers))
     for row in rows:
         typer.echo(" ".join(cell(row[key], width) for _, key, width in columns))

@@ -112,11 +112,48 @@ class Recommender(ABC):
             ids, scores = self.recommend(users, user_items, n, exclude, filter_seen)
             return ids[rows], scores[rows]
         history = self._history_matrix(users, user_items)
+        return self.recommend_history(
+            history, self.user_ids_.get_indexer(users), n, exclude, filter_seen
+        )
+
+    def recommend_history(
+        self,
+        history: sp.csr_matrix,
+        user_index: np.ndarray,
+        n: int = 10,
+        exclude: Iterable[Any] | None = None,
+        filter_seen: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``recommend`` for histories already in matrix form (e.g. kept by a server, so a
+        request builds no table).
+
+        Parameters
+        ----------
+        history : scipy.sparse.csr_matrix
+            One row per user, one column per item of ``item_ids_``: summed weights.
+        user_index : numpy.ndarray
+            Each row's position in ``user_ids_``, -1 for a user the model never saw.
+        n, exclude, filter_seen
+            As in ``recommend``.
+
+        Returns
+        -------
+        ids, scores : numpy.ndarray
+            As in ``recommend``.
+        """
+        self._check_fitted()
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        if history.shape != (len(user_index), len(self.item_ids_)):
+            raise ValueError(
+                f"history has shape {history.shape}, expected "
+                f"({len(user_index)}, {len(self.item_ids_)}): one row per user, a column per item"
+            )
+        users, known = range(len(user_index)), np.asarray(user_index)
         banned = self.item_ids_.get_indexer(list(exclude or []))
         n = min(n, len(self.item_ids_))
         idx_out = np.empty((len(users), n), dtype=np.int64)
         sc_out = np.empty((len(users), n), dtype=np.float32)
-        known = self.user_ids_.get_indexer(users)
         for start in range(0, len(users), BATCH_USERS):
             sl = slice(start, start + BATCH_USERS)
             scores = np.asarray(self._score(history[sl], known[sl]), dtype=np.float32)

@@ -124,3 +124,46 @@ def test_a_forgotten_user_is_served_as_a_visitor(service: RecommendationService)
     folded, personal = service.for_user("1", ["20", "21", "22"], n=3, forget=True)
     as_visitor, _ = service.for_user("visitor", ["20", "21", "22"], n=3)
     assert personal and folded == as_visitor  # their own block (10-15) counts for nothing
+
+
+def _served_as_recommend(model, service: RecommendationService, user, new: list) -> None:
+    """The service's answer equals ``recommend`` over the table the service used to build
+    (the user's training rows with their weights, plus ``new`` at weight 1)."""
+    history = model.train_history_
+    own = history[history["user_id"] == user] if user is not None else history.iloc[:0]
+    added = pd.DataFrame({"user_id": [user] * len(new), "item_id": new})
+    if "weight" in own.columns:
+        added["weight"] = 1.0
+    key = user if user is not None else "visitor"
+    table = pd.concat([own.assign(user_id=key), added.assign(user_id=key)], ignore_index=True)
+    ids, scores = model.recommend([key], user_items=table, n=5)
+    served, _ = service.for_user("visitor" if user is None else str(user), [str(i) for i in new], 5)
+    assert [s.item_id for s in served] == [str(i) for i in ids[0]]
+    assert [s.score for s in served] == pytest.approx(scores[0].tolist())
+
+
+@pytest.mark.parametrize("family", ["ease", "als", "itemknn", "popularity", "ranker"])
+def test_the_kept_history_rows_answer_as_recommend_over_a_table(family: str) -> None:
+    """The service keeps each user's history as a matrix row instead of building a table per
+    request; the answers must not change, fold-in, weights and new visitors included."""
+    import numpy as np
+
+    from models.ranker import CandidateRanker
+    from models.recommenders import ALS, ItemKNN, TimeDecayedPopularity
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"user_id": rng.integers(0, 40, 700), "item_id": rng.integers(0, 60, 700),
+                       "weight": rng.integers(1, 9, 700).astype(float),
+                       "timestamp": rng.integers(0, 10_000, 700)})  # fmt: skip
+    model = {
+        "ease": lambda: EASE(l2=5.0),
+        "als": lambda: ALS(factors=8, iterations=5, regularization=0.1),
+        "itemknn": lambda: ItemKNN(k=20),
+        "popularity": lambda: TimeDecayedPopularity(half_life_days=1.0),
+        "ranker": lambda: CandidateRanker(
+            {"ease": (EASE, {"l2": 5.0}), "knn": (ItemKNN, {"k": 20})}, n_candidates=10
+        ),
+    }[family]().fit(df)
+    service = RecommendationService(model)
+    for user, new in ((1, []), (2, [5, 7, 7]), (3, [int(df["item_id"].iloc[0])]), (None, [4, 9])):
+        _served_as_recommend(model, service, user, new)
