@@ -100,14 +100,11 @@ def recent_ranker(
     import pandas as pd
     from mlflow.exceptions import MlflowException
 
-    from emporium.engines import sqlite_file
     from models.training import reusable_ranker
 
     days = settings.training.retune_days
-    store = sqlite_file(settings.mlflow_registry_uri)
-    if not days or (store is not None and not store.is_file()):  # nothing registered yet
+    if not days or not _registry_in_use(settings):
         return None
-    configure_mlflow(settings)
     try:
         found = reusable_ranker(name, pd.Timedelta(days=days), item_features=items,
                                 inner_split=inner_split)  # fmt: skip
@@ -125,15 +122,24 @@ def champion_to_keep(settings: Settings, name: str, **run: Any) -> str | None:
     would only repeat it: same model, code, data and settings; else None (train)."""
     from mlflow.exceptions import MlflowException
 
-    from emporium.engines import sqlite_file
     from models.training import unchanged_champion
 
-    store = sqlite_file(settings.mlflow_registry_uri)
-    if store is not None and not store.is_file():  # nothing registered yet
+    if not _registry_in_use(settings):
         return None
-    configure_mlflow(settings)
     try:
         return unchanged_champion(name, **run)
     except MlflowException as e:  # an unreadable champion: train, and let the gate decide
         log.warning("cannot compare with the champion (%s): training", e)
         return None
+
+
+def _registry_in_use(settings: Settings) -> bool:
+    """Point MLflow at the settings' stores and say True, or say False (touching nothing)
+    when the registry is an embedded SQLite file not created yet: nothing is registered."""
+    from emporium.engines import sqlite_file
+
+    store = sqlite_file(settings.mlflow_registry_uri)
+    if store is not None and not store.is_file():
+        return False
+    configure_mlflow(settings)
+    return True

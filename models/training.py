@@ -160,7 +160,7 @@ def reusable_ranker(
     version = champion_version(client, name)
     if version is None:
         return None
-    logged = client.get_run(client.get_model_version(name, version).run_id).data.params
+    logged = _run_data(client, name, version).params
     tuned_at = logged.get(TUNED_AT)
     if logged.get("model") != RANKER or tuned_at is None:
         return None
@@ -286,7 +286,7 @@ def unchanged_champion(
     version = champion_version(client, name)
     if version is None:
         return None
-    run = client.get_run(client.get_model_version(name, version).run_id).data
+    run = _run_data(client, name, version)
     wanted = {
         "dataset_fingerprint": fingerprint(train),
         "eval_split": split_id(train, test),
@@ -301,6 +301,11 @@ def unchanged_champion(
         if logged != {k: str(v)[:500] for k, v in params.items()}:
             return None
     return version
+
+
+def _run_data(client: MlflowClient, name: str, version: str) -> Any:
+    """The params, metrics and tags of the run that logged ``name`` ``version``."""
+    return client.get_run(client.get_model_version(name, version).run_id).data
 
 
 def _latest_time(df: pd.DataFrame) -> float | None:
@@ -326,7 +331,7 @@ def _rescore_champion(
     if current is None or current == challenger:
         return None, None
     try:
-        tags = client.get_run(client.get_model_version(name, current).run_id).data.tags
+        tags = _run_data(client, name, current).tags
         same_fit = tags.get(FITTED_ON_TAG) != "all" and tags.get("eval_split") == split_id(
             train, test
         )

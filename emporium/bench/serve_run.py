@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from emporium.bench.levels import latency_ms, run_clients
+from emporium.services.process import kill_group, spawn, tail, wait_until
 
 SEED = 7
 READY_S = 180.0  # the server's start and the champion's load
@@ -66,36 +67,28 @@ def serving(state: Path, probe: str) -> Iterator[str]:
     """``emporium serve`` over ``state``, once ``probe`` (a path) answers 200; its base URL."""
     port = _free_port()
     log_path = state / "serve.log"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(  # noqa: S603 - this interpreter and our own CLI
-            [sys.executable, "-m", "emporium.cli", "serve", "--port", str(port)],
-            env=_env(state), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_ready(server, base + probe, log_path)
-            yield base
-        finally:
-            if server.poll() is None:
-                server.terminate()
-                with suppress(subprocess.TimeoutExpired):
-                    server.wait(30)
-            with suppress(ProcessLookupError):
-                os.killpg(server.pid, signal.SIGKILL)
-            server.wait(10)
+    argv = [sys.executable, "-m", "emporium.cli", "serve", "--port", str(port)]
+    server = spawn(argv, log_path, env=_env(state))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(server, base + probe, log_path)
+        yield base
+    finally:
+        kill_group(server.pid, signal.SIGTERM, term_wait=30)
+        server.wait(10)
 
 
 def _wait_ready(server: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + READY_S
-    while time.monotonic() < deadline:
+    def ready() -> bool:
         if server.poll() is not None:
-            tail = log_path.read_text(errors="replace").strip().splitlines()[-3:]
-            raise BenchFailed("`emporium serve` exited: " + " | ".join(tail))
+            said = " | ".join(tail(log_path, 3).splitlines())
+            raise BenchFailed(f"`emporium serve` exited: {said}")
         with suppress(httpx.TransportError):
-            if httpx.get(url, timeout=10).status_code == 200:
-                return
-        time.sleep(0.5)
-    raise BenchFailed(f"{url} did not answer 200 within {READY_S:.0f} s (see {log_path})")
+            return httpx.get(url, timeout=10).status_code == 200
+        return False
+
+    if not wait_until(ready, READY_S):
+        raise BenchFailed(f"{url} did not answer 200 within {READY_S:.0f} s (see {log_path})")
 
 
 def prepare(state: Path, dataset: str, model: str) -> None:

@@ -178,11 +178,8 @@ class TopicLog:
             final = self.directory / entry.segment
             if final.exists():  # never overwrite a completed segment
                 raise EventBusError(f"segment {final} exists but is not indexed", path=str(final))
-            # A crashed writer's debris has this very name, so it is overwritten here.
-            temp = self.directory / f".{entry.segment}.tmp"
-            write_durably(temp, "".join(lines).encode("utf-8"))
-            os.rename(temp, final)
-            fsync_dir(self.directory)
+            # A crashed writer's debris has the temporary file's name and is overwritten.
+            replace_durably(final, "".join(lines).encode("utf-8"))
             self._append_index(entry)
             return entry
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import socket
@@ -15,6 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from emporium.services.process import kill_group
 
 WORKERS = 2
 LOGIN_LIMIT = 3
@@ -85,14 +86,9 @@ def served(tmp_path: Path, redis_url: str) -> Iterator[tuple[str, subprocess.Pop
 
 
 def _stop(server: subprocess.Popen[bytes]) -> None:
-    """SIGTERM, as a deployment stops it; then SIGKILL whatever of its process group is left:
-    killing only the parent would leave its workers running."""
-    if server.poll() is None:
-        server.terminate()
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            server.wait(30)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGKILL)
+    """SIGTERM to the server's process group, as a deployment stops it; then SIGKILL whatever
+    of it is left: killing only the parent would leave its workers running."""
+    kill_group(server.pid, signal.SIGTERM, term_wait=30)
     server.wait(10)
 
 
